@@ -1,0 +1,43 @@
+"""Builds the FastAPI application; routers are collected in ``api.routes``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from api.errors import install_error_handlers
+from api.routes import health
+from core.config import Settings, get_settings
+from core.db import get_engine, session_factory, upgrade_database
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api")
+    router.include_router(health.router)
+    return router
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    engine = get_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if migrate:
+            upgrade_database(engine)
+        yield
+
+    app = FastAPI(
+        title="FairMarket",
+        description="消费维权投诉与民生商品价格监测平台 API",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    install_error_handlers(app)
+    app.include_router(api_router())
+    return app

@@ -1,0 +1,25 @@
+"""The ``fairmarket`` command: one sub-module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import crawl, database, demo, detect, imports, search, status
+
+app = typer.Typer(
+    help="FairMarket: consumer complaints and livelihood-goods price monitoring.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(database.app, name="db")
+app.add_typer(imports.app, name="import")
+app.command("demo")(demo.demo)
+app.command("serve")(demo.serve)
+app.command("crawl")(crawl.crawl)
+app.command("detect")(detect.detect)
+app.command("reindex")(search.reindex)
+app.command("search")(search.search)
+app.command("status")(status.status)
+
+if __name__ == "__main__":
+    app()

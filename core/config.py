@@ -1,0 +1,55 @@
+"""Settings from the environment (prefix ``FAIRMARKET_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "fairmarket-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FAIRMARKET_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means a SQLite file in data_dir")
+    search_url: str = Field(default="", description="empty: embedded SQLite FTS5; http(s)://: Elasticsearch")
+    search_index: str = "fairmarket-complaints"
+    secret_key: str = DEVELOPMENT_SECRET
+    access_token_minutes: int = 8 * 60
+    cors_origins: list[str] = []
+    rate_limit_per_minute: int = 120
+    max_request_bytes: int = 1_000_000
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_sender: str = "alerts@fairmarket.local"
+    schedule_crawl: str = "0 6 * * *"
+    schedule_detect: str = "30 6 * * *"
+    schedule_deliver_seconds: int = 30
+    user_agent: str = "FairMarket/0.1 (+price monitoring for the city consumer association)"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
+            raise ValueError("FAIRMARKET_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'fairmarket.db').resolve()}"
+
+    @property
+    def search_backend(self) -> Literal["sqlite-fts5", "elasticsearch"]:
+        return "elasticsearch" if self.search_url.startswith(("http://", "https://")) else "sqlite-fts5"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,420 @@
+"""The domain schema: one table per thing the consumer association keeps.
+
+Times are naive UTC (``utcnow``) so SQLite and PostgreSQL store them alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --- catalogue -------------------------------------------------------------------------------------
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+
+    products: Mapped[list[Product]] = relationship(back_populates="category")
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    standard_unit: Mapped[str] = mapped_column(String(10))  # "500g" | "L" | "piece"
+    essential: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    category: Mapped[Category] = relationship(back_populates="products")
+    aliases: Mapped[list[ProductAlias]] = relationship(back_populates="product", cascade="all, delete-orphan")
+
+
+class ProductAlias(Base):
+    __tablename__ = "product_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(String(80), unique=True)
+
+    product: Mapped[Product] = relationship(back_populates="aliases")
+
+
+# --- market participants ---------------------------------------------------------------------------
+
+
+class Association(Base):
+    """A trade association (or the consumer association itself, ``is_consumer_association``)."""
+
+    __tablename__ = "associations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    industries: Mapped[list[Any]] = mapped_column(default=list)
+    is_consumer_association: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Merchant(Base):
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18))  # unified social credit code
+    kind: Mapped[str] = mapped_column(String(20), default="retail")  # retail | wholesale | online
+    industry: Mapped[str | None] = mapped_column(String(40))
+    district: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- prices ----------------------------------------------------------------------------------------
+
+
+class PriceObservation(Base):
+    """One price seen at one source for one merchant, product, region and time.
+
+    ``natural_key`` is a hash of (source, merchant, product, region, observed_at): storing the same
+    observation twice is a no-op, so crawls and imports can be re-run safely.
+    """
+
+    __tablename__ = "price_observations"
+    __table_args__ = (
+        Index("ix_price_obs_product_date", "product_id", "observed_date"),
+        Index("ix_price_obs_merchant_date", "merchant_id", "observed_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    natural_key: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(60))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    region: Mapped[str] = mapped_column(String(60), default="")
+    observed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    observed_date: Mapped[dt.date] = mapped_column(Date)
+    price: Mapped[Decimal] = mapped_column(Numeric(14, 4))
+    low_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    high_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    raw_unit: Mapped[str] = mapped_column(String(30))
+    spec: Mapped[str | None] = mapped_column(String(80))
+    unit_price: Mapped[float] = mapped_column(Float)  # 元 per standard unit
+    standard_unit: Mapped[str] = mapped_column(String(10))
+    price_type: Mapped[str] = mapped_column(String(12), default="retail")  # retail | wholesale
+    availability: Mapped[str | None] = mapped_column(String(20))  # in_stock | out_of_stock | limited
+    url: Mapped[str | None] = mapped_column(String(500))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    spider: Mapped[str | None] = mapped_column(String(60))
+    extractor: Mapped[str | None] = mapped_column(String(60))
+    raw_hash: Mapped[str | None] = mapped_column(String(64))
+
+    product: Mapped[Product] = relationship()
+    merchant: Mapped[Merchant | None] = relationship()
+
+
+class QuarantinedItem(Base):
+    """A price item that failed validation, kept with its reason for review."""
+
+    __tablename__ = "quarantined_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(60))
+    reason: Mapped[str] = mapped_column(String(300))
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    url: Mapped[str | None] = mapped_column(String(500))
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UnmappedItem(Base):
+    """A product name no catalogue entry matched; counted, never silently dropped."""
+
+    __tablename__ = "unmapped_items"
+    __table_args__ = (UniqueConstraint("source", "raw_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(60))
+    raw_name: Mapped[str] = mapped_column(String(120))
+    sample: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    seen_count: Mapped[int] = mapped_column(Integer, default=1)
+    first_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spider: Mapped[str] = mapped_column(String(60), index=True)
+    source: Mapped[str | None] = mapped_column(String(60))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | degraded | failed
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    items_stored: Mapped[int] = mapped_column(Integer, default=0)
+    items_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    items_unmapped: Mapped[int] = mapped_column(Integer, default=0)
+    items_duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    error_samples: Mapped[list[Any]] = mapped_column(default=list)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+# --- complaints ------------------------------------------------------------------------------------
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+    __table_args__ = (
+        Index("ix_complaints_status_created", "status", "created_at"),
+        Index("ix_complaints_industry", "industry"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
+    import_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # idempotent bulk import
+    channel: Mapped[str] = mapped_column(String(20), default="api")  # api | form | import
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    title: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    demands: Mapped[str | None] = mapped_column(Text)
+    consumer_name: Mapped[str | None] = mapped_column(String(60))
+    contact: Mapped[str | None] = mapped_column(String(120))
+    merchant_name: Mapped[str | None] = mapped_column(String(120))
+    merchant_credit_code: Mapped[str | None] = mapped_column(String(18))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    product_category: Mapped[str | None] = mapped_column(String(40))
+    district: Mapped[str | None] = mapped_column(String(40))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    nature: Mapped[str | None] = mapped_column(String(20))
+    nature_confidence: Mapped[float | None] = mapped_column(Float)
+    nature_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    industry: Mapped[str | None] = mapped_column(String(40))
+    industry_confidence: Mapped[float | None] = mapped_column(Float)
+    industry_corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("associations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    accept_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    mediate_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class ComplaintEvent(Base):
+    """One step of a complaint's workflow timeline."""
+
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+
+
+class SearchIndexState(Base):
+    """Which complaints the search index has seen; lets reindex --check find drift."""
+
+    __tablename__ = "search_index_state"
+
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True)
+    indexed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- accounts --------------------------------------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(60))
+    email: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30))  # association_staff | consumer_staff | admin
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("associations.id"))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    association: Mapped[Association | None] = relationship()
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditLog(Base):
+    """Append-only record of staff actions; no API route updates or deletes it."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# --- alerts ----------------------------------------------------------------------------------------
+
+
+class Alert(Base):
+    """One episode of a rule firing for a merchant and product; an ongoing episode updates its alert."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_status_severity", "status", "severity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_key: Mapped[str] = mapped_column(String(64), unique=True)
+    rule_id: Mapped[str] = mapped_column(String(60), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    region: Mapped[str] = mapped_column(String(60), default="")
+    industry: Mapped[str | None] = mapped_column(String(40))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    severity: Mapped[str] = mapped_column(String(10))  # low | medium | high | critical
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status_by: Mapped[str | None] = mapped_column(String(60))
+    status_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    dismiss_reason: Mapped[str | None] = mapped_column(Text)
+
+    merchant: Mapped[Merchant | None] = relationship()
+    product: Mapped[Product | None] = relationship()
+    actions: Mapped[list[AlertAction]] = relationship(order_by="AlertAction.id", cascade="all, delete-orphan")
+
+
+class AlertAction(Base):
+    __tablename__ = "alert_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(60))
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("associations.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    industries: Mapped[list[Any]] = mapped_column(default=list)
+    products: Mapped[list[Any]] = mapped_column(default=list)
+    categories: Mapped[list[Any]] = mapped_column(default=list)
+    districts: Mapped[list[Any]] = mapped_column(default=list)
+    min_severity: Mapped[str] = mapped_column(String(10), default="low")
+    channels: Mapped[list[Any]] = mapped_column(default=list)  # inbox | webhook | email | apprise
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))
+    apprise_urls: Mapped[list[Any]] = mapped_column(default=list)
+    quiet_hours: Mapped[str | None] = mapped_column(String(20))  # "22:00-07:00"
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """Outbox row: one message to one subscriber on one channel, delivered at least once."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+# --- jobs ------------------------------------------------------------------------------------------
+
+
+class JobRun(Base):
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

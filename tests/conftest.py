@@ -1,0 +1,68 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when configured) and a real app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from api.main import create_app
+from core.config import Settings
+from core.db import make_engine, session_factory, upgrade_database
+
+POSTGRES_URL = os.environ.get("FAIRMARKET_TEST_POSTGRES_URL", "")
+
+
+def _fresh_postgres(url: str) -> Engine:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    return engine
+
+
+def _database_params() -> list[pytest.ParameterSet]:
+    params = [pytest.param("sqlite", id="sqlite")]
+    skip = pytest.mark.skipif(not POSTGRES_URL, reason="FAIRMARKET_TEST_POSTGRES_URL not set")
+    params.append(pytest.param("postgres", id="postgres", marks=[skip, pytest.mark.postgres]))
+    return params
+
+
+@pytest.fixture(params=_database_params())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database URL: a SQLite file, and PostgreSQL when configured."""
+    if request.param == "postgres":
+        engine = _fresh_postgres(POSTGRES_URL)
+        engine.dispose()
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path / 'fairmarket.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(environment="test", data_dir=tmp_path, database_url=db_url, search_url="")
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
