@@ -260,7 +260,9 @@ class SearchIndexState(Base):
 
     __tablename__ = "search_index_state"
 
-    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), primary_key=True
+    )
     indexed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))
 

@@ -20,4 +20,6 @@ class HealthPublic(BaseModel):
 def health(session: SessionDep, settings: SettingsDep) -> HealthPublic:
     session.execute(text("SELECT 1"))
     backend = session.get_bind().dialect.name
-    return HealthPublic(status="ok", database=backend, search_backend=settings.search_backend, version="0.1.0")
+    return HealthPublic(
+        status="ok", database=backend, search_backend=settings.search_backend, version="0.1.0"
+    )

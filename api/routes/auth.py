@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from api.deps import SessionDep, SettingsDep
+from core.models import User
+from core.security import create_access_token, verify_password
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+@router.post("/token", response_model=Token)
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+) -> Token:
+    """OAuth2 password flow: exchange username and password for a bearer token."""
+    user = session.scalar(select(User).where(User.username == form.username))
+    if user is None or user.disabled or not verify_password(form.password, user.password_hash):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "用户名或密码错误 (wrong username or password)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    token = create_access_token(
+        subject=str(user.id), secret=settings.secret_key, minutes=settings.access_token_minutes
+    )
+    return Token(access_token=token)
