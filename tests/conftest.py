@@ -3,27 +3,47 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 from sqlalchemy.orm import Session
 
 from api.main import create_app
 from core.config import Settings
-from core.db import make_engine, session_factory, upgrade_database
+from core.db import get_engine, make_engine, session_factory, upgrade_database
 
 POSTGRES_URL = os.environ.get("FAIRMARKET_TEST_POSTGRES_URL", "")
 
 
-def _fresh_postgres(url: str) -> Engine:
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this test run's own on the configured server, dropped at the end.
+
+    Parallel runs (developers, CI) share one server; each gets its own database.
+    """
+    if not POSTGRES_URL:
+        pytest.skip("FAIRMARKET_TEST_POSTGRES_URL not set")
+    server = make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
+    name = f"fairmarket_test_{uuid.uuid4().hex[:12]}"
+    with server.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    get_engine.cache_clear()
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def _reset_postgres(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
-    return engine
+    engine.dispose()
 
 
 def _database_params() -> list[pytest.ParameterSet]:
@@ -37,9 +57,9 @@ def _database_params() -> list[pytest.ParameterSet]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, migrated database URL: a SQLite file, and PostgreSQL when configured."""
     if request.param == "postgres":
-        engine = _fresh_postgres(POSTGRES_URL)
-        engine.dispose()
-        return POSTGRES_URL
+        url: str = request.getfixturevalue("postgres_url")
+        _reset_postgres(url)
+        return url
     return f"sqlite:///{tmp_path / 'fairmarket.db'}"
 
 
