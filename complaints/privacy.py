@@ -1,0 +1,160 @@
+"""Masking of personal data in complaint texts.
+
+Public views, association views and the public search index show complaints with phone numbers,
+ID numbers, e-mail addresses, personal names and house numbers masked; only the consumer
+association sees the original. The patterns aim to keep the text useful: prices, amounts, dates,
+order numbers, shop names and roads stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The most frequent Chinese surnames (compound ones first so that 欧阳 wins over 欧).
+COMPOUND_SURNAMES = (
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "令狐",
+    "端木",
+    "轩辕",
+    "澹台",
+    "南宫",
+    "西门",
+    "呼延",
+)
+SINGLE_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
+    "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃"
+    "武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒"
+    "阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓"
+    "古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣"
+    "巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储原栗燕楚鄢劳谌奚皮粟冼蔺楼盘"
+    "满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普"
+    "阙浦戈伏鹿薄邱雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭"
+)
+_SURNAME = "(?:" + "|".join(COMPOUND_SURNAMES) + "|[" + SINGLE_SURNAMES + "])"
+
+# Characters that end a name: particles, verbs and nouns that typically follow a name in a complaint
+# ("张三在超市买了", "消费者李四投诉", "王五先生").
+_NAME_STOP = (
+    "在于的是了和与及跟同向对从到去来买购说称表投诉反映因今昨前后等也都就还又将把被给让先女师老电手号"
+)
+_NAME_CHAR = f"(?:(?![{_NAME_STOP}])[\u4e00-\u9fff])"
+_GIVEN = f"(?!小姐){_NAME_CHAR}{_NAME_CHAR}?(?=[{_NAME_STOP}]|[^\u4e00-\u9fff]|$)"
+# Surnames that are also everyday function words ("我和王先生", "本人于3月"): never read as a surname
+# right after a cue, and "和王先生" is read as "和 + 王先生".
+FUNCTION_WORD_SURNAMES = "和于向与时都那成将全应也还及同把给对从在"
+
+# "我叫张三", "姓名：张三", "联系人:李四", "消费者王五投诉" - a name introduced by a cue word.
+_NAME_CUE = re.compile(
+    r"(?P<cue>我叫|我是|本人叫?|名字叫|姓名[:：\s]*|联系人[:：\s]*|投诉人[:：\s]*|申请人[:：\s]*|"
+    r"消费者[:：\s]*|当事人[:：\s]*|收货人[:：\s]*|署名[:：\s]*)"
+    rf"(?![{FUNCTION_WORD_SURNAMES}])(?P<surname>{_SURNAME})(?P<given>{_GIVEN})"
+)
+# "张三先生" / "李四女士" (a bare "张先生" carries no given name and is kept).
+_NAME_HONORIFIC = re.compile(
+    rf"(?P<surname>{_SURNAME})(?P<given>{_NAME_CHAR}{_NAME_CHAR}?)(?P<title>先生|女士|小姐)"
+)
+
+_MOBILE = re.compile(
+    r"(?<![\dA-Za-z])(?:(?:\+|00)?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?![\dA-Za-z])"
+)
+_ID_NUMBER = re.compile(
+    r"(?<![\dA-Za-z])(\d{6})(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])"
+)
+# Landlines need the area-code separator or a cue word; bare digit runs are too often order numbers.
+_LANDLINE = re.compile(r"(?<![\dA-Za-z])(0\d{2,3})[-－—\s](\d{7,8})(?:[-转](\d{1,5}))?(?![\dA-Za-z])")
+_CUED_NUMBER = re.compile(
+    r"(?P<cue>(?:电话|座机|手机|联系方式|联系电话|固话|tel|TEL|Tel)(?:号码?)?[:：\s]*)(?P<number>\d{7,12})(?![\d])"
+)
+# An 11-digit number right after "订单号" is an order number that merely looks like a mobile number.
+_ORDER_NUMBER_CUE = re.compile(r"(?:订单|单号|编号|运单|流水|批号|No\.?)[号码]?[:：\s]*$", re.IGNORECASE)
+_EMAIL = re.compile(r"(?<![\w.])([A-Za-z0-9._%+-]{1,64})@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+# A house number: after a road / estate anchor, numbers followed by 号 / 栋 / 单元 / 室 … are masked
+# ("中山路123号" -> "中山路**号", "阳光小区3栋2单元501室" -> "阳光小区**栋**单元**室").
+_ADDRESS_ANCHOR = "(?:大街|大道|胡同|小区|花园|公寓|大厦|家园|社区|新村|路|街|巷|弄|里|村|苑|园|城|庄|区)"
+_ADDRESS_UNIT = "(?:号楼|号院|号|栋|幢|座|单元|室|层|楼|门|户)"
+_ADDRESS_NUMBER_TEXT = r"(?:\d+(?:[-－]\d+)*|[A-Za-z]|[一二三四五六七八九十百零]+)"
+_ADDRESS_PART = rf"[-－]?{_ADDRESS_NUMBER_TEXT}{_ADDRESS_UNIT}"
+_ADDRESS = re.compile(rf"(?P<anchor>{_ADDRESS_ANCHOR})(?P<tail>(?:{_ADDRESS_PART})+)")
+_ADDRESS_NUMBER = re.compile(
+    rf"\d+|[A-Za-z](?={_ADDRESS_UNIT})|[一二三四五六七八九十百零]+(?={_ADDRESS_UNIT})"
+)
+
+MASK = "*"
+
+
+def mask_name(name: str) -> str:
+    """Keep the surname, mask the given name: 张三 -> 张*, 欧阳娜娜 -> 欧阳**."""
+    name = name.strip()
+    if not name:
+        return name
+    surname = next((s for s in COMPOUND_SURNAMES if name.startswith(s) and len(name) > len(s)), name[0])
+    return surname + MASK * max(1, len(name) - len(surname))
+
+
+def _mask_mobile(match: re.Match[str]) -> str:
+    if _ORDER_NUMBER_CUE.search(match.string, max(0, match.start() - 8), match.start()):
+        return match.group(0)
+    return f"{match.group(1)}****{match.group(3)}"
+
+
+def _mask_id_number(match: re.Match[str]) -> str:
+    number = match.group(0)
+    return number[:3] + MASK * (len(number) - 7) + number[-4:]
+
+
+def _mask_landline(match: re.Match[str]) -> str:
+    local = match.group(2)
+    return f"{match.group(1)}-{MASK * (len(local) - 4)}{local[-4:]}"
+
+
+def _mask_cued_number(match: re.Match[str]) -> str:
+    number = match.group("number")
+    return match.group("cue") + MASK * (len(number) - 4) + number[-4:]
+
+
+def _mask_email(match: re.Match[str]) -> str:
+    return f"{match.group(1)[0]}***@{match.group(2)}"
+
+
+def _mask_named(match: re.Match[str]) -> str:
+    masked = match.group("surname") + MASK * len(match.group("given"))
+    return match.group(0).replace(match.group("surname") + match.group("given"), masked, 1)
+
+
+def _mask_honorific(match: re.Match[str]) -> str:
+    surname, given = match.group("surname"), match.group("given")
+    if surname in FUNCTION_WORD_SURNAMES and given[0] in SINGLE_SURNAMES:
+        return match.group(0)
+    return _mask_named(match)
+
+
+def _mask_address(match: re.Match[str]) -> str:
+    return match.group("anchor") + _ADDRESS_NUMBER.sub(MASK * 2, match.group("tail"))
+
+
+def mask_personal_data(text: str) -> str:
+    """Return ``text`` with phone/ID numbers, e-mails, personal names and house numbers masked."""
+    if not text:
+        return text
+    text = _ID_NUMBER.sub(_mask_id_number, text)
+    text = _MOBILE.sub(_mask_mobile, text)
+    text = _LANDLINE.sub(_mask_landline, text)
+    text = _CUED_NUMBER.sub(_mask_cued_number, text)
+    text = _EMAIL.sub(_mask_email, text)
+    text = _NAME_CUE.sub(_mask_named, text)
+    text = _NAME_HONORIFIC.sub(_mask_honorific, text)
+    return _ADDRESS.sub(_mask_address, text)

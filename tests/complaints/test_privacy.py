@@ -1,0 +1,99 @@
+"""Personal data is masked; prices, dates, amounts, order numbers and shop names survive."""
+
+from __future__ import annotations
+
+import pytest
+
+from complaints.privacy import mask_name, mask_personal_data
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("手机13812345678", "手机138****5678"),
+        ("电话：138-1234-5678。", "电话：138****5678。"),
+        ("请拨+86 138 1234 5678", "请拨138****5678"),
+        ("座机0451-86661234转802", "座机0451-****1234"),
+        ("联系电话：86661234", "联系电话：****1234"),
+        ("身份证23010219900307123X", "身份证230***********123X"),
+        ("身份证号230102199003071234，", "身份证号230***********1234，"),
+        ("邮箱 abc.def@qq.com 联系", "邮箱 a***@qq.com 联系"),
+    ],
+)
+def test_numbers_and_addresses_are_masked(text: str, expected: str) -> None:
+    assert mask_personal_data(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我叫张三，", "我叫张*，"),
+        ("我叫李明", "我叫李*"),
+        ("联系人：欧阳娜娜 电话", "联系人：欧阳** 电话"),
+        ("投诉人:王小二。", "投诉人:王**。"),
+        ("消费者李四投诉商家", "消费者李*投诉商家"),
+        ("本人张伟在超市买了牛奶", "本人张*在超市买了牛奶"),
+        ("张三先生说", "张*先生说"),
+        ("刘德华女士反映", "刘**女士反映"),
+    ],
+)
+def test_names_keep_surname_only(text: str, expected: str) -> None:
+    assert mask_personal_data(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("家住中山路123号", "家住中山路**号"),
+        ("阳光小区3栋2单元501室", "阳光小区**栋**单元**室"),
+        ("南岗区西大直街92号哈药六厂大药房", "南岗区西大直街**号哈药六厂大药房"),
+        ("红旗大街12-3号楼", "红旗大街**-**号楼"),
+    ],
+)
+def test_house_numbers_masked_road_kept(text: str, expected: str) -> None:
+    assert mask_personal_data(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本人于2023年5月3日在家乐福超市购买了12.5元的鸡蛋",
+        "2023-05-03 14:30 价格从3.5元涨到8元，涨幅128.6%",
+        "订单号202305031234567，金额1,299.00元",
+        "订单号：13812345678 未发货",
+        "我和王先生去买菜，王女士也在",
+        "消费者向商家投诉，商家拒绝退款",
+        "在万达广场3楼的店铺",
+        "3号楼的鸡蛋卖15元一斤，买了2箱",
+        "本人于3月购买的空调",
+        "营业执照统一社会信用代码91230100MA1B2C3D4E",
+        "快递单号SF1234567890123",
+        "",
+    ],
+)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    assert mask_personal_data(text) == text
+
+
+def test_whole_complaint_masks_everything_personal() -> None:
+    text = (
+        "我叫赵六，住道里区安静街8号2单元301室，电话13912345678。"
+        "2024年3月1日在华联超市买的大米标价39.9元，结账收了49.9元。"
+    )
+    masked = mask_personal_data(text)
+    assert masked == (
+        "我叫赵*，住道里区安静街**号**单元**室，电话139****5678。"
+        "2024年3月1日在华联超市买的大米标价39.9元，结账收了49.9元。"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("张三", "张*"), ("欧阳娜娜", "欧阳**"), ("王", "王*"), ("", ""), (" 李四 ", "李*")],
+)
+def test_mask_name(name: str, expected: str) -> None:
+    assert mask_name(name) == expected
+
+
+def test_title_after_cue_is_not_a_given_name() -> None:
+    assert mask_personal_data("联系人：王小姐，电话") == "联系人：王小姐，电话"
