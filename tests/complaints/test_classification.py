@@ -1,0 +1,84 @@
+"""The classifier works from its keyword priors alone and learns from corrections."""
+
+from __future__ import annotations
+
+import pytest
+
+from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier, NaiveBayesModel
+
+
+@pytest.fixture(scope="module")
+def classifier() -> ComplaintClassifier:
+    return ComplaintClassifier()
+
+
+@pytest.mark.parametrize(
+    ("text", "nature", "industry"),
+    [
+        ("家乐福超市鸡蛋标价8元一斤，结账时收了12元", "价格", "supermarket"),
+        ("南岗区一家大药房的N95口罩一个卖到50元，明显哄抬价格", "价格", "pharmacy"),
+        ("早市摊主用鬼秤，缺斤短两，一斤土豆少了二两", "计量", "farm_market"),
+        ("饭店菜品里吃出异物，孩子吃了以后腹泻住院", "安全", "catering"),
+        ("办了健身房的会员卡，充值五千元后老板跑路了", "合同", None),
+        ("在淘宝网店买的名牌包是高仿假货，客服不承认", "假冒伪劣", "ecommerce"),
+        ("苏宁买的空调安装后不制冷，多次报修售后一直推诿", "售后服务", "home_appliance"),
+        ("联通营业厅给我办的套餐每月乱扣话费", None, "telecom"),
+        ("跟团旅游被导游带到购物点强制购物", None, "tourism"),
+    ],
+)
+def test_keyword_priors_classify_typical_complaints(
+    classifier: ComplaintClassifier, text: str, nature: str | None, industry: str | None
+) -> None:
+    result = classifier.classify(text)
+    if nature:
+        assert result.nature.label == nature
+    if industry:
+        assert result.industry.label == industry
+    assert 0 < result.nature.confidence <= 1
+    assert 0 < result.industry.confidence <= 1
+
+
+def test_text_without_known_words_falls_back_with_uniform_confidence(classifier: ComplaintClassifier) -> None:
+    result = classifier.classify("你好！！！😀 ???")
+    assert result.nature.label == "其他"
+    assert result.industry.label == "other"
+    assert result.nature.confidence == pytest.approx(1 / len(NATURES.codes), abs=1e-3)
+
+
+def test_more_evidence_gives_more_confidence(classifier: ComplaintClassifier) -> None:
+    weak = classifier.classify("鸡蛋涨价").nature
+    strong = classifier.classify("鸡蛋涨价，哄抬价格，明码标价却多收钱，坐地起价").nature
+    assert weak.label == strong.label == "价格"
+    assert strong.confidence > weak.confidence
+
+
+def test_learning_a_correction_changes_later_predictions() -> None:
+    classifier = ComplaintClassifier()
+    text = "小区门口的修鞋铺修一双鞋要价三百"
+    assert classifier.classify(text).industry.label != "tourism"
+    for _ in range(3):
+        classifier.learn("小区门口的修鞋铺修一双鞋", industry="tourism")
+    assert classifier.classify(text).industry.label == "tourism"
+
+
+def test_naive_bayes_fits_a_small_corpus() -> None:
+    model = NaiveBayesModel(["fruit", "tool"]).fit(
+        [["苹果", "香蕉"], ["香蕉", "橙子"], ["锤子", "螺丝"], ["螺丝", "扳手"]],
+        ["fruit", "fruit", "tool", "tool"],
+    )
+    assert model.predict(["香蕉"], fallback="fruit").label == "fruit"
+    assert model.predict(["扳手", "锤子"], fallback="fruit").label == "tool"
+    assert model.predict(["未知词"], fallback="tool").label == "tool"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"), [("价格/哄抬价格", "价格"), ("哄抬价格", "价格"), ("质量", "质量"), ("火星", None)]
+)
+def test_nature_aliases_normalize_to_codes(value: str, code: str | None) -> None:
+    assert NATURES.normalize(value) == code
+
+
+def test_industry_codes_and_names() -> None:
+    assert INDUSTRIES.normalize("pharmacy") == "pharmacy"
+    assert INDUSTRIES.normalize("药品零售") == "pharmacy"
+    assert INDUSTRIES.fallback in INDUSTRIES.codes
