@@ -1,0 +1,554 @@
+"""The detection job: read prices and complaints, run the gouging rules, upsert one alert per episode.
+
+An alert is one (rule, merchant, product, region, episode). A run finds every episode in its window
+again, so an episode that goes on updates its alert (end date, evidence, severity only escalates) and
+re-running a day changes nothing. A dismissed alert stays dismissed: its episode is left alone.
+Delivery is not started here; the deliver job scans the alerts table by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from sqlalchemy import func, select, type_coerce
+from sqlalchemy.orm import Session
+from sqlalchemy.types import String
+
+from analysis.detectors import MARKET_KEYS, OBSERVATION_COLUMNS, SERIES_KEYS, retail_with_market
+from analysis.episodes import series_excerpt
+from analysis.gouging import RuleOutcome, evaluate_rule
+from analysis.rules import (
+    EMERGENCY_KINDS,
+    RULES_FILE,
+    SEVERITIES,
+    Rule,
+    RuleError,
+    RuleSet,
+    covered_product_ids,
+    parse_rules,
+)
+from core.config import Settings
+from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product, utcnow
+
+#: Days of history a run reads before ``as_of``: the longest baseline (56 + 7 days for complaint spikes,
+#: 28 prices for market surges) with room for gaps and for episodes still going on.
+LOOKBACK_DAYS = 120
+#: Complaint natures that count as price complaints.
+PRICE_NATURES = ("价格/哄抬价格", "价格", "哄抬价格")
+#: Days before an episode in which a complaint still links to it.
+COMPLAINT_LEAD_DAYS = 7
+MAX_GAP_DAYS = 1
+PEER_SAMPLE = 5
+CHUNK_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class DetectionResult:
+    """An alert a run raised or updated."""
+
+    alert_id: int
+    action: Literal["raised", "updated"]
+    rule: str
+    merchant: str | None
+    product: str | None
+    region: str
+    start_date: dt.date
+    end_date: dt.date
+    severity: str
+    evidence: dict[str, Any] = field(repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "alert_id": self.alert_id,
+            "action": self.action,
+            "rule": self.rule,
+            "merchant": self.merchant,
+            "product": self.product,
+            "region": self.region,
+            "start_date": self.start_date.isoformat(),
+            "end_date": self.end_date.isoformat(),
+            "severity": self.severity,
+            "evidence": self.evidence,
+        }
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def read_rules(path: Path = RULES_FILE) -> RuleSet:
+    """Read and validate a rule file; :class:`RuleError` says what is wrong with it."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise RuleError(f"cannot read rule file {path}: {exc}") from exc
+    if not isinstance(document, dict):
+        raise RuleError(f"rule file {path} must hold a mapping with 'rules'")
+    return parse_rules(document)
+
+
+def _observation_frame(rows: list[Any]) -> pd.DataFrame:
+    dates, merchants, products, regions, prices, price_types, availability = zip(*rows, strict=True)
+    return pd.DataFrame(
+        {
+            "date": np.array(dates, dtype="datetime64[D]").astype("datetime64[ns]"),
+            "merchant_id": pd.array(merchants, dtype="Int64"),
+            "product_id": np.array(products, dtype="int64"),
+            "region": pd.Categorical(regions),
+            "unit_price": np.array(prices, dtype="float64"),
+            "price_type": pd.Categorical(price_types),
+            "availability": pd.Categorical(availability),
+        }
+    )
+
+
+def read_observations(
+    session: Session, *, start: dt.date, end: dt.date, chunk_rows: int = CHUNK_ROWS
+) -> pd.DataFrame:
+    """Price observations of ``start``..``end`` with the columns the analysis needs.
+
+    Streamed in chunks (a server-side cursor on PostgreSQL), each turned into compact columns
+    (categoricals for the strings) at once, so memory stays near the size of the final frame.
+
+    Returns
+    -------
+    DataFrame
+        :data:`analysis.detectors.OBSERVATION_COLUMNS`, ``unit_price`` in 元 per standard unit.
+    """
+    statement = (
+        select(
+            type_coerce(PriceObservation.observed_date, String),
+            PriceObservation.merchant_id,
+            PriceObservation.product_id,
+            PriceObservation.region,
+            PriceObservation.unit_price,
+            PriceObservation.price_type,
+            PriceObservation.availability,
+        )
+        .where(PriceObservation.observed_date >= start, PriceObservation.observed_date <= end)
+        .order_by(None)
+    )
+    result = session.execute(statement.execution_options(stream_results=True, yield_per=chunk_rows))
+    chunks = [_observation_frame(rows) for rows in result.partitions(chunk_rows)]
+    if not chunks:
+        return pd.DataFrame({column: pd.Series(dtype="float64") for column in OBSERVATION_COLUMNS}).astype(
+            {"date": "datetime64[ns]", "region": "category", "price_type": "category"}
+        )
+    frame = pd.concat(chunks, ignore_index=True)
+    for column in ("region", "price_type", "availability"):
+        frame[column] = frame[column].astype("category")
+    return frame
+
+
+def read_price_complaints(session: Session, *, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Price complaints filed ``start``..``end`` (date, complaint_id, merchant_id/_name, product_id)."""
+    rows = session.execute(
+        select(
+            Complaint.created_at,
+            Complaint.id,
+            Complaint.merchant_id,
+            Complaint.merchant_name,
+            Complaint.product_id,
+        ).where(
+            Complaint.nature.in_(PRICE_NATURES),
+            Complaint.created_at >= dt.datetime.combine(start, dt.time()),
+            Complaint.created_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+        )
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["created_at", "complaint_id", "merchant_id", "merchant_name", "product_id"]
+    )
+    return frame.assign(date=pd.to_datetime(frame["created_at"]).dt.normalize()).drop(columns="created_at")
+
+
+def read_catalogue(session: Session) -> list[tuple[int, str, str, str, str]]:
+    """(product_id, code, name, category code, category name) of every product."""
+    rows = session.execute(
+        select(Product.id, Product.code, Product.name, Category.code, Category.name).join(Product.category)
+    ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def _latest_observation_date(session: Session) -> dt.date | None:
+    return session.scalar(select(func.max(PriceObservation.observed_date)))
+
+
+# --- evidence --------------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 4)
+
+
+def _day(value: pd.Timestamp) -> dt.date:
+    return pd.Timestamp(value).date()
+
+
+def _optional_id(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def episode_key(
+    rule_id: str, merchant_id: int | None, product_id: int | None, region: str, start: dt.date
+) -> str:
+    """Stable id of an episode: the same episode found again gets the same key."""
+    text = f"{rule_id}|{merchant_id}|{product_id}|{region}|{start.isoformat()}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class _Context:
+    """What evidence is built from, gathered once per run."""
+
+    ruleset: RuleSet
+    retail: pd.DataFrame
+    complaints: pd.DataFrame
+    merchants: dict[int, tuple[str, str | None]]
+    products: dict[int, tuple[str, str]]
+    as_of: dt.date
+    seller_series: dict[tuple[Any, ...], pd.DataFrame] = field(default_factory=dict)
+    market_series: dict[tuple[Any, ...], pd.Series] = field(default_factory=dict)
+    peer_rows: dict[tuple[Any, ...], pd.DataFrame] = field(default_factory=dict)
+
+    def index_series(self, episodes: Iterable[pd.DataFrame]) -> None:
+        """Slice the retail rows the episodes' charts and peer lists need, in a few passes."""
+        frames = [frame for frame in episodes if not frame.empty]
+        if not frames or self.retail.empty:
+            return
+        keys = pd.concat(frames)[[*SERIES_KEYS, "end_date"]].dropna(subset=["product_id"])
+        keys = keys.astype({"product_id": "int64", "region": "object"})
+        wanted = self.retail[self.retail["product_id"].isin(set(keys["product_id"]))]
+        wanted = wanted.assign(region=wanted["region"].astype(str))
+        market = np.exp(wanted.groupby(MARKET_KEYS)["market_log_price"].first())
+        for (product, region), rows in market.groupby(level=["product_id", "region"]):
+            self.market_series[(int(product), str(region))] = rows.droplevel(["product_id", "region"])
+        sellers = keys.dropna(subset=["merchant_id"])[SERIES_KEYS].drop_duplicates()
+        sellers = sellers.astype({"merchant_id": "Int64"})
+        for (merchant, product, region), rows in wanted.merge(sellers, on=SERIES_KEYS).groupby(SERIES_KEYS):
+            self.seller_series[(int(merchant), int(product), str(region))] = rows[["date", "unit_price"]]
+        ends = (
+            keys[["product_id", "region", "end_date"]].rename(columns={"end_date": "date"}).drop_duplicates()
+        )
+        for (product, region, day), rows in wanted.merge(ends, on=MARKET_KEYS).groupby(MARKET_KEYS):
+            self.peer_rows[(int(product), str(region), pd.Timestamp(day))] = rows
+
+    def linked_complaints(
+        self, merchant_id: int | None, product_id: int | None, start: dt.date, end: dt.date
+    ) -> list[int]:
+        complaints = self.complaints
+        if complaints.empty:
+            return []
+        in_window = (complaints["date"] >= pd.Timestamp(start - dt.timedelta(days=COMPLAINT_LEAD_DAYS))) & (
+            complaints["date"] <= pd.Timestamp(end)
+        )
+        if merchant_id is not None:
+            name = self.merchants.get(merchant_id, ("", None))[0]
+            names_merchant = (complaints["merchant_id"] == merchant_id) | (
+                complaints["merchant_name"] == name
+            )
+            same_product = (
+                complaints["product_id"].isna()
+                | (product_id is None)
+                | (complaints["product_id"] == product_id)
+            )
+            mask = in_window & names_merchant & same_product
+        else:
+            mask = in_window & (complaints["product_id"] == product_id)
+        return sorted(int(value) for value in complaints.loc[mask, "complaint_id"])
+
+    def peers(
+        self, product_id: int | None, region: str, day: pd.Timestamp, merchant_id: int | None
+    ) -> dict[str, Any]:
+        rows = self.peer_rows.get((product_id, region, pd.Timestamp(day)))
+        if rows is None:
+            return {"date": _day(day).isoformat(), "median": None, "count": 0, "sample": []}
+        others = rows[rows["merchant_id"] != merchant_id] if merchant_id is not None else rows
+        sample = others.sort_values(["unit_price", "merchant_id"], ascending=[False, True]).head(PEER_SAMPLE)
+        return {
+            "date": _day(day).isoformat(),
+            "median": _number(np.exp(rows["market_log_price"].iloc[0])),
+            "count": len(rows),
+            "sample": [
+                {
+                    "merchant": self.merchants.get(int(row.merchant_id), (str(row.merchant_id), None))[0],
+                    "price": _number(row.unit_price),
+                }
+                for row in sample.itertuples()
+                if not pd.isna(row.merchant_id)
+            ],
+        }
+
+
+def _reference_window(
+    rule: Rule, ruleset: RuleSet, start: dt.date, end: dt.date
+) -> tuple[dt.date, dt.date, str]:
+    if rule.kind in EMERGENCY_KINDS and rule.emergency:
+        emergency = ruleset.emergency(rule.emergency)
+        before = emergency.start - dt.timedelta(days=1)
+        if rule.kind == "markup_ratio":
+            return start, end, "同日批发价（进销差价率 =（零售价 − 批发价）/ 批发价）"
+        first = emergency.start - dt.timedelta(days=rule.reference_days)
+        how = "最后价格" if rule.kind == "emergency_rise" else "平均价格"
+        return first, before, f"紧急状态（{emergency.name}）开始前{rule.reference_days}日内的{how}"
+    if rule.kind == "peer_outlier":
+        return end, end, "同一地区同日同一商品其他经营者价格的中位数"
+    if rule.kind == "market_surge":
+        first = start - dt.timedelta(days=rule.reference_days * 2)
+        return (
+            first,
+            start - dt.timedelta(days=1),
+            (f"该经营者此前{rule.reference_days}次报价相对市场中位数的常态位置，按当日市场价折算"),
+        )
+    if rule.kind == "complaint_spike":
+        window = int(rule.params.get("window_days", 7))
+        last = end - dt.timedelta(days=window)
+        return (
+            last - dt.timedelta(days=rule.reference_days - 1),
+            last,
+            "此前的价格投诉基线（按日均折算为期望件数）",
+        )
+    return (
+        start - dt.timedelta(days=rule.reference_days),
+        start - dt.timedelta(days=1),
+        "此前缺货比例的中位数",
+    )
+
+
+def build_evidence(outcome: RuleOutcome, episode: Any, context: _Context) -> dict[str, Any]:
+    """The evidence an alert carries: rule, reference, current value, change, peers, complaints, series."""
+    rule = outcome.rule
+    merchant_id = _optional_id(episode.merchant_id)
+    product_id = _optional_id(episode.product_id)
+    region = str(episode.region)
+    start, end = _day(episode.start_date), _day(episode.end_date)
+    first, last, description = _reference_window(rule, context.ruleset, start, end)
+    flags = outcome.flags
+    episode_flags = flags[
+        (flags["date"] >= episode.start_date)
+        & (flags["date"] <= episode.end_date)
+        & (flags["region"].astype("object").fillna("") == region)
+        & (flags["merchant_id"].isna() if merchant_id is None else flags["merchant_id"] == merchant_id)
+        & (flags["product_id"].isna() if product_id is None else flags["product_id"] == product_id)
+    ]
+    reference_line = episode_flags.groupby("date")["reference"].last()
+    seller = context.seller_series.get((merchant_id, product_id, region))
+    if seller is not None:
+        series = series_excerpt(
+            seller,
+            context.market_series.get((product_id, region), pd.Series(dtype="float64")),
+            reference_line,
+            start=episode.start_date,
+            end=episode.end_date,
+        )
+    else:
+        values = episode_flags.groupby("date")["current"].last()
+        series = {
+            "dates": [_day(day).isoformat() for day in values.index],
+            "value": [_number(value) for value in values],
+            "reference": [_number(value) for value in reference_line.reindex(values.index)],
+        }
+    emergency = context.ruleset.emergency(rule.emergency) if rule.emergency else None
+    unit = context.products.get(product_id, ("", ""))[1] if product_id is not None else ""
+    return {
+        "rule": {
+            "id": rule.id,
+            "kind": rule.kind,
+            "title": rule.title,
+            "citation": rule.citation,
+            "threshold": rule.threshold,
+            "emergency": None
+            if emergency is None
+            else {"id": emergency.id, "name": emergency.name, "start": emergency.start.isoformat()},
+        },
+        "unit": f"元/{unit}" if unit else "",
+        "reference": {
+            "value": _number(episode.reference),
+            "window": {"from": first.isoformat(), "to": last.isoformat()},
+            "description": description,
+        },
+        "current": _number(episode.current),
+        "change": _number(episode.change),
+        "peak_change": _number(episode.peak_change),
+        "market_change": _number(episode.market_change),
+        "threshold": rule.threshold,
+        "breach": _number(episode.peak_breach),
+        "days": int(episode.n_days),
+        "peers": context.peers(product_id, region, episode.end_date, merchant_id),
+        "complaints": context.linked_complaints(merchant_id, product_id, start, end),
+        "series": series,
+    }
+
+
+# --- upsert ----------------------------------------------------------------------------------------
+
+
+def _existing_alerts(
+    session: Session, rule_ids: list[str], since: dt.date
+) -> dict[tuple[Any, ...], list[Alert]]:
+    alerts = session.scalars(
+        select(Alert).where(
+            Alert.rule_id.in_(rule_ids), Alert.end_date >= since - dt.timedelta(days=MAX_GAP_DAYS + 1)
+        )
+    ).all()
+    existing: dict[tuple[Any, ...], list[Alert]] = {}
+    for alert in alerts:
+        existing.setdefault((alert.rule_id, alert.merchant_id, alert.product_id, alert.region), []).append(
+            alert
+        )
+    return existing
+
+
+def _same_episode(alert: Alert, start: dt.date, end: dt.date) -> bool:
+    gap = dt.timedelta(days=MAX_GAP_DAYS + 1)
+    return alert.start_date - gap <= end and alert.end_date + gap >= start
+
+
+def _escalate(current: str, found: str) -> str:
+    return max(current, found, key=SEVERITIES.index)
+
+
+def _upsert(
+    session: Session,
+    outcome: RuleOutcome,
+    episode: Any,
+    evidence: dict[str, Any],
+    existing: dict[tuple[Any, ...], list[Alert]],
+    context: _Context,
+) -> tuple[Alert, Literal["raised", "updated"]] | None:
+    rule = outcome.rule
+    merchant_id = _optional_id(episode.merchant_id)
+    product_id = _optional_id(episode.product_id)
+    region = str(episode.region)
+    start, end = _day(episode.start_date), _day(episode.end_date)
+    candidates = existing.setdefault((rule.id, merchant_id, product_id, region), [])
+    alert = next((alert for alert in candidates if _same_episode(alert, start, end)), None)
+    if alert is None:
+        alert = Alert(
+            episode_key=episode_key(rule.id, merchant_id, product_id, region, start),
+            rule_id=rule.id,
+            kind=rule.kind,
+            merchant_id=merchant_id,
+            product_id=product_id,
+            region=region,
+            industry=context.merchants.get(merchant_id, ("", None))[1] if merchant_id is not None else None,
+            start_date=start,
+            end_date=end,
+            severity=str(episode.severity),
+            status="open",
+            evidence=evidence,
+        )
+        session.add(alert)
+        candidates.append(alert)
+        return alert, "raised"
+    if alert.status == "dismissed":
+        return None
+    severity = _escalate(alert.severity, str(episode.severity))
+    new_start, new_end = min(alert.start_date, start), max(alert.end_date, end)
+    if (alert.start_date, alert.end_date, alert.severity, alert.evidence) == (
+        new_start,
+        new_end,
+        severity,
+        evidence,
+    ):
+        return None
+    alert.start_date, alert.end_date, alert.severity, alert.evidence = new_start, new_end, severity, evidence
+    alert.updated_at = utcnow()
+    return alert, "updated"
+
+
+# --- the job ---------------------------------------------------------------------------------------
+
+
+def _load_window(ruleset: RuleSet, as_of: dt.date) -> dt.date:
+    """First day to read: the lookback, stretched back for emergencies in force within it."""
+    start = as_of - dt.timedelta(days=LOOKBACK_DAYS)
+    for rule in ruleset.enabled_rules:
+        if rule.emergency is None:
+            continue
+        emergency = ruleset.emergency(rule.emergency)
+        if emergency.start <= as_of and (emergency.end is None or emergency.end >= start):
+            start = min(start, emergency.start - dt.timedelta(days=rule.reference_days))
+    return start
+
+
+def run_detection(
+    session: Session,
+    settings: Settings,
+    *,
+    as_of: dt.date | None = None,
+    ruleset: RuleSet | None = None,
+) -> list[DetectionResult]:
+    """Run every enabled rule up to ``as_of`` and upsert the alerts; return those raised or updated.
+
+    ``as_of`` defaults to the newest observation date (today when there are none), so a run judges
+    the data the platform has. The rules are ``gouging_rules.yaml`` in ``settings.data_dir`` when a
+    deployment puts one there, else the shipped file. Commits once at the end.
+    """
+    deployment_rules = settings.data_dir / RULES_FILE.name
+    ruleset = ruleset or read_rules(deployment_rules if deployment_rules.is_file() else RULES_FILE)
+    as_of = as_of or _latest_observation_date(session) or dt.date.today()
+    start = _load_window(ruleset, as_of)
+    observations = read_observations(session, start=start, end=as_of)
+    complaints = read_price_complaints(session, start=start, end=as_of)
+    catalogue = read_catalogue(session)
+    retail = retail_with_market(observations)
+    outcomes = [
+        evaluate_rule(
+            rule,
+            observations=observations,
+            retail=retail,
+            complaints=complaints,
+            product_ids=None if rule.covers_all_goods else covered_product_ids(rule, catalogue),
+            emergency=ruleset.emergency(rule.emergency) if rule.emergency else None,
+            as_of=as_of,
+            max_gap_days=MAX_GAP_DAYS,
+        )
+        for rule in ruleset.enabled_rules
+    ]
+    involved = {int(value) for outcome in outcomes for value in outcome.episodes["merchant_id"].dropna()}
+    merchants = {
+        row.id: (row.name, row.industry)
+        for row in session.execute(
+            select(Merchant.id, Merchant.name, Merchant.industry).where(Merchant.id.in_(involved))
+        )
+    }
+    products = {
+        row.id: (row.name, row.standard_unit)
+        for row in session.execute(select(Product.id, Product.name, Product.standard_unit))
+    }
+    context = _Context(ruleset, retail, complaints, merchants, products, as_of)
+    context.index_series(outcome.episodes for outcome in outcomes)
+    existing = _existing_alerts(session, [rule.id for rule in ruleset.rules], start)
+    results: list[DetectionResult] = []
+    changed: list[tuple[Alert, Literal["raised", "updated"]]] = []
+    for outcome in outcomes:
+        for episode in outcome.episodes.itertuples(index=False):
+            evidence = build_evidence(outcome, episode, context)
+            upserted = _upsert(session, outcome, episode, evidence, existing, context)
+            if upserted is not None:
+                changed.append(upserted)
+    session.flush()
+    for alert, action in changed:
+        results.append(
+            DetectionResult(
+                alert_id=alert.id,
+                action=action,
+                rule=alert.rule_id,
+                merchant=merchants.get(alert.merchant_id, (None, None))[0] if alert.merchant_id else None,
+                product=products.get(alert.product_id, (None, None))[0] if alert.product_id else None,
+                region=alert.region,
+                start_date=alert.start_date,
+                end_date=alert.end_date,
+                severity=alert.severity,
+                evidence=alert.evidence,
+            )
+        )
+    session.commit()
+    return results

@@ -1,0 +1,200 @@
+"""The detection job against real databases: alerts raised once per episode, updated, never doubled."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from core.config import Settings
+from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product
+from jobs.detection import episode_key, run_detection
+
+FIRST_DAY = dt.date(2024, 3, 1)
+DAYS = 60
+MARKET_JUMP_DAY = 40  # every seller follows a +60% wholesale jump from here
+GOUGING_DAYS = range(50, 55)  # seller 1 adds +45% on top of the market
+SELLERS = 6
+
+
+def _day(index: int) -> dt.date:
+    return FIRST_DAY + dt.timedelta(days=index)
+
+
+def _seed(session: Session) -> dict[str, int]:
+    """Six 南岗区 supermarkets selling 大白菜 on top of a noisy wholesale series, seller 1 gouging."""
+    category = Category(code="vegetables", name="蔬菜")
+    product = Product(code="chinese_cabbage", name="大白菜", category=category, standard_unit="500g")
+    merchants = [
+        Merchant(name=f"哈尔滨第{index}超市", kind="retail", industry="超市", district="南岗区")
+        for index in range(1, SELLERS + 1)
+    ]
+    session.add_all([category, product, *merchants])
+    session.flush()
+    rng = np.random.default_rng(7)
+    wholesale = 1.2 * np.exp(np.cumsum(rng.normal(0, 0.03, DAYS)))
+    wholesale[MARKET_JUMP_DAY:] *= 1.6
+    rows = []
+    for index in range(DAYS):
+        for number, merchant in enumerate(merchants):
+            price = wholesale[index] * (1.30 + 0.03 * number) * float(np.exp(rng.normal(0, 0.015)))
+            if number == 0 and index in GOUGING_DAYS:
+                price *= 1.45
+            rows.append((merchant.id, "retail", "南岗区", price))
+        rows.append((None, "wholesale", "", float(wholesale[index])))
+        for merchant_id, price_type, region, price in rows:
+            observed = dt.datetime.combine(_day(index), dt.time(8))
+            session.add(
+                PriceObservation(
+                    natural_key=f"{merchant_id}-{price_type}-{index}",
+                    source="test",
+                    merchant_id=merchant_id,
+                    product_id=product.id,
+                    region=region,
+                    observed_at=observed,
+                    observed_date=observed.date(),
+                    price=Decimal(f"{price:.4f}"),
+                    raw_unit="斤",
+                    unit_price=round(price, 4),
+                    standard_unit="500g",
+                    price_type=price_type,
+                    availability="in_stock",
+                )
+            )
+        rows.clear()
+    for number, day in enumerate((50, 51, 51, 52)):
+        session.add(
+            Complaint(
+                tracking_code=f"TS{number:04d}",
+                created_at=dt.datetime.combine(_day(day), dt.time(10)),
+                text="大白菜一天涨了一半，明显哄抬价格",
+                merchant_name=merchants[0].name,
+                merchant_id=merchants[0].id,
+                nature="价格/哄抬价格",
+            )
+        )
+    session.commit()
+    return {"product": product.id, "gouger": merchants[0].id}
+
+
+def _alerts(session: Session, rule_id: str) -> list[Alert]:
+    session.expire_all()
+    return list(session.scalars(select(Alert).where(Alert.rule_id == rule_id).order_by(Alert.id)))
+
+
+def test_run_detection_flags_the_gouging_seller_not_the_market_move(
+    session: Session, settings: Settings
+) -> None:
+    ids = _seed(session)
+
+    results = run_detection(session, settings, as_of=_day(DAYS - 1))
+
+    surges = _alerts(session, "market_surge")
+    assert [(alert.merchant_id, alert.start_date, alert.end_date) for alert in surges] == [
+        (ids["gouger"], _day(50), _day(54))
+    ]
+    assert {result.rule for result in results} >= {"market_surge", "peer_outlier", "complaint_spike"}
+    assert all(result.action == "raised" for result in results)
+    price_alerts = [result for result in results if result.rule in ("market_surge", "peer_outlier")]
+    assert {result.merchant for result in price_alerts} == {"哈尔滨第1超市"}
+    assert surges[0].episode_key == episode_key(
+        "market_surge", ids["gouger"], ids["product"], "南岗区", _day(50)
+    )
+    assert surges[0].industry == "超市"
+
+
+def test_evidence_carries_reference_peers_complaints_and_series(session: Session, settings: Settings) -> None:
+    _seed(session)
+    run_detection(session, settings, as_of=_day(DAYS - 1))
+
+    evidence = _alerts(session, "market_surge")[0].evidence
+
+    assert evidence["rule"]["id"] == "market_surge" and evidence["rule"]["citation"]
+    assert evidence["unit"] == "元/500g"
+    assert 0.35 <= evidence["peak_change"] <= 0.6
+    assert evidence["reference"]["value"] < evidence["current"]
+    assert evidence["reference"]["window"]["to"] == _day(49).isoformat()
+    assert evidence["peers"]["count"] == SELLERS and len(evidence["peers"]["sample"]) == SELLERS - 1
+    assert "哈尔滨第1超市" not in {peer["merchant"] for peer in evidence["peers"]["sample"]}
+    assert len(evidence["complaints"]) == 4
+    series = evidence["series"]
+    assert len(series["dates"]) == len(series["merchant"]) == len(series["market_median"]) == 19
+    assert series["reference"][-1] is not None and series["reference"][0] is None
+
+
+def test_running_twice_updates_nothing_and_doubles_nothing(session: Session, settings: Settings) -> None:
+    _seed(session)
+    first = run_detection(session, settings, as_of=_day(DAYS - 1))
+    count = session.scalar(select(func.count(Alert.id)))
+
+    second = run_detection(session, settings, as_of=_day(DAYS - 1))
+
+    assert first and second == []
+    assert session.scalar(select(func.count(Alert.id))) == count
+
+
+def test_an_ongoing_episode_updates_its_alert(session: Session, settings: Settings) -> None:
+    _seed(session)
+    run_detection(session, settings, as_of=_day(52))
+    [alert] = _alerts(session, "market_surge")
+    assert alert.end_date == _day(52)
+
+    results = run_detection(session, settings, as_of=_day(56))
+
+    [updated] = _alerts(session, "market_surge")
+    assert (updated.id, updated.start_date, updated.end_date) == (alert.id, _day(50), _day(54))
+    [result] = [result for result in results if result.rule == "market_surge"]
+    assert result.action == "updated" and result.alert_id == alert.id
+
+
+def test_a_dismissed_alert_stays_dismissed(session: Session, settings: Settings) -> None:
+    _seed(session)
+    run_detection(session, settings, as_of=_day(52))
+    [alert] = _alerts(session, "market_surge")
+    alert.status = "dismissed"
+    session.commit()
+
+    results = run_detection(session, settings, as_of=_day(56))
+
+    [still] = _alerts(session, "market_surge")
+    assert (still.status, still.end_date) == ("dismissed", _day(52))
+    assert not [result for result in results if result.rule == "market_surge"]
+
+
+def test_cli_detect_json_prints_one_object_per_alert(
+    session: Session, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli.main import app
+    from core.config import get_settings
+    from core.db import get_engine
+
+    _seed(session)
+    monkeypatch.setenv("FAIRMARKET_DATABASE_URL", db_url)
+    monkeypatch.setenv("FAIRMARKET_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["detect", "--json", "--as-of", _day(DAYS - 1).isoformat()])
+        bad_date = CliRunner().invoke(app, ["detect", "--as-of", "2024-13-45"])
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    surge = next(line for line in lines if line["rule"] == "market_surge")
+    assert {key: surge[key] for key in ("merchant", "product", "region", "start_date", "end_date")} == {
+        "merchant": "哈尔滨第1超市",
+        "product": "大白菜",
+        "region": "南岗区",
+        "start_date": "2024-04-20",
+        "end_date": "2024-04-24",
+    }
+    assert surge["severity"] in ("medium", "high") and surge["evidence"]["series"]["dates"]
+    assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
