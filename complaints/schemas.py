@@ -1,0 +1,98 @@
+"""What a new complaint may contain, validated once for every channel (API, web form, bulk import)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from complaints.classification import INDUSTRIES, NATURES
+
+MAX_TEXT_LENGTH = 5000
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(value: object) -> object:
+    """Drop control characters (PostgreSQL refuses NUL in text) and surrounding whitespace."""
+    if isinstance(value, str):
+        return _CONTROL_CHARACTERS.sub("", value).strip()
+    return value
+
+
+def _blank_to_none(value: object) -> object:
+    value = _clean(value)
+    return value or None
+
+
+class ComplaintBase(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    title: str | None = Field(default=None, max_length=200)
+    text: str = Field(min_length=5, max_length=MAX_TEXT_LENGTH, description="投诉内容")
+    demands: str | None = Field(default=None, max_length=2000, description="诉求")
+    merchant_name: str | None = Field(default=None, max_length=120)
+    merchant_credit_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+        description="统一社会信用代码 (18 characters)",
+    )
+    product_category: str | None = Field(default=None, max_length=40)
+    district: str | None = Field(default=None, max_length=40)
+    amount: Decimal | None = Field(default=None, ge=0, le=Decimal("999999999999.99"), decimal_places=2)
+    nature: str | None = Field(default=None, description="投诉性质；留空则自动分类")
+    industry: str | None = Field(default=None, description="行业代码；留空则自动分类")
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _clean_text(cls, value: object) -> object:
+        return _clean(value)
+
+    @field_validator(
+        "title",
+        "demands",
+        "merchant_name",
+        "merchant_credit_code",
+        "product_category",
+        "district",
+        "nature",
+        "industry",
+        mode="before",
+    )
+    @classmethod
+    def _optional_text(cls, value: object) -> object:
+        return _blank_to_none(value)
+
+    @field_validator("nature")
+    @classmethod
+    def _known_nature(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = NATURES.normalize(value)
+        if code is None:
+            raise ValueError(f"未知的投诉性质：{value}（可选：{'、'.join(NATURES.names.values())}）")
+        return code
+
+    @field_validator("industry")
+    @classmethod
+    def _known_industry(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = INDUSTRIES.normalize(value)
+        if code is None:
+            raise ValueError(f"未知的行业：{value}（可选：{'、'.join(INDUSTRIES.codes)}）")
+        return code
+
+
+class ComplaintCreate(ComplaintBase):
+    """A complaint as filed by a consumer; name and contact are personal data."""
+
+    consumer_name: str | None = Field(default=None, max_length=60)
+    contact: str | None = Field(default=None, max_length=120, description="电话或邮箱")
+
+    @field_validator("consumer_name", "contact", mode="before")
+    @classmethod
+    def _optional_personal(cls, value: object) -> object:
+        return _blank_to_none(value)

@@ -1,0 +1,119 @@
+"""The mediation workflow: allowed status transitions, deadlines and the overdue query.
+
+received → accepted | rejected; accepted → mediating → resolved | mediation_ended; resolved,
+mediation_ended and rejected → closed. Accepting must happen within 7 working days of receipt,
+mediation within 45 working days of acceptance. Every step is an event on the complaint's timeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ColumnElement, and_, or_
+
+from complaints.working_days import add_working_days
+from core.models import Complaint, ComplaintEvent
+
+ACCEPT_WORKING_DAYS = 7
+MEDIATE_WORKING_DAYS = 45
+
+STATUS_NAMES = {
+    "received": "已受理登记",
+    "accepted": "已受理",
+    "rejected": "不予受理",
+    "mediating": "调解中",
+    "resolved": "调解成功",
+    "mediation_ended": "调解终止",
+    "closed": "已结案",
+}
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "received": frozenset({"accepted", "rejected"}),
+    "accepted": frozenset({"mediating"}),
+    "mediating": frozenset({"resolved", "mediation_ended"}),
+    "resolved": frozenset({"closed"}),
+    "mediation_ended": frozenset({"closed"}),
+    "rejected": frozenset({"closed"}),
+    "closed": frozenset(),
+}
+# A consumer is owed a reason when the association refuses or gives up.
+NOTE_REQUIRED = frozenset({"rejected", "mediation_ended"})
+ACCEPT_PENDING = frozenset({"received"})
+MEDIATION_PENDING = frozenset({"accepted", "mediating"})
+
+CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+
+
+class WorkflowError(ValueError):
+    """A transition the workflow does not allow; ``message`` is for the user (Chinese)."""
+
+    def __init__(self, message: str, *, conflict: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.conflict = conflict
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The calendar date in China of a naive-UTC (or aware) timestamp: deadlines count local days."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(CHINA_TIME).date()
+
+
+def accept_deadline(received_at: dt.datetime) -> dt.date:
+    return add_working_days(local_date(received_at), ACCEPT_WORKING_DAYS)
+
+
+def mediate_deadline(accepted_at: dt.datetime) -> dt.date:
+    return add_working_days(local_date(accepted_at), MEDIATE_WORKING_DAYS)
+
+
+def transition(
+    complaint: Complaint,
+    to_status: str,
+    *,
+    actor: str,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> ComplaintEvent:
+    """Move ``complaint`` to ``to_status`` and record the step; raises WorkflowError if not allowed."""
+    if to_status not in STATUS_NAMES:
+        raise WorkflowError(f"未知的状态：{to_status}", conflict=False)
+    from_status = complaint.status
+    if to_status not in TRANSITIONS.get(from_status, frozenset()):
+        allowed = "、".join(STATUS_NAMES[s] for s in sorted(TRANSITIONS.get(from_status, ()))) or "无"
+        raise WorkflowError(
+            f"投诉当前状态为“{STATUS_NAMES.get(from_status, from_status)}”，"
+            f"不能变更为“{STATUS_NAMES[to_status]}”（可变更为：{allowed}）"
+        )
+    note = note.strip() if note else None
+    if to_status in NOTE_REQUIRED and not note:
+        raise WorkflowError(f"变更为“{STATUS_NAMES[to_status]}”须填写原因", conflict=False)
+    at = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    complaint.status = to_status
+    if to_status == "accepted":
+        complaint.mediate_deadline = mediate_deadline(at)
+    event = ComplaintEvent(
+        at=at, actor=actor, action="transition", from_status=from_status, to_status=to_status, note=note
+    )
+    complaint.events.append(event)
+    return event
+
+
+def is_overdue(complaint: Complaint, today: dt.date) -> bool:
+    if complaint.status in ACCEPT_PENDING:
+        return complaint.accept_deadline is not None and complaint.accept_deadline < today
+    if complaint.status in MEDIATION_PENDING:
+        return complaint.mediate_deadline is not None and complaint.mediate_deadline < today
+    return False
+
+
+def overdue_condition(today: dt.date) -> ColumnElement[bool]:
+    """SQL condition of :func:`is_overdue`, for listing overdue complaints in the database."""
+    return or_(
+        and_(Complaint.status.in_(ACCEPT_PENDING), Complaint.accept_deadline < today),
+        and_(Complaint.status.in_(MEDIATION_PENDING), Complaint.mediate_deadline < today),
+    )
+
+
+def today_in_china() -> dt.date:
+    return dt.datetime.now(CHINA_TIME).date()

@@ -1,0 +1,185 @@
+"""Filing a complaint: code, classification, merchant link, routing, deadline, first event; corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from complaints.classification import ComplaintClassifier
+from complaints.intake import (
+    TRACKING_ALPHABET,
+    classify_complaint,
+    correct_classification,
+    create_complaint,
+    normalize_tracking_code,
+)
+from complaints.schemas import ComplaintCreate
+from core.models import Complaint, Merchant
+from tests.utils.auth import make_association
+
+
+@pytest.fixture(scope="module")
+def classifier() -> ComplaintClassifier:
+    return ComplaintClassifier()
+
+
+def test_new_complaint_is_classified_routed_and_timed(
+    session: Session, classifier: ComplaintClassifier
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_association(session, "xiaoxie", ["supermarket"], consumer=True)
+    data = ComplaintCreate(
+        text="在家乐福超市买的鸡蛋标价8元一斤，结账时收了12元，明显多收钱",
+        demands="退还差价",
+        consumer_name="张三",
+        contact="13812345678",
+        district="南岗区",
+        amount=Decimal("4.00"),
+    )
+    complaint = create_complaint(session, data, channel="api", actor="public", classifier=classifier)
+    session.commit()
+
+    assert re.fullmatch(rf"TS-[{TRACKING_ALPHABET}]{{10}}", complaint.tracking_code)
+    assert (complaint.nature, complaint.industry) == ("价格", "supermarket")
+    assert 0 < complaint.nature_confidence < 1
+    assert complaint.association_id == supermarkets.id
+    assert complaint.status == "received"
+    assert complaint.accept_deadline is not None and complaint.accept_deadline > complaint.created_at.date()
+    assert [(e.action, e.to_status, e.actor) for e in complaint.events] == [
+        ("received", "received", "public")
+    ]
+    assert complaint.consumer_name == "张三" and complaint.contact == "13812345678"  # stored unmasked
+
+
+def test_given_labels_are_kept_and_registered_merchant_linked(
+    session: Session, classifier: ComplaintClassifier
+) -> None:
+    pharmacies = make_association(session, "yaodian", ["pharmacy"])
+    merchant = Merchant(name="老百姓大药房（南岗店）", industry="pharmacy", credit_code="91230103MA1B2C3D4E")
+    session.add(merchant)
+    session.flush()
+    data = ComplaintCreate(
+        text="买的口罩质量很差，一戴就断", merchant_name="老百姓大药房（南岗店）", nature="质量"
+    )
+    complaint = create_complaint(session, data, channel="import", actor="importer", classifier=classifier)
+    assert complaint.merchant_id == merchant.id
+    assert (complaint.nature, complaint.nature_confidence) == ("质量", 1.0)
+    assert (complaint.industry, complaint.industry_confidence) == ("pharmacy", 1.0)  # the merchant's industry
+    assert complaint.association_id == pharmacies.id
+
+    by_code = create_complaint(
+        session,
+        ComplaintCreate(
+            text="药店卖过期药品", merchant_name="另一个名字", merchant_credit_code="91230103MA1B2C3D4E"
+        ),
+        channel="api",
+        actor="public",
+        classifier=classifier,
+    )
+    assert by_code.merchant_id == merchant.id
+
+
+def test_import_keeps_its_creation_time_and_key(session: Session, classifier: ComplaintClassifier) -> None:
+    created = dt.datetime(2023, 3, 1, 1, 30)
+    complaint = create_complaint(
+        session,
+        ComplaintCreate(text="早市摊主缺斤短两", industry="农贸市场"),
+        channel="import",
+        actor="import:file.csv",
+        created_at=created,
+        import_key="a" * 64,
+        classifier=classifier,
+    )
+    assert complaint.created_at == created and complaint.events[0].at == created
+    assert complaint.import_key == "a" * 64
+    assert complaint.industry == "farm_market"
+    assert complaint.association_id is None  # no farm-market association registered
+
+
+def test_tracking_codes_are_unique_and_normalized(session: Session, classifier: ComplaintClassifier) -> None:
+    codes = {
+        create_complaint(
+            session, ComplaintCreate(text=f"投诉内容第{i}条"), channel="api", actor="p", classifier=classifier
+        ).tracking_code
+        for i in range(50)
+    }
+    assert len(codes) == 50
+    code = next(iter(codes))
+    assert normalize_tracking_code(" " + code[3:].lower() + " ") == code
+    assert normalize_tracking_code(code.lower()) == code
+
+
+def test_correction_is_kept_rerouted_and_survives_reclassification(
+    session: Session, classifier: ComplaintClassifier
+) -> None:
+    appliances = make_association(session, "jiadian", ["home_appliance"])
+    complaint = create_complaint(
+        session, ComplaintCreate(text="超市买的东西有问题"), channel="api", actor="p", classifier=classifier
+    )
+    event = correct_classification(
+        session,
+        complaint,
+        actor="xiehui",
+        nature="售后服务",
+        industry="家用电器",
+        note="实为电器售后",
+        classifier=classifier,
+    )
+    session.commit()
+    assert event is not None and event.action == "classification_corrected"
+    assert "行业" in (event.note or "") and "实为电器售后" in (event.note or "")
+    assert (complaint.nature, complaint.industry) == ("售后服务", "home_appliance")
+    assert complaint.nature_corrected and complaint.industry_corrected
+    assert complaint.association_id == appliances.id
+
+    classify_complaint(complaint, classifier)
+    assert (complaint.nature, complaint.industry) == ("售后服务", "home_appliance")
+    assert correct_classification(session, complaint, actor="xiehui", nature="售后服务") is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"text": "太短"},
+        {"text": "     \n\t    "},
+        {"text": "x" * 5001},
+        {"text": "正常的投诉内容", "nature": "不存在的性质"},
+        {"text": "正常的投诉内容", "industry": "spaceflight"},
+        {"text": "正常的投诉内容", "amount": "-1"},
+        {"text": "正常的投诉内容", "amount": "1.234"},
+        {"text": "正常的投诉内容", "merchant_credit_code": "123"},
+        {"text": "正常的投诉内容", "contact": "1" * 121},
+    ],
+)
+def test_invalid_input_is_refused(payload: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        ComplaintCreate.model_validate(payload)
+
+
+def test_control_characters_and_blanks_are_cleaned() -> None:
+    data = ComplaintCreate.model_validate(
+        {"text": "  含有\x00空字符的投诉内容 ", "district": "  ", "nature": "哄抬价格"}
+    )
+    assert data.text == "含有空字符的投诉内容"
+    assert data.district is None
+    assert data.nature == "价格"
+
+
+def test_stored_complaint_round_trips(session: Session, classifier: ComplaintClassifier) -> None:
+    complaint = create_complaint(
+        session,
+        ComplaintCreate(text="😀 emoji 与 'quotes' \"双引号\" 的投诉", amount=Decimal("1299.50")),
+        channel="api",
+        actor="p",
+        classifier=classifier,
+    )
+    session.commit()
+    session.expire_all()
+    stored = session.get(Complaint, complaint.id)
+    assert stored is not None
+    assert stored.text.startswith("😀") and stored.amount == Decimal("1299.50")
