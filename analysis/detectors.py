@@ -39,6 +39,8 @@ FLAG_COLUMNS = [*SERIES_KEYS, "date", "current", "reference", "change", "market_
 
 #: 1 / Φ⁻¹(3/4): scales a median absolute deviation to a standard deviation for normal data.
 MAD_TO_SIGMA = 1.4826
+#: Ratios of prices in 元 carry float error (12 / 10 - 1 < 0.2); a rise this close to a threshold is on it.
+RATIO_TOLERANCE = 1e-9
 #: 2 Φ⁻¹(3/4): the interquartile range of a normal distribution in standard deviations.
 IQR_TO_SIGMA = 1.349
 
@@ -256,7 +258,10 @@ def detect_emergency_rises(
     change = joined["unit_price"] / joined["ref"] - 1
     market_change = np.exp(joined["market_log_price"]) / joined["market_ref"] - 1
     net = ((1 + change) / (1 + market_change) - 1).fillna(change)
-    breaches = (lambda value: value >= threshold) if inclusive else (lambda value: value > threshold)
+    if inclusive:
+        breaches = lambda value: value >= threshold - RATIO_TOLERANCE  # noqa: E731
+    else:
+        breaches = lambda value: value > threshold + RATIO_TOLERANCE  # noqa: E731
     mask = breaches(change) & (breaches(net) if net_of_market else True)
     return _flags(
         joined,
@@ -354,6 +359,7 @@ def detect_complaint_spikes(
     complaints: pd.DataFrame,
     *,
     by: Literal["merchant_id", "product_id"],
+    start: dt.date,
     end: dt.date,
     window_days: int = 7,
     baseline_days: int = 56,
@@ -364,7 +370,8 @@ def detect_complaint_spikes(
 
     For each day, the count of the last ``window_days`` days is compared with the Poisson count
     expected from the rate of the ``baseline_days`` before them (at least one complaint per baseline,
-    so a merchant never complained about is not flagged for a single complaint).
+    so a merchant never complained about is not flagged for a single complaint). Only days with a full
+    window and baseline after ``start`` are judged: before it the history is unknown, not empty.
 
     Parameters
     ----------
@@ -372,6 +379,8 @@ def detect_complaint_spikes(
         Price complaints: ``date`` (datetime64), ``merchant_id``, ``product_id`` (missing allowed).
     by : {"merchant_id", "product_id"}
         What a spike is counted for.
+    start : date
+        First day the complaints were read from.
     end : date
         Last day judged.
     window_days, baseline_days : int
@@ -391,13 +400,14 @@ def detect_complaint_spikes(
     named = complaints.dropna(subset=[by])
     if named.empty:
         return empty_flags()
-    days = pd.date_range(named["date"].min(), pd.Timestamp(end), freq="D")
+    days = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")
     daily = named.groupby([by, "date"]).size().unstack(fill_value=0).reindex(columns=days, fill_value=0)
     counts = daily.T.rolling(window_days, min_periods=1).sum()
     baseline = daily.T.shift(window_days).rolling(baseline_days, min_periods=1).sum().fillna(0)
     expected = np.maximum(baseline, 1.0) / baseline_days * window_days
     tail = pd.DataFrame(poisson.sf(counts - 1, expected), index=counts.index, columns=counts.columns)
-    flagged = (counts >= min_count) & (tail < threshold)
+    judged = pd.Series(np.arange(len(days)) >= window_days + baseline_days - 1, index=days)
+    flagged = (counts >= min_count) & (tail < threshold) & judged.to_numpy()[:, None]
     long = pd.DataFrame(
         {
             "current": counts.stack(),

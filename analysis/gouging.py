@@ -41,6 +41,7 @@ def flag_rule(
     complaints: pd.DataFrame,
     product_ids: frozenset[int] | None,
     emergency: Emergency | None,
+    start: dt.date,
     as_of: dt.date,
 ) -> pd.DataFrame:
     """Flagged days of one rule.
@@ -58,6 +59,8 @@ def flag_rule(
         Goods the rule covers (None: all).
     emergency : Emergency or None
         The declared emergency of an emergency rule.
+    start : date
+        First day the observations and complaints were read from.
     as_of : date
         Last day judged.
     """
@@ -104,6 +107,7 @@ def flag_rule(
             detect_complaint_spikes(
                 complaints if by == "merchant_id" else _covered(complaints, product_ids),
                 by=by,
+                start=start,
                 end=as_of,
                 window_days=int(params.get("window_days", 7)),
                 baseline_days=rule.reference_days,
@@ -131,6 +135,7 @@ def evaluate_rule(
     complaints: pd.DataFrame,
     product_ids: frozenset[int] | None,
     emergency: Emergency | None,
+    start: dt.date,
     as_of: dt.date,
     max_gap_days: int = 1,
 ) -> RuleOutcome:
@@ -145,6 +150,7 @@ def evaluate_rule(
         complaints=complaints,
         product_ids=product_ids,
         emergency=emergency,
+        start=start,
         as_of=as_of,
     )
     flags = flags[flags["date"] <= pd.Timestamp(as_of)]

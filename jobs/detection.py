@@ -507,6 +507,7 @@ def run_detection(
             complaints=complaints,
             product_ids=None if rule.covers_all_goods else covered_product_ids(rule, catalogue),
             emergency=ruleset.emergency(rule.emergency) if rule.emergency else None,
+            start=start,
             as_of=as_of,
             max_gap_days=MAX_GAP_DAYS,
         )

@@ -1,0 +1,297 @@
+"""Detectors on small hand-made frames: what each flags, and what it leaves alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.detectors import (
+    FLAG_COLUMNS,
+    OBSERVATION_COLUMNS,
+    detect_complaint_spikes,
+    detect_emergency_rises,
+    detect_market_surges,
+    detect_markup_violations,
+    detect_peer_outliers,
+    detect_supply_shortages,
+    retail_with_market,
+    wholesale_prices,
+)
+
+
+def _observations(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)
+    return frame.assign(date=pd.to_datetime(frame["date"]))
+
+
+def _market(prices_by_seller: dict[int, list[float]], *, first: str = "2024-01-01") -> pd.DataFrame:
+    """Retail rows of one item in 道里区: one list of daily prices per seller."""
+    days = pd.date_range(first, periods=len(next(iter(prices_by_seller.values()))))
+    return _observations(
+        [
+            (day, seller, 1, "道里区", price, "retail", "in_stock")
+            for seller, prices in prices_by_seller.items()
+            for day, price in zip(days, prices, strict=True)
+        ]
+    )
+
+
+def test_retail_with_market_keeps_index_and_takes_median_of_sellers() -> None:
+    observations = _observations(
+        [
+            ("2024-01-01", 1, 1, "道里区", 4.0, "retail", "in_stock"),
+            ("2024-01-01", 2, 1, "道里区", 5.0, "retail", "in_stock"),
+            ("2024-01-01", 3, 1, "道里区", 100.0, "retail", "in_stock"),
+            ("2024-01-01", None, 1, "", 3.0, "wholesale", None),
+            ("2024-01-01", 4, 1, "道里区", 0.0, "retail", "in_stock"),
+        ]
+    )
+
+    retail = retail_with_market(observations)
+
+    assert list(retail.index) == [0, 1, 2]
+    pd.testing.assert_series_equal(
+        np.exp(retail["market_log_price"]), pd.Series([5.0] * 3, index=[0, 1, 2]), check_names=False
+    )
+    assert retail["n_sellers"].tolist() == [3, 3, 3]
+
+
+def test_detect_peer_outliers_flags_only_the_seller_far_above_peers() -> None:
+    prices = {1: [5.0], 2: [5.1], 3: [4.9], 4: [5.0], 5: [5.2], 6: [9.0], 7: [4.8]}
+    retail = retail_with_market(_market(prices))
+
+    flags = detect_peer_outliers(retail, threshold=3.5, min_peers=5, min_premium=0.25)
+
+    assert list(flags.columns) == FLAG_COLUMNS
+    assert flags["merchant_id"].tolist() == [6]
+    pd.testing.assert_series_equal(flags["change"], pd.Series([0.8], index=[5]), check_names=False, rtol=1e-9)
+    assert flags["reference"].iloc[0] == pytest.approx(5.0)
+
+
+def test_detect_peer_outliers_needs_enough_peers() -> None:
+    retail = retail_with_market(_market({1: [5.0], 2: [5.1], 3: [9.0]}))
+
+    assert detect_peer_outliers(retail, min_peers=5).empty
+
+
+def _random_walk(days: int, seed: int, *, jump_day: int | None = None, jump: float = 1.0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    walk = 3.0 * np.exp(np.cumsum(rng.normal(0, 0.08, days)))
+    if jump_day is not None:
+        walk[jump_day:] *= jump
+    return walk
+
+
+def test_detect_market_surges_ignores_a_market_wide_jump() -> None:
+    wholesale = _random_walk(50, seed=1, jump_day=35, jump=1.7)
+    rng = np.random.default_rng(2)
+    sellers = {
+        seller: list(wholesale * markup * np.exp(rng.normal(0, 0.01, 50)))
+        for seller, markup in enumerate([1.3, 1.35, 1.4, 1.45, 1.5], start=1)
+    }
+
+    flags = detect_market_surges(retail_with_market(_market(sellers)), window=28, threshold=0.15)
+
+    assert flags.empty
+
+
+def test_detect_market_surges_flags_the_seller_rising_above_the_market() -> None:
+    wholesale = _random_walk(50, seed=3)
+    rng = np.random.default_rng(4)
+    sellers = {
+        seller: wholesale * markup * np.exp(rng.normal(0, 0.01, 50))
+        for seller, markup in enumerate([1.3, 1.35, 1.4, 1.45, 1.5], start=1)
+    }
+    sellers[2][40:43] *= 1.3
+    observations = _market({seller: list(prices) for seller, prices in sellers.items()})
+
+    flags = detect_market_surges(retail_with_market(observations), window=28, threshold=0.15)
+
+    assert flags["merchant_id"].unique().tolist() == [2]
+    assert flags["date"].tolist() == list(pd.date_range("2024-02-10", periods=3))
+    assert flags["change"].between(0.22, 0.38).all()
+    assert (flags["reference"] < flags["current"] / 1.15).all()
+
+
+def test_detect_market_surges_waits_for_a_full_window_of_history() -> None:
+    sellers = {seller: [3.0] * 10 + [6.0] for seller in range(1, 4)}
+    sellers[1][-1] = 12.0
+
+    assert detect_market_surges(retail_with_market(_market(sellers)), window=28).empty
+
+
+def _emergency_market() -> pd.DataFrame:
+    """Three sellers, a 2020-01-25 emergency; everyone's cost rises 20%, seller 3 asks +60%."""
+    prices = {1: [10.0] * 5 + [12.0] * 5, 2: [10.0] * 5 + [12.0] * 5, 3: [10.0] * 5 + [16.0] * 5}
+    return _market(prices, first="2020-01-20")
+
+
+def test_detect_emergency_rises_nets_out_the_market_rise() -> None:
+    retail = retail_with_market(_emergency_market())
+
+    flags = detect_emergency_rises(
+        retail, start=dt.date(2020, 1, 25), end=None, threshold=0.10, reference_days=30, reference="last"
+    )
+
+    assert flags["merchant_id"].unique().tolist() == [3]
+    assert flags["change"].tolist() == pytest.approx([0.6] * 5)
+    assert flags["market_change"].tolist() == pytest.approx([0.2] * 5)
+
+
+def test_detect_emergency_rises_any_rise_without_netting_flags_everyone() -> None:
+    retail = retail_with_market(_emergency_market())
+
+    flags = detect_emergency_rises(
+        retail,
+        start=dt.date(2020, 1, 25),
+        end=dt.date(2020, 1, 26),
+        threshold=0.0,
+        reference_days=30,
+        net_of_market=False,
+    )
+
+    assert sorted(flags["merchant_id"].unique()) == [1, 2, 3]
+    assert flags["date"].max() == pd.Timestamp("2020-01-26")
+
+
+def test_detect_emergency_rises_average_reference_is_inclusive() -> None:
+    prices = {1: [9.0, 11.0, 10.0, 10.0, 10.0, 12.0], 2: [10.0] * 6, 3: [10.0] * 6}
+    retail = retail_with_market(_market(prices, first="2020-01-20"))
+
+    flags = detect_emergency_rises(
+        retail,
+        start=dt.date(2020, 1, 25),
+        end=None,
+        threshold=0.20,
+        reference_days=7,
+        reference="mean",
+        inclusive=True,
+    )
+
+    assert flags["merchant_id"].tolist() == [1]
+    assert flags["reference"].iloc[0] == pytest.approx(10.0)
+
+
+def test_wholesale_prices_prefer_the_same_region() -> None:
+    observations = _observations(
+        [
+            ("2024-01-01", 1, 1, "道里区", 5.0, "retail", "in_stock"),
+            ("2024-01-01", 2, 1, "南岗区", 5.0, "retail", "in_stock"),
+            ("2024-01-02", 1, 1, "道里区", 5.0, "retail", "in_stock"),
+            ("2024-01-01", None, 1, "道里区", 3.0, "wholesale", None),
+            ("2024-01-01", None, 1, "北京", 4.0, "wholesale", None),
+        ]
+    )
+    retail = observations[observations["price_type"] == "retail"]
+
+    pd.testing.assert_series_equal(
+        wholesale_prices(observations, retail),
+        pd.Series([3.0, 3.5, np.nan], index=[0, 1, 2], name="wholesale_price"),
+    )
+
+
+def test_detect_markup_violations_over_same_day_wholesale() -> None:
+    observations = _observations(
+        [
+            ("2020-01-24", 1, 1, "道里区", 14.0, "retail", "in_stock"),
+            ("2020-01-25", 1, 1, "道里区", 14.0, "retail", "in_stock"),
+            ("2020-01-25", 2, 1, "道里区", 13.0, "retail", "in_stock"),
+            ("2020-01-24", None, 1, "", 10.0, "wholesale", None),
+            ("2020-01-25", None, 1, "", 10.0, "wholesale", None),
+        ]
+    )
+
+    flags = detect_markup_violations(observations, start=dt.date(2020, 1, 25), end=None, threshold=0.35)
+
+    assert flags.index.tolist() == [1]
+    assert flags["change"].iloc[0] == pytest.approx(0.4)
+    assert flags["breach"].iloc[0] == pytest.approx(0.05)
+
+
+def test_detect_markup_violations_over_own_pre_event_ratio() -> None:
+    observations = _observations(
+        [
+            ("2020-01-20", 1, 1, "道里区", 15.0, "retail", "in_stock"),
+            ("2020-01-25", 1, 1, "道里区", 16.0, "retail", "in_stock"),
+            ("2020-01-20", 2, 1, "道里区", 11.0, "retail", "in_stock"),
+            ("2020-01-25", 2, 1, "道里区", 14.0, "retail", "in_stock"),
+            ("2020-01-20", None, 1, "", 10.0, "wholesale", None),
+            ("2020-01-25", None, 1, "", 10.0, "wholesale", None),
+        ]
+    )
+
+    flags = detect_markup_violations(
+        observations, start=dt.date(2020, 1, 25), end=None, threshold=0.15, reference="own_pre_event"
+    )
+
+    assert flags["merchant_id"].tolist() == [2]
+    assert flags["breach"].iloc[0] == pytest.approx(0.3 - 0.15)
+
+
+def test_detect_complaint_spikes_against_own_baseline() -> None:
+    dates = ["2024-01-05", "2024-02-20"] + ["2024-03-01"] * 4 + ["2024-03-01"]
+    complaints = pd.DataFrame(
+        {
+            "date": pd.to_datetime(dates),
+            "merchant_id": [7, 7, 7, 7, 7, 7, 8],
+            "product_id": [np.nan] * 7,
+        }
+    )
+
+    flags = detect_complaint_spikes(
+        complaints, by="merchant_id", start=dt.date(2023, 12, 1), end=dt.date(2024, 3, 2), min_count=3
+    )
+
+    assert flags["merchant_id"].unique().tolist() == [7]
+    assert flags["date"].tolist() == [pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-02")]
+    assert flags["current"].tolist() == [4, 4]
+    assert flags["reference"].iloc[0] == pytest.approx(2 / 56 * 7)
+
+
+def test_detect_complaint_spikes_ignores_a_usually_busy_merchant() -> None:
+    days = pd.date_range("2024-01-01", "2024-04-01")
+    complaints = pd.DataFrame({"date": days, "merchant_id": 7, "product_id": np.nan})
+
+    flags = detect_complaint_spikes(
+        complaints, by="merchant_id", start=dt.date(2024, 1, 1), end=dt.date(2024, 4, 1)
+    )
+
+    assert flags.empty
+
+
+def test_detect_complaint_spikes_does_not_judge_before_a_full_baseline() -> None:
+    complaints = pd.DataFrame(
+        {"date": pd.to_datetime(["2024-01-02"] * 5), "merchant_id": 7, "product_id": np.nan}
+    )
+
+    flags = detect_complaint_spikes(
+        complaints, by="merchant_id", start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 9)
+    )
+
+    assert flags.empty
+
+
+def test_detect_supply_shortages_against_own_baseline() -> None:
+    days = pd.date_range("2024-01-01", periods=30)
+    rows = [
+        (
+            day,
+            seller,
+            1,
+            "道里区",
+            5.0,
+            "retail",
+            "out_of_stock" if index >= 28 and seller <= 4 else "in_stock",
+        )
+        for index, day in enumerate(days)
+        for seller in range(1, 7)
+    ]
+
+    flags = detect_supply_shortages(_observations(rows), baseline_days=14, threshold=0.3)
+
+    assert flags["date"].tolist() == list(days[28:])
+    assert flags["current"].tolist() == pytest.approx([4 / 6, 4 / 6])
+    assert flags["merchant_id"].isna().all()
