@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import auth, health
+from api.routes import auth, complaints, health
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
 
@@ -17,6 +17,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
     router.include_router(health.router)
     router.include_router(auth.router)
+    router.include_router(complaints.router)
     return router
 
 

@@ -1,0 +1,328 @@
+"""Complaints: public filing and tracking, staff reading, workflow steps and classification corrections.
+
+The consumer association sees complaints as filed; a trade association sees only the complaints routed
+to it, with personal data masked; the public sees a complaint only through its tracking code, masked
+and without staff names. Search and export live in ``api.routes.complaint_search``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from api.deps import Caller, CallerDep, SessionDep, StaffDep
+from complaints.classification import INDUSTRIES, NATURES
+from complaints.intake import correct_classification, create_complaint, normalize_tracking_code
+from complaints.privacy import mask_name, mask_personal_data
+from complaints.schemas import ComplaintCreate
+from complaints.workflow import (
+    CHINA_TIME,
+    STATUS_NAMES,
+    WorkflowError,
+    is_overdue,
+    overdue_condition,
+    today_in_china,
+    transition,
+)
+from core.models import Complaint, ComplaintEvent
+
+router = APIRouter(prefix="/complaints", tags=["complaints"])
+
+
+class ComplaintCreated(BaseModel):
+    id: int
+    tracking_code: str
+    status: str
+    accept_deadline: dt.date | None
+
+
+class EventPublic(BaseModel):
+    at: dt.datetime
+    action: str
+    from_status: str | None
+    to_status: str | None
+    status_name: str | None
+    note: str | None
+
+
+class EventStaff(EventPublic):
+    actor: str
+
+
+class ComplaintTrack(BaseModel):
+    """What anyone holding the tracking code may see: no personal data, no staff names."""
+
+    tracking_code: str
+    status: str
+    status_name: str
+    created_at: dt.datetime
+    title: str | None
+    text: str
+    nature: str | None
+    industry: str | None
+    accept_deadline: dt.date | None
+    mediate_deadline: dt.date | None
+    overdue: bool
+    timeline: list[EventPublic]
+
+
+class ComplaintSummary(BaseModel):
+    id: int
+    tracking_code: str
+    created_at: dt.datetime
+    status: str
+    status_name: str
+    title: str | None
+    text: str
+    merchant_name: str | None
+    district: str | None
+    amount: Decimal | None
+    nature: str | None
+    nature_confidence: float | None
+    nature_corrected: bool
+    industry: str | None
+    industry_confidence: float | None
+    industry_corrected: bool
+    association_id: int | None
+    accept_deadline: dt.date | None
+    mediate_deadline: dt.date | None
+    overdue: bool
+
+
+class ComplaintsPublic(BaseModel):
+    data: list[ComplaintSummary]
+    count: int
+
+
+class ComplaintDetail(ComplaintSummary):
+    channel: str
+    updated_at: dt.datetime
+    demands: str | None
+    consumer_name: str | None
+    contact: str | None
+    merchant_credit_code: str | None
+    merchant_id: int | None
+    product_category: str | None
+    personal_data_masked: bool
+    timeline: list[EventStaff]
+
+
+class TransitionRequest(BaseModel):
+    to_status: str = Field(description="目标状态：" + "、".join(STATUS_NAMES))
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ClassificationCorrection(BaseModel):
+    nature: str | None = None
+    industry: str | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+def _masked(text: str | None, mask: bool) -> str | None:
+    return mask_personal_data(text) if mask and text else text
+
+
+def _event_fields(event: ComplaintEvent, mask: bool) -> dict[str, object]:
+    return {
+        "at": event.at,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "status_name": STATUS_NAMES.get(event.to_status or ""),
+        "note": _masked(event.note, mask),
+    }
+
+
+def _summary_fields(complaint: Complaint, mask: bool, today: dt.date) -> dict[str, object]:
+    return {
+        "id": complaint.id,
+        "tracking_code": complaint.tracking_code,
+        "created_at": complaint.created_at,
+        "status": complaint.status,
+        "status_name": STATUS_NAMES.get(complaint.status, complaint.status),
+        "title": _masked(complaint.title, mask),
+        "text": _masked(complaint.text, mask) or "",
+        "merchant_name": complaint.merchant_name,
+        "district": complaint.district,
+        "amount": complaint.amount,
+        "nature": complaint.nature,
+        "nature_confidence": complaint.nature_confidence,
+        "nature_corrected": complaint.nature_corrected,
+        "industry": complaint.industry,
+        "industry_confidence": complaint.industry_confidence,
+        "industry_corrected": complaint.industry_corrected,
+        "association_id": complaint.association_id,
+        "accept_deadline": complaint.accept_deadline,
+        "mediate_deadline": complaint.mediate_deadline,
+        "overdue": is_overdue(complaint, today),
+    }
+
+
+def _detail(complaint: Complaint, caller: Caller) -> ComplaintDetail:
+    mask = not caller.sees_personal_data
+    return ComplaintDetail(
+        **_summary_fields(complaint, mask, today_in_china()),
+        channel=complaint.channel,
+        updated_at=complaint.updated_at,
+        demands=_masked(complaint.demands, mask),
+        consumer_name=mask_name(complaint.consumer_name)
+        if mask and complaint.consumer_name
+        else complaint.consumer_name,
+        contact=_masked(complaint.contact, mask),
+        merchant_credit_code=complaint.merchant_credit_code,
+        merchant_id=complaint.merchant_id,
+        product_category=complaint.product_category,
+        personal_data_masked=mask,
+        timeline=[EventStaff(**_event_fields(e, mask), actor=e.actor) for e in complaint.events],
+    )
+
+
+def _utc_start_of(day: dt.date) -> dt.datetime:
+    """Midnight in China of ``day`` as the naive UTC timestamp the database stores."""
+    return dt.datetime.combine(day, dt.time(), CHINA_TIME).astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _complaint_for(session: Session, complaint_id: int, caller: Caller) -> Complaint:
+    """The complaint if the caller may see it; a trade association sees only those routed to it."""
+    complaint = session.get(Complaint, complaint_id, options=[selectinload(Complaint.events)])
+    if complaint is None or (
+        not caller.sees_personal_data and complaint.association_id != caller.association_id
+    ):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "投诉不存在")
+    return complaint
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
+def file_complaint(complaint_in: ComplaintCreate, session: SessionDep, caller: CallerDep) -> ComplaintCreated:
+    """File a complaint (anyone); keep the tracking code to follow it."""
+    complaint = create_complaint(session, complaint_in, channel="api", actor=caller.username or "public")
+    session.commit()
+    return ComplaintCreated(
+        id=complaint.id,
+        tracking_code=complaint.tracking_code,
+        status=complaint.status,
+        accept_deadline=complaint.accept_deadline,
+    )
+
+
+@router.get("/track/{code}", response_model=ComplaintTrack)
+def track_complaint(code: Annotated[str, Path(max_length=40)], session: SessionDep) -> ComplaintTrack:
+    """Status, deadlines and timeline of a complaint by its tracking code, without personal data."""
+    complaint = session.scalar(
+        select(Complaint)
+        .where(Complaint.tracking_code == normalize_tracking_code(code))
+        .options(selectinload(Complaint.events))
+    )
+    if complaint is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "未找到该查询码对应的投诉，请核对后重试")
+    return ComplaintTrack(
+        tracking_code=complaint.tracking_code,
+        status=complaint.status,
+        status_name=STATUS_NAMES.get(complaint.status, complaint.status),
+        created_at=complaint.created_at,
+        title=_masked(complaint.title, True),
+        text=_masked(complaint.text, True) or "",
+        nature=complaint.nature,
+        industry=complaint.industry,
+        accept_deadline=complaint.accept_deadline,
+        mediate_deadline=complaint.mediate_deadline,
+        overdue=is_overdue(complaint, today_in_china()),
+        timeline=[EventPublic(**_event_fields(e, True)) for e in complaint.events],
+    )
+
+
+@router.get("", response_model=ComplaintsPublic)
+def list_complaints(
+    session: SessionDep,
+    caller: StaffDep,
+    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    nature: Annotated[list[str] | None, Query()] = None,
+    industry: Annotated[list[str] | None, Query()] = None,
+    district: Annotated[list[str] | None, Query()] = None,
+    association_id: int | None = None,
+    overdue: bool | None = None,
+    created_from: dt.date | None = None,
+    created_to: dt.date | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ComplaintsPublic:
+    """Complaints newest first, filtered; ``overdue=true`` lists those past their deadline."""
+    query = select(Complaint)
+    if not caller.sees_personal_data:
+        query = query.where(Complaint.association_id == caller.association_id)
+    elif association_id is not None:
+        query = query.where(Complaint.association_id == association_id)
+    if status_:
+        query = query.where(Complaint.status.in_(status_))
+    if nature:
+        query = query.where(Complaint.nature.in_([NATURES.normalize(n) or n for n in nature]))
+    if industry:
+        query = query.where(Complaint.industry.in_([INDUSTRIES.normalize(i) or i for i in industry]))
+    if district:
+        query = query.where(Complaint.district.in_(district))
+    if created_from is not None:
+        query = query.where(Complaint.created_at >= _utc_start_of(created_from))
+    if created_to is not None:
+        query = query.where(Complaint.created_at < _utc_start_of(created_to + dt.timedelta(days=1)))
+    today = today_in_china()
+    if overdue is not None:
+        condition = overdue_condition(today)
+        query = query.where(condition if overdue else ~condition)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Complaint.created_at.desc(), Complaint.id.desc()).offset((page - 1) * size).limit(size)
+    )
+    mask = not caller.sees_personal_data
+    return ComplaintsPublic(
+        data=[ComplaintSummary(**_summary_fields(c, mask, today)) for c in rows], count=count
+    )
+
+
+@router.get("/{complaint_id:int}", response_model=ComplaintDetail)
+def read_complaint(complaint_id: int, session: SessionDep, caller: StaffDep) -> ComplaintDetail:
+    return _detail(_complaint_for(session, complaint_id, caller), caller)
+
+
+@router.post("/{complaint_id:int}/transitions", response_model=ComplaintDetail)
+def move_complaint(
+    complaint_id: int, step: TransitionRequest, session: SessionDep, caller: StaffDep
+) -> ComplaintDetail:
+    """One workflow step; a step the workflow does not allow from the current status is a 409."""
+    complaint = _complaint_for(session, complaint_id, caller)
+    try:
+        transition(complaint, step.to_status, actor=caller.username or caller.role, note=step.note)
+    except WorkflowError as error:
+        code = status.HTTP_409_CONFLICT if error.conflict else status.HTTP_422_UNPROCESSABLE_ENTITY
+        raise HTTPException(code, error.message) from error
+    session.commit()
+    return _detail(complaint, caller)
+
+
+@router.patch("/{complaint_id:int}/classification", response_model=ComplaintDetail)
+def correct_complaint_classification(
+    complaint_id: int, correction: ClassificationCorrection, session: SessionDep, caller: StaffDep
+) -> ComplaintDetail:
+    """Staff correct nature and/or industry; the correction is kept and re-routes the complaint."""
+    nature = NATURES.normalize(correction.nature) if correction.nature else None
+    industry = INDUSTRIES.normalize(correction.industry) if correction.industry else None
+    if (correction.nature and nature is None) or (correction.industry and industry is None):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "未知的投诉性质或行业")
+    if nature is None and industry is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "请至少更正投诉性质或行业之一")
+    complaint = _complaint_for(session, complaint_id, caller)
+    correct_classification(
+        session,
+        complaint,
+        actor=caller.username or caller.role,
+        nature=nature,
+        industry=industry,
+        note=correction.note,
+    )
+    session.commit()
+    return _detail(complaint, caller)

@@ -1,0 +1,199 @@
+"""/api/complaints: public filing and tracking, staff views by role, workflow steps, corrections."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+
+from core.db import session_factory
+from core.models import Complaint
+from tests.utils.auth import login_headers, make_association, make_user
+
+PHONE = "13812345678"
+TEXT = f"我叫张三，电话{PHONE}。在家乐福超市买鸡蛋标价8元一斤，结账时收了12元，明显多收钱。"
+
+
+@pytest.fixture
+def db(engine: Engine) -> Any:
+    with session_factory(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def staff(client: TestClient, db: Session) -> dict[str, dict[str, str]]:
+    """Bearer headers: the consumer association, the supermarket association, the pharmacy association."""
+    consumer = make_association(db, "xiaoxie", [], consumer=True)
+    supermarkets = make_association(db, "chaoshi", ["supermarket"])
+    pharmacies = make_association(db, "yaodian", ["pharmacy"])
+    make_user(db, "xiehui", "consumer_staff", association=consumer)
+    make_user(db, "chaoshi", "association_staff", association=supermarkets)
+    make_user(db, "yaodian", "association_staff", association=pharmacies)
+    return {name: login_headers(client, name) for name in ("xiehui", "chaoshi", "yaodian")}
+
+
+def _file(client: TestClient, **fields: Any) -> dict[str, Any]:
+    payload = {"text": TEXT, "consumer_name": "张三", "contact": PHONE, "district": "南岗区", **fields}
+    response = client.post("/api/complaints", json=payload)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_anyone_can_file_and_track_without_seeing_personal_data(client: TestClient) -> None:
+    created = _file(client, amount="4.00", demands=f"退还差价，联系{PHONE}")
+    assert created["tracking_code"].startswith("TS-") and created["status"] == "received"
+    assert created["accept_deadline"]
+
+    response = client.get(f"/api/complaints/track/{created['tracking_code'].lower()}")
+    assert response.status_code == 200
+    tracked = response.json()
+    assert tracked["status_name"] == "已受理登记"
+    assert PHONE not in response.text and "张三" not in response.text
+    assert "138****5678" in tracked["text"] and "张*" in tracked["text"]
+    assert "consumer_name" not in tracked and "contact" not in tracked
+    assert [e["to_status"] for e in tracked["timeline"]] == ["received"]
+    assert "actor" not in tracked["timeline"][0]
+
+
+@pytest.mark.parametrize("code", ["TS-NOSUCHCODE", "x" * 40, "'; DROP TABLE complaints; --", "😀"])
+def test_unknown_tracking_code_is_404(client: TestClient, code: str) -> None:
+    response = client.get(f"/api/complaints/track/{code}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"text": "短"},
+        {"text": "x" * 5001},
+        {"text": "正常内容正常内容", "amount": "很多"},
+        {"text": "正常内容正常内容", "nature": "外星人"},
+        {"text": ["列表"]},
+        [],
+        "纯文本",
+    ],
+)
+def test_invalid_complaints_are_refused_with_reasons(client: TestClient, payload: Any) -> None:
+    response = client.post("/api/complaints", json=payload)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert response.json()["error"]["details"]
+
+
+def test_body_that_is_not_json_is_refused(client: TestClient) -> None:
+    response = client.post(
+        "/api/complaints", content=b"\xff\xfe not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+
+
+def test_staff_views_depend_on_role(client: TestClient, staff: dict[str, dict[str, str]]) -> None:
+    created = _file(client)
+    url = f"/api/complaints/{created['id']}"
+
+    assert client.get(url).status_code == 401
+    assert client.get("/api/complaints").status_code == 401
+
+    full = client.get(url, headers=staff["xiehui"]).json()
+    assert full["consumer_name"] == "张三" and full["contact"] == PHONE and PHONE in full["text"]
+    assert full["personal_data_masked"] is False and full["industry"] == "supermarket"
+    assert full["timeline"][0]["actor"] == "public"
+
+    routed = client.get(url, headers=staff["chaoshi"])
+    assert routed.status_code == 200
+    masked = routed.json()
+    assert masked["personal_data_masked"] is True
+    assert masked["consumer_name"] == "张*" and masked["contact"] == "138****5678"
+    assert PHONE not in routed.text
+
+    assert client.get(url, headers=staff["yaodian"]).status_code == 404
+    assert client.get("/api/complaints", headers=staff["yaodian"]).json() == {"data": [], "count": 0}
+    listed = client.get("/api/complaints", headers=staff["chaoshi"]).json()
+    assert listed["count"] == 1 and PHONE not in listed["data"][0]["text"]
+
+
+def test_workflow_through_the_api(client: TestClient, staff: dict[str, dict[str, str]]) -> None:
+    created = _file(client)
+    steps = f"/api/complaints/{created['id']}/transitions"
+
+    refused = client.post(steps, json={"to_status": "resolved"}, headers=staff["xiehui"])
+    assert refused.status_code == 409
+    assert "不能变更为" in refused.json()["error"]["message"]
+    assert client.post(steps, json={"to_status": "rejected"}, headers=staff["xiehui"]).status_code == 422
+    assert client.post(steps, json={"to_status": "nonsense"}, headers=staff["xiehui"]).status_code == 422
+    assert client.post(steps, json={"to_status": "accepted"}, headers=staff["yaodian"]).status_code == 404
+
+    accepted = client.post(steps, json={"to_status": "accepted", "note": "材料齐全"}, headers=staff["xiehui"])
+    assert accepted.status_code == 200
+    assert accepted.json()["mediate_deadline"]
+    mediating = client.post(steps, json={"to_status": "mediating"}, headers=staff["chaoshi"])
+    assert mediating.status_code == 200
+    timeline = mediating.json()["timeline"]
+    assert [(e["to_status"], e["actor"]) for e in timeline] == [
+        ("received", "public"),
+        ("accepted", "xiehui"),
+        ("mediating", "chaoshi"),
+    ]
+    tracked = client.get(f"/api/complaints/track/{created['tracking_code']}").json()
+    assert tracked["status"] == "mediating" and tracked["mediate_deadline"]
+
+
+def test_overdue_filter(client: TestClient, staff: dict[str, dict[str, str]], db: Session) -> None:
+    late = _file(client)
+    fresh = _file(client)
+    db.execute(
+        update(Complaint).where(Complaint.id == late["id"]).values(accept_deadline=dt.date(2020, 1, 2))
+    )
+    db.commit()
+
+    overdue = client.get("/api/complaints", params={"overdue": "true"}, headers=staff["xiehui"]).json()
+    assert [c["id"] for c in overdue["data"]] == [late["id"]] and overdue["data"][0]["overdue"] is True
+    in_time = client.get("/api/complaints", params={"overdue": "false"}, headers=staff["xiehui"]).json()
+    assert [c["id"] for c in in_time["data"]] == [fresh["id"]]
+
+
+def test_list_filters_and_paging(client: TestClient, staff: dict[str, dict[str, str]]) -> None:
+    ids = [_file(client, district=district)["id"] for district in ("南岗区", "道里区", "南岗区")]
+    headers = staff["xiehui"]
+    nangang = client.get("/api/complaints", params={"district": "南岗区"}, headers=headers).json()
+    assert nangang["count"] == 2 and {c["id"] for c in nangang["data"]} == {ids[0], ids[2]}
+    page = client.get("/api/complaints", params={"size": 1, "page": 2}, headers=headers).json()
+    assert page["count"] == 3 and [c["id"] for c in page["data"]] == [ids[1]]
+    both = client.get(
+        "/api/complaints", params=[("nature", "价格/哄抬价格"), ("industry", "超市连锁")], headers=headers
+    )
+    assert both.json()["count"] == 3
+    assert client.get("/api/complaints", params={"size": 0}, headers=headers).status_code == 422
+
+
+def test_classification_correction(client: TestClient, staff: dict[str, dict[str, str]]) -> None:
+    created = _file(client)
+    url = f"/api/complaints/{created['id']}/classification"
+    corrected = client.patch(
+        url, json={"industry": "pharmacy", "note": "药店内的超市专柜"}, headers=staff["xiehui"]
+    )
+    assert corrected.status_code == 200
+    body = corrected.json()
+    assert body["industry"] == "pharmacy" and body["industry_corrected"] is True
+    assert body["industry_confidence"] == 1.0 and body["nature_corrected"] is False
+    assert body["timeline"][-1]["action"] == "classification_corrected"
+
+    # Re-routed: the pharmacy association now sees it, the supermarket association no longer does.
+    assert client.get(f"/api/complaints/{created['id']}", headers=staff["yaodian"]).status_code == 200
+    assert client.get(f"/api/complaints/{created['id']}", headers=staff["chaoshi"]).status_code == 404
+
+    assert client.patch(url, json={"nature": "外星人"}, headers=staff["xiehui"]).status_code == 422
+    assert client.patch(url, json={}, headers=staff["xiehui"]).status_code == 422
+    assert client.patch(url, json={"nature": "质量"}).status_code == 401
+
+
+def test_complaint_ids_must_be_integers(client: TestClient, staff: dict[str, dict[str, str]]) -> None:
+    assert client.get("/api/complaints/abc", headers=staff["xiehui"]).status_code == 404
+    assert client.get("/api/complaints/999999", headers=staff["xiehui"]).status_code == 404
