@@ -1,0 +1,119 @@
+"""Catalogue: seeding is idempotent, and matching maps source names to goods without guessing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.catalogue import ProductMatcher, load_catalogue, normalise_name, seed_catalogue
+from core.models import Category, Product, ProductAlias
+
+REQUIRED_CATEGORIES = {"粮油", "肉禽蛋", "蔬菜", "水果", "水产", "奶类", "防疫用品"}
+
+
+def test_catalogue_covers_the_livelihood_categories() -> None:
+    categories = load_catalogue()
+    assert {c.name for c in categories} == REQUIRED_CATEGORIES
+    assert 55 <= sum(len(c.products) for c in categories) <= 80
+    epidemic = {p.name for c in categories if c.name == "防疫用品" for p in c.products}
+    assert {"一次性医用口罩", "医用外科口罩", "N95口罩", "84消毒液", "医用酒精", "体温计"} <= epidemic
+
+
+def test_seed_catalogue_is_idempotent(session: Session) -> None:
+    added = seed_catalogue(session)
+    session.commit()
+    assert added > 200
+    counts = [session.scalar(select(func.count()).select_from(t)) for t in (Category, Product, ProductAlias)]
+    assert seed_catalogue(session) == 0
+    session.commit()
+    assert [
+        session.scalar(select(func.count()).select_from(t)) for t in (Category, Product, ProductAlias)
+    ] == counts
+
+
+def test_seed_catalogue_adds_only_what_is_missing(session: Session) -> None:
+    seed_catalogue(session)
+    session.commit()
+    eggs = session.scalar(select(Product).where(Product.code == "eggs"))
+    assert eggs is not None
+    session.delete(session.scalar(select(ProductAlias).where(ProductAlias.alias == "红皮鸡蛋")))
+    eggs.name = "鲜鸡蛋(散装)"
+    session.commit()
+    assert seed_catalogue(session) == 1
+    session.commit()
+    assert eggs.name == "鲜鸡蛋(散装)", "staff renames survive re-seeding"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> ProductMatcher:
+    """The catalogue's matcher without a database (from_session is tested against both databases)."""
+    aliases: dict[str, Product] = {}
+    for category in load_catalogue():
+        for spec in category.products:
+            product = Product(code=spec.code, name=spec.name, standard_unit=spec.unit)
+            aliases.update(dict.fromkeys((spec.name, *spec.aliases), product))
+    return ProductMatcher(aliases)
+
+
+def test_matcher_from_session_uses_stored_aliases(session: Session) -> None:
+    seed_catalogue(session)
+    pork = session.scalar(select(Product).where(Product.code == "pork"))
+    session.add(ProductAlias(product=pork, alias="哈尔滨冷鲜猪肉"))
+    session.commit()
+    matcher = ProductMatcher.from_session(session)
+    assert matcher.match("猪肉(白条猪)") is pork
+    assert matcher.match("哈尔滨冷鲜猪肉") is pork
+    assert matcher.match("鸡肉") is None
+
+
+@pytest.mark.parametrize(
+    ("raw_name", "code"),
+    [
+        ("大白菜", "chinese_cabbage"),
+        ("白菜", "chinese_cabbage"),
+        ("猪肉(白条猪)", "pork"),
+        ("白条猪", "pork"),
+        ("鲜猪肉", "pork"),
+        ("鸡蛋", "eggs"),
+        ("红皮鸡蛋", "eggs"),
+        ("散鸡蛋", "eggs"),
+        ("  大白菜 ", "chinese_cabbage"),
+        ("精品大白菜", "chinese_cabbage"),
+        ("大白菜(一级)", "chinese_cabbage"),
+        ("大白菜（精品）", "chinese_cabbage"),
+        ("菠菜(份)", "spinach"),
+        ("金针菇(袋)(1)", "enoki"),
+        ("洪湖莲藕(粉藕)", "lotus_root"),
+        ("本地上海青", "shanghai_greens"),
+        ("西峡香菇(1)", "shiitake"),
+        ("n95", "n95_mask"),
+        ("Ｎ９５口罩", "n95_mask"),
+        ("84消毒液", "disinfectant_84"),
+        ("泰国香蕉", "banana"),
+        ("一级 大豆油", "soybean_oil"),
+    ],
+)
+def test_matcher_maps_source_names(matcher: ProductMatcher, raw_name: str, code: str) -> None:
+    product = matcher.match(raw_name)
+    assert product is not None, raw_name
+    assert product.code == code
+
+
+@pytest.mark.parametrize(
+    "raw_name", ["鸡肉", "鸡", "蛋", "白", "猪", "菜", "精品", "()", "", "   ", "榴莲", "东北大米饭"]
+)
+def test_matcher_never_guesses(matcher: ProductMatcher, raw_name: str) -> None:
+    assert matcher.match(raw_name) is None
+
+
+def test_matcher_refuses_ambiguous_normalised_names() -> None:
+    first, second = Product(code="a", name="甲"), Product(code="b", name="乙")
+    matcher = ProductMatcher({"精品苹果": first, "苹果(一级)": second})
+    assert matcher.match("精品苹果") is first
+    assert matcher.match("苹果") is None
+
+
+def test_normalise_name_keeps_distinct_goods_apart() -> None:
+    assert normalise_name("鸡蛋") != normalise_name("鸡肉")
+    assert normalise_name(" 精品 大白菜（1）") == normalise_name("大白菜")
