@@ -1,0 +1,220 @@
+"""Storing price observations: the one write path shared by the Scrapy pipeline and the price importer.
+
+Every write is idempotent. An observation's natural key (source, merchant, product, region, time) makes
+re-crawling or re-importing a no-op; quarantined items are keyed by a fingerprint of their raw content;
+unmapped names are counted, not duplicated. Inserts use ``ON CONFLICT DO NOTHING``/``DO UPDATE``, which
+SQLite and PostgreSQL both understand, so concurrent crawlers cannot race each other into errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.models import Merchant, PriceObservation, QuarantinedItem, UnmappedItem, utcnow
+from core.units import STANDARD_UNITS
+
+StoreResult = Literal["stored", "duplicate"]
+PRICE_TYPES = ("retail", "wholesale")
+AVAILABILITIES = ("in_stock", "out_of_stock", "limited")
+
+
+@dataclass
+class PriceInput:
+    """One price as a source reported it, already mapped to a catalogue good and normalised."""
+
+    source: str
+    product_id: int
+    observed_at: dt.datetime | dt.date
+    price: Decimal | float
+    raw_unit: str
+    unit_price: float
+    standard_unit: str
+    merchant: str | None = None
+    region: str = ""
+    low_price: Decimal | float | None = None
+    high_price: Decimal | float | None = None
+    spec: str | None = None
+    price_type: str = "retail"
+    availability: str | None = None
+    url: str | None = None
+    fetched_at: dt.datetime = field(default_factory=utcnow)
+    spider: str | None = None
+    extractor: str | None = None
+    raw_hash: str | None = None
+
+
+def _as_utc_naive(moment: dt.datetime | dt.date) -> dt.datetime:
+    if not isinstance(moment, dt.datetime):
+        return dt.datetime.combine(moment, dt.time())
+    if moment.tzinfo is not None:
+        return moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment
+
+
+def price_natural_key(
+    source: str,
+    merchant_name: str | None,
+    product_id: int,
+    region: str | None,
+    observed_at: dt.datetime | dt.date,
+) -> str:
+    """The identity of an observation: the same price seen twice hashes alike (sha256 hex)."""
+    parts = [source.strip(), (merchant_name or "").strip(), str(product_id), (region or "").strip()]
+    parts.append(_as_utc_naive(observed_at).isoformat())
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def _insert(session: Session, table: Table) -> Any:
+    """A dialect-specific INSERT that supports ``on_conflict_do_nothing``/``do_update``."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")
+
+
+def get_or_create_merchant(session: Session, name: str, **attrs: Any) -> Merchant:
+    """The merchant called ``name``; created with ``attrs`` if new (existing details are kept)."""
+    name = name.strip()
+    if not name:
+        raise ValueError("merchant name must not be empty")
+    merchant = session.scalar(select(Merchant).where(Merchant.name == name))
+    if merchant is not None:
+        return merchant
+    table = Merchant.__table__
+    session.execute(_insert(session, table).values(name=name, **attrs).on_conflict_do_nothing())
+    merchant = session.scalar(select(Merchant).where(Merchant.name == name))
+    assert merchant is not None
+    return merchant
+
+
+def _check(obs: PriceInput) -> None:
+    if float(obs.price) < 0:
+        raise ValueError(f"price must not be negative: {obs.price}")
+    if not math.isfinite(obs.unit_price) or obs.unit_price < 0:
+        raise ValueError(f"unit price must be a non-negative number: {obs.unit_price}")
+    if obs.standard_unit not in STANDARD_UNITS:
+        raise ValueError(f"unknown standard unit {obs.standard_unit!r}")
+    if obs.price_type not in PRICE_TYPES:
+        raise ValueError(f"price_type must be one of {PRICE_TYPES}, not {obs.price_type!r}")
+    if obs.availability is not None and obs.availability not in AVAILABILITIES:
+        raise ValueError(f"availability must be one of {AVAILABILITIES}, not {obs.availability!r}")
+
+
+def _decimal(value: Decimal | float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _row(obs: PriceInput, merchant_id: int | None) -> dict[str, Any]:
+    observed_at = _as_utc_naive(obs.observed_at)
+    return {
+        "natural_key": price_natural_key(obs.source, obs.merchant, obs.product_id, obs.region, observed_at),
+        "source": obs.source,
+        "merchant_id": merchant_id,
+        "product_id": obs.product_id,
+        "region": obs.region or "",
+        "observed_at": observed_at,
+        "observed_date": observed_at.date(),
+        "price": _decimal(obs.price),
+        "low_price": _decimal(obs.low_price),
+        "high_price": _decimal(obs.high_price),
+        "raw_unit": obs.raw_unit,
+        "spec": obs.spec,
+        "unit_price": float(obs.unit_price),
+        "standard_unit": obs.standard_unit,
+        "price_type": obs.price_type,
+        "availability": obs.availability,
+        "url": obs.url,
+        "fetched_at": _as_utc_naive(obs.fetched_at),
+        "spider": obs.spider,
+        "extractor": obs.extractor,
+        "raw_hash": obs.raw_hash,
+    }
+
+
+def store_observations(session: Session, observations: Iterable[PriceInput]) -> tuple[int, int]:
+    """Store many observations in one statement; return (stored, duplicates). The caller commits.
+
+    Raises ``ValueError`` for an invalid observation before anything is written.
+    """
+    merchant_ids: dict[str, int] = {}
+    rows: list[dict[str, Any]] = []
+    for obs in observations:
+        _check(obs)
+        merchant_id = None
+        if obs.merchant:
+            if obs.merchant not in merchant_ids:
+                merchant_ids[obs.merchant] = get_or_create_merchant(session, obs.merchant).id
+            merchant_id = merchant_ids[obs.merchant]
+        rows.append(_row(obs, merchant_id))
+    if not rows:
+        return 0, 0
+    unique_rows = list({row["natural_key"]: row for row in rows}.values())
+    table = PriceObservation.__table__
+    statement = (
+        _insert(session, table)
+        .on_conflict_do_nothing(index_elements=["natural_key"])
+        .returning(table.c.natural_key)
+    )
+    stored = len(session.execute(statement, unique_rows).all())
+    return stored, len(rows) - stored
+
+
+def store_observation(session: Session, obs: PriceInput) -> StoreResult:
+    """Store one observation unless its natural key is already there. The caller commits."""
+    stored, _ = store_observations(session, [obs])
+    return "stored" if stored else "duplicate"
+
+
+def _json_safe(raw: Any) -> Any:
+    return json.loads(json.dumps(raw, ensure_ascii=False, default=str))
+
+
+def raw_fingerprint(source: str, raw: Any) -> str:
+    canonical = json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(f"{source}\x1f{canonical}".encode()).hexdigest()
+
+
+def quarantine(session: Session, source: str, reason: str, raw: Any, url: str | None = None) -> None:
+    """Keep an item that failed validation, with its reason; the same raw item is kept only once."""
+    table = QuarantinedItem.__table__
+    values = {
+        "source": source,
+        "reason": reason[:300],
+        "raw": _json_safe(raw if isinstance(raw, dict) else {"value": raw}),
+        "url": url[:500] if url else None,
+        "fingerprint": raw_fingerprint(source, raw),
+    }
+    session.execute(_insert(session, table).values(**values).on_conflict_do_nothing())
+
+
+def record_unmapped(session: Session, source: str, raw_name: str, sample: Any = None) -> None:
+    """Count a product name no catalogue entry matched (first sample kept) so staff can map it."""
+    table = UnmappedItem.__table__
+    now = utcnow()
+    values = {
+        "source": source,
+        "raw_name": raw_name.strip()[:120],
+        "sample": _json_safe(sample if isinstance(sample, dict) else {"value": sample}),
+        "seen_count": 1,
+        "first_seen": now,
+        "last_seen": now,
+    }
+    statement = _insert(session, table).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["source", "raw_name"],
+        set_={"seen_count": table.c.seen_count + 1, "last_seen": now},
+    )
+    session.execute(statement)

@@ -1,0 +1,142 @@
+"""Price storage: idempotent on the natural key, quarantine and unmapped bookkeeping, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.catalogue import seed_catalogue
+from core.models import Merchant, PriceObservation, Product, QuarantinedItem, UnmappedItem
+from core.prices import (
+    PriceInput,
+    get_or_create_merchant,
+    price_natural_key,
+    quarantine,
+    record_unmapped,
+    store_observation,
+    store_observations,
+)
+
+
+@pytest.fixture
+def eggs(session: Session) -> Product:
+    seed_catalogue(session)
+    session.commit()
+    product = session.scalar(select(Product).where(Product.code == "eggs"))
+    assert product is not None
+    return product
+
+
+def _eggs_price(product: Product, **changes: object) -> PriceInput:
+    values: dict[str, object] = {
+        "source": "test-market",
+        "product_id": product.id,
+        "merchant": "哈尔滨好又多超市(南岗店)",
+        "region": "南岗区",
+        "observed_at": dt.datetime(2026, 3, 1, 9, 0),
+        "price": Decimal("5.80"),
+        "raw_unit": "斤",
+        "unit_price": 5.8,
+        "standard_unit": "500g",
+    }
+    values.update(changes)
+    return PriceInput(**values)  # type: ignore[arg-type]
+
+
+def _count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_natural_key_is_stable_and_distinguishes_fields() -> None:
+    moment = dt.datetime(2026, 3, 1, 9, 0)
+    key = price_natural_key("xinfadi", None, 7, "", moment)
+    assert len(key) == 64
+    assert key == price_natural_key("xinfadi", None, 7, None, moment)
+    assert key == price_natural_key("xinfadi", "", 7, "", moment.replace(tzinfo=dt.UTC))
+    assert key != price_natural_key("xinfadi", "甲", 7, "", moment)
+    assert key != price_natural_key("xinfadi", None, 8, "", moment)
+    assert key != price_natural_key("xinfadi", None, 7, "北京", moment)
+    assert key != price_natural_key("xinfadi", None, 7, "", moment + dt.timedelta(days=1))
+    assert price_natural_key("s", None, 1, "", dt.date(2026, 3, 1)) == price_natural_key(
+        "s", None, 1, "", dt.datetime(2026, 3, 1)
+    )
+
+
+def test_store_observation_is_idempotent(session: Session, eggs: Product) -> None:
+    assert store_observation(session, _eggs_price(eggs)) == "stored"
+    session.commit()
+    assert store_observation(session, _eggs_price(eggs, price=Decimal("9.99"))) == "duplicate"
+    session.commit()
+    stored = session.scalars(select(PriceObservation)).all()
+    assert len(stored) == 1
+    assert stored[0].price == Decimal("5.80")
+    assert stored[0].observed_date == dt.date(2026, 3, 1)
+    assert stored[0].merchant is not None and stored[0].merchant.name == "哈尔滨好又多超市(南岗店)"
+
+
+def test_store_observations_counts_stored_and_duplicates(session: Session, eggs: Product) -> None:
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=n) for n in range(30)]
+    batch = [_eggs_price(eggs, observed_at=day) for day in days]
+    assert store_observations(session, batch) == (30, 0)
+    session.commit()
+    again = [*batch[:10], _eggs_price(eggs, observed_at=dt.date(2026, 5, 1)), batch[0]]
+    assert store_observations(session, again) == (1, 11)
+    session.commit()
+    assert _count(session, PriceObservation) == 31
+    assert _count(session, Merchant) == 1
+
+
+def test_store_observations_rejects_invalid_input_before_writing(session: Session, eggs: Product) -> None:
+    batch = [_eggs_price(eggs), _eggs_price(eggs, observed_at=dt.date(2026, 3, 2), price=Decimal("-1"))]
+    with pytest.raises(ValueError, match="negative"):
+        store_observations(session, batch)
+    with pytest.raises(ValueError, match="standard unit"):
+        store_observation(session, _eggs_price(eggs, standard_unit="kg"))
+    with pytest.raises(ValueError, match="price_type"):
+        store_observation(session, _eggs_price(eggs, price_type="black-market"))
+    assert _count(session, PriceObservation) == 0
+
+
+def test_wholesale_observation_without_merchant(session: Session, eggs: Product) -> None:
+    obs = _eggs_price(eggs, merchant=None, region="北京", price_type="wholesale", source="xinfadi")
+    assert store_observation(session, obs) == "stored"
+    assert store_observation(session, obs) == "duplicate"
+    session.commit()
+    row = session.scalars(select(PriceObservation)).one()
+    assert row.merchant_id is None and row.price_type == "wholesale"
+
+
+def test_get_or_create_merchant_keeps_existing_details(session: Session) -> None:
+    first = get_or_create_merchant(session, "  道里菜市场 ", district="道里区", kind="retail")
+    again = get_or_create_merchant(session, "道里菜市场", district="南岗区")
+    session.commit()
+    assert first.id == again.id
+    assert again.district == "道里区"
+    with pytest.raises(ValueError):
+        get_or_create_merchant(session, "  ")
+
+
+def test_quarantine_keeps_each_raw_item_once(session: Session) -> None:
+    raw = {"prodName": "大白菜", "avgPrice": "-1", "unitInfo": "斤"}
+    quarantine(session, "xinfadi", "负价格 (negative price)", raw, "https://example.invalid/p")
+    quarantine(session, "xinfadi", "负价格 (negative price)", dict(reversed(raw.items())))
+    quarantine(session, "xinfadi", "负价格", {**raw, "avgPrice": "-2"})
+    session.commit()
+    items = session.scalars(select(QuarantinedItem).order_by(QuarantinedItem.id)).all()
+    assert len(items) == 2
+    assert items[0].raw == raw and items[0].url == "https://example.invalid/p"
+
+
+def test_record_unmapped_counts_sightings(session: Session) -> None:
+    for _ in range(3):
+        record_unmapped(session, "xinfadi", "姑娘果（灯笼果）", {"line": 1})
+    record_unmapped(session, "import", "姑娘果（灯笼果）", {"line": 9})
+    session.commit()
+    rows = {row.source: row for row in session.scalars(select(UnmappedItem))}
+    assert rows["xinfadi"].seen_count == 3
+    assert rows["xinfadi"].sample == {"line": 1}
+    assert rows["import"].seen_count == 1
