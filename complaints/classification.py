@@ -161,14 +161,20 @@ class Classification:
     industry: Prediction
 
 
+@lru_cache(maxsize=1)
+def keyword_tokenizer() -> Tokenizer:
+    """One tokenizer for every classifier: loading jieba's dictionary takes about half a second."""
+    keywords = {
+        word for labels in (NATURES, INDUSTRIES) for words in labels.keywords.values() for word in words
+    }
+    return Tokenizer(sorted(keywords))
+
+
 class ComplaintClassifier:
     """Nature and industry models sharing one tokenizer, trained first on the keyword priors."""
 
     def __init__(self) -> None:
-        keywords = {
-            word for labels in (NATURES, INDUSTRIES) for words in labels.keywords.values() for word in words
-        }
-        self.tokenizer = Tokenizer(sorted(keywords))
+        self.tokenizer = keyword_tokenizer()
         self.nature_model = NaiveBayesModel(NATURES.codes)
         self.industry_model = NaiveBayesModel(INDUSTRIES.codes)
         for labels, model in ((NATURES, self.nature_model), (INDUSTRIES, self.industry_model)):
@@ -183,22 +189,18 @@ class ComplaintClassifier:
         )
 
     def learn(self, text: str, *, nature: str | None = None, industry: str | None = None) -> None:
-        """Add one labelled complaint (a staff correction, or a labelled import) to the models."""
+        """Add one labelled complaint (a staff correction, or a labelled import) to the models.
+
+        Labels that are not codes of this classifier are ignored: there is nothing to learn for them.
+        """
         tokens = self.tokenizer.tokens(text)
-        if nature is not None:
+        if nature in NATURES.names:
             self.nature_model.learn(tokens, nature)
-        if industry is not None:
+        if industry in INDUSTRIES.names:
             self.industry_model.learn(tokens, industry)
 
 
-_classifier: ComplaintClassifier | None = None
-_classifier_lock = threading.Lock()
-
-
+@lru_cache(maxsize=1)
 def get_classifier() -> ComplaintClassifier:
-    """The process-wide classifier (building it loads jieba's dictionary once, about a second)."""
-    global _classifier
-    with _classifier_lock:
-        if _classifier is None:
-            _classifier = ComplaintClassifier()
-        return _classifier
+    """A process-wide classifier for callers without their own (command line, bulk import)."""
+    return ComplaintClassifier()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier, get_classifier
@@ -62,6 +62,28 @@ def classify_complaint(complaint: Complaint, classifier: ComplaintClassifier) ->
         complaint.nature, complaint.nature_confidence = result.nature.label, result.nature.confidence
     if not complaint.industry_corrected:
         complaint.industry, complaint.industry_confidence = result.industry.label, result.industry.confidence
+
+
+def learn_corrections(session: Session, classifier: ComplaintClassifier, limit: int = 50_000) -> int:
+    """Teach ``classifier`` the staff corrections stored in the database (newest first); returns how many.
+
+    A new process starts from the keyword priors; this brings back what staff taught earlier ones.
+    """
+    corrected = session.scalars(
+        select(Complaint)
+        .where(or_(Complaint.nature_corrected.is_(True), Complaint.industry_corrected.is_(True)))
+        .order_by(Complaint.updated_at.desc())
+        .limit(limit)
+    )
+    count = 0
+    for complaint in corrected:
+        classifier.learn(
+            classification_text(complaint),
+            nature=complaint.nature if complaint.nature_corrected else None,
+            industry=complaint.industry if complaint.industry_corrected else None,
+        )
+        count += 1
+    return count
 
 
 def create_complaint(

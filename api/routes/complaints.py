@@ -8,17 +8,23 @@ and without staff names. Search and export live in ``api.routes.complaint_search
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
-from complaints.classification import INDUSTRIES, NATURES
-from complaints.intake import correct_classification, create_complaint, normalize_tracking_code
+from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier
+from complaints.intake import (
+    correct_classification,
+    create_complaint,
+    learn_corrections,
+    normalize_tracking_code,
+)
 from complaints.privacy import mask_name, mask_personal_data
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import (
@@ -33,6 +39,22 @@ from complaints.workflow import (
 from core.models import Complaint, ComplaintEvent
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
+
+_classifier_lock = threading.Lock()
+
+
+def get_complaint_classifier(request: Request, session: SessionDep) -> ComplaintClassifier:
+    """The app's classifier, taught the corrections already stored in its database on first use."""
+    with _classifier_lock:
+        classifier: ComplaintClassifier | None = getattr(request.app.state, "complaint_classifier", None)
+        if classifier is None:
+            classifier = ComplaintClassifier()
+            learn_corrections(session, classifier)
+            request.app.state.complaint_classifier = classifier
+        return classifier
+
+
+ClassifierDep = Annotated[ComplaintClassifier, Depends(get_complaint_classifier)]
 
 
 class ComplaintCreated(BaseModel):
@@ -199,9 +221,13 @@ def _complaint_for(session: Session, complaint_id: int, caller: Caller) -> Compl
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
-def file_complaint(complaint_in: ComplaintCreate, session: SessionDep, caller: CallerDep) -> ComplaintCreated:
+def file_complaint(
+    complaint_in: ComplaintCreate, session: SessionDep, caller: CallerDep, classifier: ClassifierDep
+) -> ComplaintCreated:
     """File a complaint (anyone); keep the tracking code to follow it."""
-    complaint = create_complaint(session, complaint_in, channel="api", actor=caller.username or "public")
+    complaint = create_complaint(
+        session, complaint_in, channel="api", actor=caller.username or "public", classifier=classifier
+    )
     session.commit()
     return ComplaintCreated(
         id=complaint.id,
@@ -298,7 +324,7 @@ def move_complaint(
     try:
         transition(complaint, step.to_status, actor=caller.username or caller.role, note=step.note)
     except WorkflowError as error:
-        code = status.HTTP_409_CONFLICT if error.conflict else status.HTTP_422_UNPROCESSABLE_ENTITY
+        code = status.HTTP_409_CONFLICT if error.conflict else status.HTTP_422_UNPROCESSABLE_CONTENT
         raise HTTPException(code, error.message) from error
     session.commit()
     return _detail(complaint, caller)
@@ -306,15 +332,19 @@ def move_complaint(
 
 @router.patch("/{complaint_id:int}/classification", response_model=ComplaintDetail)
 def correct_complaint_classification(
-    complaint_id: int, correction: ClassificationCorrection, session: SessionDep, caller: StaffDep
+    complaint_id: int,
+    correction: ClassificationCorrection,
+    session: SessionDep,
+    caller: StaffDep,
+    classifier: ClassifierDep,
 ) -> ComplaintDetail:
     """Staff correct nature and/or industry; the correction is kept and re-routes the complaint."""
     nature = NATURES.normalize(correction.nature) if correction.nature else None
     industry = INDUSTRIES.normalize(correction.industry) if correction.industry else None
     if (correction.nature and nature is None) or (correction.industry and industry is None):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "未知的投诉性质或行业")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "未知的投诉性质或行业")
     if nature is None and industry is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "请至少更正投诉性质或行业之一")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请至少更正投诉性质或行业之一")
     complaint = _complaint_for(session, complaint_id, caller)
     correct_classification(
         session,
@@ -323,6 +353,7 @@ def correct_complaint_classification(
         nature=nature,
         industry=industry,
         note=correction.note,
+        classifier=classifier,
     )
     session.commit()
     return _detail(complaint, caller)

@@ -16,6 +16,7 @@ from complaints.intake import (
     classify_complaint,
     correct_classification,
     create_complaint,
+    learn_corrections,
     normalize_tracking_code,
 )
 from complaints.schemas import ComplaintCreate
@@ -183,3 +184,24 @@ def test_stored_complaint_round_trips(session: Session, classifier: ComplaintCla
     stored = session.get(Complaint, complaint.id)
     assert stored is not None
     assert stored.text.startswith("😀") and stored.amount == Decimal("1299.50")
+
+
+def test_a_new_classifier_learns_the_stored_corrections(
+    session: Session, classifier: ComplaintClassifier
+) -> None:
+    text = "修鞋铺把皮鞋修坏了还要收钱"
+    for i in range(3):
+        complaint = create_complaint(
+            session,
+            ComplaintCreate(text=f"{text}（第{i}次）"),
+            channel="api",
+            actor="p",
+            classifier=classifier,
+        )
+        correct_classification(session, complaint, actor="xiehui", industry="tourism", classifier=classifier)
+    session.commit()
+
+    fresh = ComplaintClassifier()
+    assert fresh.classify(text).industry.label != "tourism"
+    assert learn_corrections(session, fresh) == 3
+    assert fresh.classify(text).industry.label == "tourism"
