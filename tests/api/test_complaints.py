@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
@@ -197,3 +200,40 @@ def test_classification_correction(client: TestClient, staff: dict[str, dict[str
 def test_complaint_ids_must_be_integers(client: TestClient, staff: dict[str, dict[str, str]]) -> None:
     assert client.get("/api/complaints/abc", headers=staff["xiehui"]).status_code == 404
     assert client.get("/api/complaints/999999", headers=staff["xiehui"]).status_code == 404
+
+
+@given(
+    payload=st.dictionaries(
+        st.sampled_from(
+            ["text", "title", "nature", "industry", "amount", "district", "contact", "merchant_name"]
+        ),
+        st.one_of(
+            st.text(max_size=60),
+            st.integers(),
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.none(),
+            st.booleans(),
+        ),
+    ),
+    code=st.text(min_size=1, max_size=30),
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_input_gives_a_client_error_or_success_never_a_server_error(
+    client: TestClient, payload: dict[str, Any], code: str
+) -> None:
+    filed = client.post("/api/complaints", json=payload)
+    assert filed.status_code in (201, 422), filed.text
+    tracked = client.get(f"/api/complaints/track/{quote(code, safe='')}")
+    assert tracked.status_code in (200, 404, 422), tracked.text
+
+
+@given(text=st.text(min_size=5, max_size=300), district=st.text(max_size=40))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_complaint_text_is_stored_or_refused_cleanly(
+    client: TestClient, text: str, district: str
+) -> None:
+    filed = client.post("/api/complaints", json={"text": text, "district": district})
+    assert filed.status_code in (201, 422), filed.text
+    if filed.status_code == 201:
+        tracked = client.get(f"/api/complaints/track/{filed.json()['tracking_code']}")
+        assert tracked.status_code == 200

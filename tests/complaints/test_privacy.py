@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from complaints.privacy import mask_name, mask_personal_data
 
@@ -97,3 +99,22 @@ def test_mask_name(name: str, expected: str) -> None:
 
 def test_title_after_cue_is_not_a_given_name() -> None:
     assert mask_personal_data("联系人：王小姐，电话") == "联系人：王小姐，电话"
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_masking_any_text_is_safe_and_stable(text: str) -> None:
+    masked = mask_personal_data(text)
+    assert mask_personal_data(masked) == masked
+
+
+@given(
+    before=st.text(alphabet="超市鸡蛋价格投诉，。 ", max_size=20),
+    phone=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    after=st.text(alphabet="超市鸡蛋价格投诉，。 ", max_size=20),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_mobile_number_never_survives(before: str, phone: str, after: str) -> None:
+    masked = mask_personal_data(f"{before}{phone}{after}")
+    assert phone not in masked
+    assert f"{phone[:3]}****{phone[-4:]}" in masked
