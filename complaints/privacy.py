@@ -43,6 +43,7 @@ SINGLE_SURNAMES = (
     "满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普"
     "阙浦戈伏鹿薄邱雍辜羊阿乌母裘亓修邰赫杭况那宿鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭"
 )
+COMMON_SURNAMES = SINGLE_SURNAMES[:100]
 _SURNAME = "(?:" + "|".join(COMPOUND_SURNAMES) + "|[" + SINGLE_SURNAMES + "])"
 
 # Characters that end a name: particles, verbs and nouns that typically follow a name in a complaint
@@ -58,13 +59,21 @@ FUNCTION_WORD_SURNAMES = "和于向与时都那成将全应也还及同把给对
 
 # "我叫张三", "姓名：张三", "联系人:李四", "消费者王五投诉" - a name introduced by a cue word.
 _NAME_CUE = re.compile(
-    r"(?P<cue>我叫|我是|本人叫?|名字叫|姓名[:：\s]*|联系人[:：\s]*|投诉人[:：\s]*|申请人[:：\s]*|"
-    r"消费者[:：\s]*|当事人[:：\s]*|收货人[:：\s]*|署名[:：\s]*)"
+    r"(?P<cue>我叫|本人叫?|名字叫|姓名[:：\s]*|联系人[:：\s]*|投诉人[:：\s]*|申请人[:：\s]*|"
+    r"当事人[:：\s]*|收货人[:：\s]*|署名[:：\s]*)"
     rf"(?![{FUNCTION_WORD_SURNAMES}])(?P<surname>{_SURNAME})(?P<given>{_GIVEN})"
 )
-# "张三先生" / "李四女士" (a bare "张先生" carries no given name and is kept).
+# "消费者李四投诉": a name between a role and a verb of complaining ("消费者利益" is not a name).
+_NAME_ROLE_VERB = re.compile(
+    r"(?P<cue>消费者|顾客|市民|居民|业主|患者)"
+    rf"(?![{FUNCTION_WORD_SURNAMES}])(?P<surname>{_SURNAME})(?P<given>{_NAME_CHAR}{{1,2}})"
+    r"(?=投诉|反映|称|表示|说|来电|致电|来信|于|在)"
+)
+# "张三先生" / "李四女士" (a bare "张先生" carries no given name and is kept). A two-character given
+# name needs a boundary before the surname: in "我和游客唐女士" the name is 唐女士, not 游客唐.
 _NAME_HONORIFIC = re.compile(
-    rf"(?P<surname>{_SURNAME})(?P<given>{_NAME_CHAR}{_NAME_CHAR}?)(?P<title>先生|女士|小姐)"
+    rf"(?:(?:(?<=^)|(?<=[^\u4e00-\u9fff])|(?<=[叫是了的位名请找问给]))(?P<surname2>{_SURNAME})"
+    rf"(?P<given2>{_NAME_CHAR}{{2}})|(?P<surname>{_SURNAME})(?P<given>{_NAME_CHAR}))(?=先生|女士|小姐)"
 )
 
 _MOBILE = re.compile(
@@ -85,7 +94,7 @@ _EMAIL = re.compile(r"(?<![\w.])([A-Za-z0-9._%+-]{1,64})@([A-Za-z0-9.-]+\.[A-Za-
 # A house number: after a road / estate anchor, numbers followed by 号 / 栋 / 单元 / 室 … are masked
 # ("中山路123号" -> "中山路**号", "阳光小区3栋2单元501室" -> "阳光小区**栋**单元**室").
 _ADDRESS_ANCHOR = "(?:大街|大道|胡同|小区|花园|公寓|大厦|家园|社区|新村|路|街|巷|弄|里|村|苑|园|城|庄|区)"
-_ADDRESS_UNIT = "(?:号楼|号院|号|栋|幢|座|单元|室|层|楼|门|户)"
+_ADDRESS_UNIT = "(?:号楼|号院|号|栋|幢|座|单元|室|门|户)"  # floors (楼/层) say little about a person
 _ADDRESS_NUMBER_TEXT = r"(?:\d+(?:[-－]\d+)*|[A-Za-z]|[一二三四五六七八九十百零]+)"
 _ADDRESS_PART = rf"[-－]?{_ADDRESS_NUMBER_TEXT}{_ADDRESS_UNIT}"
 _ADDRESS = re.compile(rf"(?P<anchor>{_ADDRESS_ANCHOR})(?P<tail>(?:{_ADDRESS_PART})+)")
@@ -136,10 +145,11 @@ def _mask_named(match: re.Match[str]) -> str:
 
 
 def _mask_honorific(match: re.Match[str]) -> str:
-    surname, given = match.group("surname"), match.group("given")
-    if surname in FUNCTION_WORD_SURNAMES and given[0] in SINGLE_SURNAMES:
-        return match.group(0)
-    return _mask_named(match)
+    surname = match.group("surname2") or match.group("surname")
+    given = match.group("given2") or match.group("given")
+    if given[0] in SINGLE_SURNAMES and (surname in FUNCTION_WORD_SURNAMES or surname not in COMMON_SURNAMES):
+        return match.group(0)  # "和王先生", "南岗区龙女士": the second character is the surname
+    return surname + MASK * len(given)
 
 
 def _mask_address(match: re.Match[str]) -> str:
@@ -156,5 +166,6 @@ def mask_personal_data(text: str) -> str:
     text = _CUED_NUMBER.sub(_mask_cued_number, text)
     text = _EMAIL.sub(_mask_email, text)
     text = _NAME_CUE.sub(_mask_named, text)
+    text = _NAME_ROLE_VERB.sub(_mask_named, text)
     text = _NAME_HONORIFIC.sub(_mask_honorific, text)
     return _ADDRESS.sub(_mask_address, text)
