@@ -16,7 +16,9 @@ import yaml
 @lru_cache(maxsize=1)
 def _holiday_table() -> tuple[frozenset[dt.date], frozenset[dt.date]]:
     """(days off on weekdays or weekends inside a break, weekend days that are working days)."""
-    raw = yaml.safe_load(resources.files("complaints").joinpath("resources/cn_holidays.yaml").read_text("utf-8"))
+    raw = yaml.safe_load(
+        resources.files("complaints").joinpath("resources/cn_holidays.yaml").read_text("utf-8")
+    )
     days_off: set[dt.date] = set()
     days_worked: set[dt.date] = set()
     for year in raw.values():
