@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
@@ -210,12 +210,16 @@ def _utc_start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), CHINA_TIME).astimezone(dt.UTC).replace(tzinfo=None)
 
 
+def _may_see(caller: Caller, complaint: Complaint) -> bool:
+    if caller.sees_personal_data:
+        return True
+    return caller.association_id is not None and complaint.association_id == caller.association_id
+
+
 def _complaint_for(session: Session, complaint_id: int, caller: Caller) -> Complaint:
     """The complaint if the caller may see it; a trade association sees only those routed to it."""
     complaint = session.get(Complaint, complaint_id, options=[selectinload(Complaint.events)])
-    if complaint is None or (
-        not caller.sees_personal_data and complaint.association_id != caller.association_id
-    ):
+    if complaint is None or not _may_see(caller, complaint):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "投诉不存在")
     return complaint
 
@@ -281,7 +285,12 @@ def list_complaints(
     """Complaints newest first, filtered; ``overdue=true`` lists those past their deadline."""
     query = select(Complaint)
     if not caller.sees_personal_data:
-        query = query.where(Complaint.association_id == caller.association_id)
+        routed_to_caller = (
+            Complaint.association_id == caller.association_id
+            if caller.association_id is not None
+            else false()
+        )
+        query = query.where(routed_to_caller)
     elif association_id is not None:
         query = query.where(Complaint.association_id == association_id)
     if status_:

@@ -122,6 +122,20 @@ def test_staff_views_depend_on_role(client: TestClient, staff: dict[str, dict[st
     assert listed["count"] == 1 and PHONE not in listed["data"][0]["text"]
 
 
+def test_association_staff_without_an_association_sees_nothing(
+    client: TestClient, staff: dict[str, dict[str, str]], db: Session
+) -> None:
+    unrouted = _file(client, text="一件不属于任何行业协会的事情，联系13912345678")
+    assert (
+        client.get(f"/api/complaints/{unrouted['id']}", headers=staff["xiehui"]).json()["association_id"]
+        is None
+    )
+    make_user(db, "orphan", "association_staff")
+    orphan = login_headers(client, "orphan")
+    assert client.get(f"/api/complaints/{unrouted['id']}", headers=orphan).status_code == 404
+    assert client.get("/api/complaints", headers=orphan).json() == {"data": [], "count": 0}
+
+
 def test_workflow_through_the_api(client: TestClient, staff: dict[str, dict[str, str]]) -> None:
     created = _file(client)
     steps = f"/api/complaints/{created['id']}/transitions"
