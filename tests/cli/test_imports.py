@@ -1,0 +1,49 @@
+"""``fairmarket import``: summary, bad rows named, idempotent re-runs, exit 1 only for unreadable files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli.main import app
+
+PRICES = """date,product,price,unit,merchant,spec
+2026-03-01,鸡蛋,5.8,斤,好又多超市,
+2026-03-01,医用外科口罩,60,盒,好又多超市,50片/盒
+2026-03-01,鸡蛋,-1,斤,家乐福,
+2026-03-01,火星土豆,3,斤,家乐福,
+"""
+
+
+def test_import_prices_twice(cli_env: str, runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text(PRICES, encoding="utf-8")
+    first = runner.invoke(app, ["import", "prices", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "read 4 / imported 2 / skipped 0 / rejected 2" in first.output
+    assert "第 4 行" in first.output and "第 5 行" in first.output
+    second = runner.invoke(app, ["import", "prices", str(path)])
+    assert "read 4 / imported 0 / skipped 2 / rejected 2" in second.output
+
+
+def test_import_complaints_twice(cli_env: str, runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "complaints.jsonl"
+    path.write_text(
+        '{"text": "超市鸡蛋标价每斤5元，结账按每斤8元收费。", "district": "道里区"}\n{"text": ""}\n',
+        encoding="utf-8",
+    )
+    first = runner.invoke(app, ["import", "complaints", str(path)])
+    assert first.exit_code == 0, first.output
+    assert "read 2 / imported 1 / skipped 0 / rejected 1" in first.output
+    second = runner.invoke(app, ["import", "complaints", str(path)])
+    assert "read 2 / imported 0 / skipped 1 / rejected 1" in second.output
+
+
+def test_unreadable_file_exits_non_zero(cli_env: str, runner: CliRunner, tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["import", "complaints", str(tmp_path / "missing.csv")])
+    assert missing.exit_code == 1 and "无法读取文件" in missing.output
+    binary = tmp_path / "image.csv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    result = runner.invoke(app, ["import", "prices", str(binary)])
+    assert result.exit_code == 1 and "不是文本文件" in result.output
