@@ -1,7 +1,9 @@
 """Request dependencies, as ``Annotated`` aliases for the routes.
 
 Every route declares who may call it through one of the caller aliases below; queries are then
-scoped by ``Caller`` (an association sees only its own industries).
+scoped by ``Caller`` (an association sees only its own industries). Staff authenticate with a bearer
+token (``POST /api/auth/token``); machine clients send an API key in ``X-API-Key`` and act as the
+key's user.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from core.accounts import user_for_api_key
 from core.config import Settings
 from core.models import User
 from core.security import decode_access_token
@@ -36,6 +39,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_db)]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="机器客户端的 API 密钥（fairmarket apikey create）"
+)
 
 
 @dataclass(frozen=True)
@@ -71,21 +77,38 @@ def _user_caller(user: User) -> Caller:
     )
 
 
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _token_user(session: Session, token: str, secret: str) -> User | None:
+    claims = decode_access_token(token, secret)
+    subject = str(claims.get("sub", "")) if claims else ""
+    user = session.get(User, int(subject)) if subject.isdigit() else None
+    return None if user is None or user.disabled else user
+
+
 def get_caller(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Caller:
-    """The authenticated caller, or the public when no credentials are sent."""
-    if not token:
-        return PUBLIC
-    claims = decode_access_token(token, settings.secret_key)
-    user = session.get(User, int(claims["sub"])) if claims and str(claims.get("sub", "")).isdigit() else None
-    if user is None or user.disabled:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "无效或过期的凭证 (invalid credentials)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return _user_caller(user)
+    """The authenticated caller, or the public when no credentials are sent.
+
+    Credentials that are sent but wrong are a 401, never a silent downgrade to the public.
+    """
+    if token:
+        user = _token_user(session, token, settings.secret_key)
+        if user is None:
+            raise _unauthorized("无效或过期的凭证 (invalid credentials)")
+        return _user_caller(user)
+    if api_key:
+        user = user_for_api_key(session, api_key)
+        if user is None:
+            raise _unauthorized("无效或已撤销的 API 密钥 (invalid API key)")
+        return _user_caller(user)
+    return PUBLIC
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -94,11 +117,7 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 def require_roles(*roles: str) -> Callable[[Caller], Caller]:
     def dependency(caller: CallerDep) -> Caller:
         if caller.role == "public":
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "需要登录 (authentication required)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise _unauthorized("需要登录 (authentication required)")
         if caller.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN, "无权访问 (not allowed for your role)")
         return caller

@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import auth, complaints, health
+from api.middleware import install_middleware
+from api.routes import audit, auth, complaints, health, users
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
 
@@ -17,6 +18,8 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
     router.include_router(health.router)
     router.include_router(auth.router)
+    router.include_router(users.router)
+    router.include_router(audit.router)
     router.include_router(complaints.router)
     return router
 
@@ -41,5 +44,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     install_error_handlers(app)
+    install_middleware(app, settings)
     app.include_router(api_router())
     return app

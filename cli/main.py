@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import crawl, database, demo, detect, imports, search, status
+from cli import apikeys, crawl, database, demo, detect, imports, search, status, users
 
 app = typer.Typer(
     help="FairMarket: consumer complaints and livelihood-goods price monitoring.",
@@ -13,6 +13,8 @@ app = typer.Typer(
 )
 app.add_typer(database.app, name="db")
 app.add_typer(imports.app, name="import")
+app.add_typer(users.app, name="user")
+app.add_typer(apikeys.app, name="apikey")
 app.command("demo")(demo.demo)
 app.command("serve")(demo.serve)
 app.command("crawl")(crawl.crawl)

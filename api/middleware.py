@@ -1,0 +1,225 @@
+"""Hardening middleware: request size limit, per-client rate limit, CORS and security headers.
+
+All are plain ASGI middleware so they also see streamed bodies and answer before a route runs;
+every refusal uses the one JSON error shape of ``api.errors``.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+
+from fastapi import FastAPI
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.csrf import CSRF_COOKIE, PENDING_COOKIE_STATE
+from api.errors import error_response
+from core.config import Settings
+
+CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
+STAFF_RATE_FACTOR = 10
+LOGIN_PATH = "/api/auth/token"
+LOGIN_RATE_DIVISOR = 12
+UNLIMITED_PATHS = ("/api/health",)
+MAX_TRACKED_CLIENTS = 50_000
+DOCS_PATHS = ("/docs", "/redoc")
+
+TOO_LARGE_MESSAGE = "请求内容过大 (request body too large)"
+
+
+class RequestTooLarge(HTTPException):
+    """Raised from ``receive`` when a streamed body passes the limit; FastAPI lets it through as is."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"{TOO_LARGE_MESSAGE}: 上限 {limit} 字节")
+
+
+class BodySizeLimitMiddleware:
+    """413 for a body over ``max_bytes``: by Content-Length up front, else while it streams in."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
+        if declared and (not declared.isdigit() or int(declared) > self.max_bytes):
+            status, code = (413, "payload_too_large") if declared.isdigit() else (400, "bad_request")
+            message = str(RequestTooLarge(self.max_bytes).detail) if status == 413 else "Content-Length 无效"
+            await error_response(status, code, message)(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise RequestTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except RequestTooLarge as error:
+            if started:
+                raise
+            await error_response(413, "payload_too_large", str(error.detail))(scope, receive, send)
+
+
+@dataclass
+class TokenBucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """In-process token buckets, one per client and class; each worker process limits on its own."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[tuple[str, str], TokenBucket] = {}
+
+    def take(self, client: str, kind: str, capacity: int, now: float) -> float:
+        """0 when a request may pass, else the seconds until the next token."""
+        refill_per_second = capacity / 60
+        bucket = self.buckets.get((client, kind))
+        if bucket is None:
+            if len(self.buckets) >= MAX_TRACKED_CLIENTS:
+                self.buckets.clear()
+            bucket = self.buckets[(client, kind)] = TokenBucket(tokens=capacity, updated=now)
+        bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * refill_per_second)
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / refill_per_second
+
+
+class RateLimitMiddleware:
+    """Limits requests per client IP: the public at ``per_minute``, logins tighter, credentialed calls looser.
+
+    Behind a reverse proxy run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so the client IP
+    is the real one.
+    """
+
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+        self.app = app
+        self.per_minute = per_minute
+        self.limiter = RateLimiter()
+
+    def _class_of(self, scope: Scope) -> tuple[str, int]:
+        if scope["path"] == LOGIN_PATH:
+            return "login", max(1, self.per_minute // LOGIN_RATE_DIVISOR)
+        headers = dict(scope["headers"])
+        if any(headers.get(name) for name in CREDENTIAL_HEADERS):
+            return "credentialed", self.per_minute * STAFF_RATE_FACTOR
+        return "public", self.per_minute
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.per_minute <= 0 or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        kind, capacity = self._class_of(scope)
+        wait = self.limiter.take(client, kind, capacity, time.monotonic())
+        if wait:
+            response = error_response(429, "rate_limited", "请求过于频繁，请稍后再试 (too many requests)")
+            response.headers["Retry-After"] = str(math.ceil(wait))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _content_security_policy(path: str, is_html: bool, nonce: str) -> str:
+    if path in DOCS_PATHS:
+        return (
+            "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+            "frame-ancestors 'none'; base-uri 'none'"
+        )
+    if is_html:
+        return (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+            "base-uri 'self'; form-action 'self'"
+        )
+    return "default-src 'none'; frame-ancestors 'none'"
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response; pages get a CSP whose per-request nonce allows their scripts.
+
+    Templates read the nonce as ``request.state.csp_nonce``:
+    ``<script nonce="{{ request.state.csp_nonce }}">``.
+    This middleware also sets the CSRF cookie that ``api.csrf.csrf_token`` asked for.
+    """
+
+    def __init__(self, app: ASGIApp, https_only: bool) -> None:
+        self.app = app
+        self.https_only = https_only
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        state = scope.setdefault("state", {})
+        state["csp_nonce"] = nonce
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                is_html = headers.get("content-type", "").startswith("text/html")
+                headers["Content-Security-Policy"] = _content_security_policy(scope["path"], is_html, nonce)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if self.https_only:
+                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+                pending = state.get(PENDING_COOKIE_STATE)
+                if pending:
+                    headers.append("Set-Cookie", self._csrf_cookie(pending))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _csrf_cookie(self, token: str) -> str:
+        cookie: SimpleCookie = SimpleCookie()
+        cookie[CSRF_COOKIE] = token
+        morsel = cookie[CSRF_COOKIE]
+        morsel["path"] = "/"
+        morsel["httponly"] = True
+        morsel["samesite"] = "Strict"
+        morsel["secure"] = self.https_only
+        return morsel.OutputString()
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost first: security headers, CORS, rate limit, body size limit."""
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-CSRF-Token"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeadersMiddleware, https_only=settings.environment == "production")
