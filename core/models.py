@@ -372,7 +372,7 @@ class Subscription(Base):
     categories: Mapped[list[Any]] = mapped_column(default=list)
     districts: Mapped[list[Any]] = mapped_column(default=list)
     min_severity: Mapped[str] = mapped_column(String(10), default="low")
-    channels: Mapped[list[Any]] = mapped_column(default=list)  # inbox | webhook | email | apprise
+    channels: Mapped[list[Any]] = mapped_column(default=list)  # inbox | webhook | email | im (Apprise)
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(200))
@@ -396,7 +396,7 @@ class Delivery(Base):
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
     association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | failed | dead
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|retrying|sent|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

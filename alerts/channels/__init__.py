@@ -1,0 +1,32 @@
+"""Delivery channels: the in-app inbox (the outbox row itself), signed webhooks, e-mail and IM bots.
+
+Each sender takes one ``Message`` and either returns or raises ``DeliveryError``; a permanent error
+(a receiver that refuses the message, a missing address) is not retried.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+CHANNELS: tuple[str, ...] = ("inbox", "webhook", "email", "im")
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message on the wire; ``key`` is stable across retries so receivers can drop repeats."""
+
+    key: str
+    subject: str
+    body: str
+    document: dict[str, Any]
+
+    def json_bytes(self) -> bytes:
+        return json.dumps(self.document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()

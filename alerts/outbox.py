@@ -1,0 +1,454 @@
+"""The delivery outbox: fan alerts and routed complaints out to subscriptions, then send what is due.
+
+``enqueue_pending`` writes one ``deliveries`` row per (alert or complaint, subscriber, channel); the
+row's ``dedupe_key`` is unique, so running it again, or from two processes at once, adds nothing.
+``deliver_due`` claims due rows, sends them and records the outcome. A claim is a lease: the row goes
+to ``sending`` with ``next_attempt_at`` moved to the lease's end and ``attempts`` raised by one, and
+``attempts`` is the fencing token every later update checks. A process that dies mid-send leaves rows
+that another run reclaims when the lease runs out — at least once; receivers drop repeats by the
+``Idempotency-Key``, which is the row's ``dedupe_key``.
+
+Row states: pending → sending → sent | retrying (→ sending …) | dead. Inbox rows are born ``sent``:
+the row is the inbox item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Select, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from alerts import messages
+from alerts.channels import DeliveryError, Message, email, im, webhook
+from alerts.subscriptions import (
+    AlertFacts,
+    ComplaintFacts,
+    SubscriptionScope,
+    alert_matches,
+    complaint_matches,
+    end_of_quiet_hours,
+    first_send_time,
+)
+from core.config import Settings
+from core.models import Alert, Association, Complaint, Delivery, Merchant, Product, Subscription, utcnow
+
+ALERT_STATUSES_TO_DELIVER = ("open", "acknowledged", "confirmed")
+COMPLAINT_STATUSES_TO_DELIVER = ("received", "accepted", "mediating")
+DUE_STATUSES = ("pending", "retrying", "sending")
+_KEY_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with a cap and "equal jitter", a lease per claim, and a last attempt."""
+
+    base_seconds: float = 30.0
+    cap_seconds: float = 3600.0
+    max_attempts: int = 10
+    lease_seconds: float = 300.0
+
+    def delay(self, attempts: int, rng: random.Random) -> dt.timedelta:
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
+        return dt.timedelta(seconds=ceiling / 2 + rng.uniform(0, ceiling / 2))
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass
+class DeliveryStats:
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+# --- fan-out ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Subscriber:
+    subscription: Subscription
+    scope: SubscriptionScope
+
+
+def _subscribers(session: Session) -> list[_Subscriber]:
+    rows = session.execute(
+        select(Subscription, Association)
+        .join(Association, Association.id == Subscription.association_id)
+        .where(Subscription.active.is_(True))
+        .order_by(Subscription.id)
+    ).all()
+    return [
+        _Subscriber(subscription, SubscriptionScope.of(subscription, association))
+        for subscription, association in rows
+    ]
+
+
+def _external_rows(
+    subscription: Subscription, prefix: str, payload: dict[str, Any], now: dt.datetime
+) -> Iterable[dict[str, Any]]:
+    send_at = first_send_time(subscription, now)
+    common = {"subscription_id": subscription.id, "association_id": subscription.association_id}
+    for channel in subscription.channels or []:
+        if channel in ("webhook", "email"):
+            yield {
+                **common,
+                "dedupe_key": f"{prefix}:sub:{subscription.id}:{channel}",
+                "channel": channel,
+                "payload": payload,
+                "next_attempt_at": send_at,
+            }
+        elif channel == "im":
+            for url in subscription.apprise_urls or []:
+                target = im.url_fingerprint(url)
+                yield {
+                    **common,
+                    "dedupe_key": f"{prefix}:sub:{subscription.id}:im:{target}",
+                    "channel": "im",
+                    "payload": {**payload, "target": target},
+                    "next_attempt_at": send_at,
+                }
+
+
+def _inbox_row(
+    prefix: str, association_id: int, subscription_id: int | None, payload: dict[str, Any], now: dt.datetime
+) -> dict[str, Any]:
+    """One inbox item per association, however many of its subscriptions match."""
+    return {
+        "dedupe_key": f"{prefix}:assoc:{association_id}:inbox",
+        "subscription_id": subscription_id,
+        "association_id": association_id,
+        "channel": "inbox",
+        "payload": payload,
+        "status": "sent",
+        "sent_at": now,
+        "next_attempt_at": now,
+    }
+
+
+def _alert_rows(session: Session, subscribers: list[_Subscriber], now: dt.datetime) -> list[dict[str, Any]]:
+    if not subscribers:
+        return []
+    since = min(s.subscription.created_at for s in subscribers)
+    alerts = session.execute(
+        select(Alert, Product.category_id, Merchant.district)
+        .outerjoin(Product, Product.id == Alert.product_id)
+        .outerjoin(Merchant, Merchant.id == Alert.merchant_id)
+        .where(Alert.status.in_(ALERT_STATUSES_TO_DELIVER), Alert.updated_at >= since)
+        .options(selectinload(Alert.product), selectinload(Alert.merchant))
+        .order_by(Alert.id)
+    ).all()
+    rows: list[dict[str, Any]] = []
+    for alert, category_id, merchant_district in alerts:
+        facts = AlertFacts(
+            industry=alert.industry,
+            product_id=alert.product_id,
+            category_id=category_id,
+            district=merchant_district or alert.region or None,
+            severity=alert.severity,
+        )
+        matching = [
+            s
+            for s in subscribers
+            if alert.updated_at >= s.subscription.created_at and alert_matches(s.scope, facts)
+        ]
+        if not matching:
+            continue
+        payload = messages.alert_payload(alert)
+        prefix = f"alert:{alert.id}"
+        inboxes: dict[int, int] = {}
+        found: list[dict[str, Any]] = []
+        for subscriber in matching:
+            inboxes.setdefault(subscriber.scope.association_id, subscriber.subscription.id)
+            found.extend(_external_rows(subscriber.subscription, prefix, payload, now))
+        found.extend(_inbox_row(prefix, aid, sid, payload, now) for aid, sid in inboxes.items())
+        rows.extend({**row, "alert_id": alert.id} for row in found)
+    return rows
+
+
+def _complaint_rows(
+    session: Session, subscribers: list[_Subscriber], now: dt.datetime
+) -> list[dict[str, Any]]:
+    complaints = session.execute(
+        select(Complaint, Product.category_id)
+        .outerjoin(Product, Product.id == Complaint.product_id)
+        .where(
+            Complaint.association_id.is_not(None),
+            Complaint.status.in_(COMPLAINT_STATUSES_TO_DELIVER),
+        )
+        .order_by(Complaint.id)
+    ).all()
+    rows: list[dict[str, Any]] = []
+    for complaint, category_id in complaints:
+        facts = ComplaintFacts(
+            association_id=complaint.association_id,
+            industry=complaint.industry,
+            product_id=complaint.product_id,
+            category_id=category_id,
+            district=complaint.district,
+        )
+        payload = messages.complaint_payload(complaint)
+        prefix = f"complaint:{complaint.id}"
+        matching = [
+            s
+            for s in subscribers
+            if complaint.created_at >= s.subscription.created_at and complaint_matches(s.scope, facts)
+        ]
+        first = matching[0].subscription.id if matching else None
+        found = [_inbox_row(prefix, int(complaint.association_id or 0), first, payload, now)]
+        for subscriber in matching:
+            found.extend(_external_rows(subscriber.subscription, prefix, payload, now))
+        rows.extend({**row, "complaint_id": complaint.id} for row in found)
+    return rows
+
+
+def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    existing: set[str] = set()
+    for start in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[start : start + _KEY_CHUNK]
+        existing.update(session.scalars(select(Delivery.dedupe_key).where(Delivery.dedupe_key.in_(chunk))))
+    return existing
+
+
+def _rowcount(result: object) -> int:
+    return cast(CursorResult[Any], result).rowcount or 0
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert rows whose key is new; a row another process inserted meanwhile is skipped, not an error."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    existing = _existing_keys(session, [row["dedupe_key"] for row in rows])
+    inserted = 0
+    for row in rows:
+        if row["dedupe_key"] in existing:
+            continue
+        existing.add(row["dedupe_key"])
+        statement = (
+            insert(Delivery)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(Delivery.id)
+        )
+        inserted += session.execute(statement).first() is not None
+    return inserted
+
+
+def enqueue_pending(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Create the deliveries that are missing for current alerts and routed complaints; commits.
+
+    A subscription receives alerts raised or updated after it was created, so a new subscription
+    is not flooded with history. Returns the number of rows created.
+    """
+    now = now or utcnow()
+    subscribers = _subscribers(session)
+    rows = _alert_rows(session, subscribers, now) + _complaint_rows(session, subscribers, now)
+    created = _insert_new(session, rows)
+    session.commit()
+    return created
+
+
+# --- delivery --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Claim:
+    id: int
+    token: int  # ``attempts`` after the claim
+
+
+def _due(now: dt.datetime, batch: int, dialect: str) -> Select[int, int, str]:
+    query = (
+        select(Delivery.id, Delivery.attempts, Delivery.status)
+        .where(
+            Delivery.status.in_(DUE_STATUSES),
+            Delivery.channel != "inbox",
+            Delivery.next_attempt_at <= now,
+        )
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(batch)
+    )
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return query
+
+
+def claim_due(
+    sessions: sessionmaker[Session], now: dt.datetime, *, batch: int, lease: dt.timedelta
+) -> list[_Claim]:
+    """Lease up to ``batch`` due rows to this process.
+
+    PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); on SQLite the guarded
+    UPDATE (same ``attempts`` and still due) lets exactly one of two racing workers win a row.
+    """
+    claims: list[_Claim] = []
+    with sessions() as session, session.begin():
+        dialect = session.get_bind().dialect.name
+        for row_id, attempts, status in session.execute(_due(now, batch, dialect)).all():
+            result = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.id == row_id,
+                    Delivery.attempts == attempts,
+                    Delivery.status == status,
+                    Delivery.next_attempt_at <= now,
+                )
+                .values(status="sending", attempts=attempts + 1, next_attempt_at=now + lease)
+            )
+            if _rowcount(result) == 1:
+                claims.append(_Claim(row_id, attempts + 1))
+    return claims
+
+
+def _finish(session: Session, claim: _Claim, **values: Any) -> bool:
+    """Record an outcome unless the lease was lost to another worker meanwhile."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == claim.id, Delivery.attempts == claim.token, Delivery.status == "sending")
+        .values(**values)
+    )
+    return _rowcount(result) == 1
+
+
+def _document(delivery: Delivery) -> dict[str, Any]:
+    payload = {key: value for key, value in delivery.payload.items() if key != "target"}
+    return {"key": delivery.dedupe_key, "delivery_id": delivery.id, **payload}
+
+
+def _message(deliveries: list[Delivery], now: dt.datetime) -> Message:
+    if len(deliveries) == 1:
+        delivery = deliveries[0]
+        return Message(
+            key=delivery.dedupe_key,
+            subject=messages.subject(delivery.payload),
+            body=messages.body(delivery.payload),
+            document=_document(delivery),
+        )
+    keys = sorted(delivery.dedupe_key for delivery in deliveries)
+    payloads = [delivery.payload for delivery in deliveries]
+    day = (now + dt.timedelta(hours=8)).date()
+    return Message(
+        key="digest:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32],
+        subject=messages.digest_subject(payloads, day),
+        body=messages.digest_body(payloads),
+        document={"type": "digest", "date": day.isoformat(), "items": [_document(d) for d in deliveries]},
+    )
+
+
+def _send(
+    channel: str, subscription: Subscription | None, target: str | None, message: Message, settings: Settings
+) -> None:
+    if subscription is None or not subscription.active:
+        raise DeliveryError("subscription removed or inactive", permanent=True)
+    if channel not in (subscription.channels or []):
+        raise DeliveryError(f"channel {channel} no longer in the subscription", permanent=True)
+    if channel == "webhook":
+        if not subscription.webhook_url or not subscription.webhook_secret:
+            raise DeliveryError("subscription has no webhook URL or secret", permanent=True)
+        webhook.send(subscription.webhook_url, subscription.webhook_secret, message)
+    elif channel == "email":
+        if not subscription.email:
+            raise DeliveryError("subscription has no e-mail address", permanent=True)
+        email.send(settings, subscription.email, message)
+    elif channel == "im":
+        url = next((u for u in subscription.apprise_urls or [] if im.url_fingerprint(u) == target), None)
+        if url is None:
+            raise DeliveryError("IM URL removed from the subscription", permanent=True)
+        im.send(url, message)
+    else:
+        raise DeliveryError(f"unknown channel {channel}", permanent=True)
+
+
+def deliver_due(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    batch: int = 100,
+    rng: random.Random | None = None,
+) -> DeliveryStats:
+    """Send every due delivery once: mark it sent, schedule a retry, or give it up as dead."""
+    now = now or utcnow()
+    rng = rng or random.Random()
+    stats = DeliveryStats()
+    claims = claim_due(session_factory, now, batch=batch, lease=dt.timedelta(seconds=retry.lease_seconds))
+    stats.claimed = len(claims)
+    if not claims:
+        return stats
+    tokens = {claim.id: claim for claim in claims}
+    with session_factory() as session:
+        deliveries = session.scalars(
+            select(Delivery).where(Delivery.id.in_(tokens)).order_by(Delivery.id)
+        ).all()
+        subscriptions = {
+            s.id: s
+            for s in session.scalars(
+                select(Subscription).where(Subscription.id.in_({d.subscription_id for d in deliveries}))
+            )
+        }
+        session.rollback()
+
+        def group_of(delivery: Delivery) -> tuple[Any, ...]:
+            subscription = subscriptions.get(delivery.subscription_id or 0)
+            digest = bool(subscription and subscription.daily_digest)
+            single = None if digest else delivery.id
+            return (
+                delivery.subscription_id or 0,
+                delivery.channel,
+                delivery.payload.get("target") or "",
+                single or 0,
+            )
+
+        for _, grouped in groupby(sorted(deliveries, key=group_of), key=group_of):
+            group = list(grouped)
+            first = group[0]
+            subscription = subscriptions.get(first.subscription_id or 0)
+            message = _message(group, now)
+            try:
+                _send(first.channel, subscription, first.payload.get("target"), message, settings)
+            except DeliveryError as exc:
+                _record_failure(session, group, tokens, exc, subscription, now, retry, rng, stats)
+            else:
+                for delivery in group:
+                    if _finish(
+                        session, tokens[delivery.id], status="sent", sent_at=utcnow(), last_error=None
+                    ):
+                        stats.sent += 1
+            session.commit()
+    return stats
+
+
+def _record_failure(
+    session: Session,
+    group: list[Delivery],
+    tokens: dict[int, _Claim],
+    error: DeliveryError,
+    subscription: Subscription | None,
+    now: dt.datetime,
+    retry: RetryPolicy,
+    rng: random.Random,
+    stats: DeliveryStats,
+) -> None:
+    stats.errors.append(str(error))
+    for delivery in group:
+        claim = tokens[delivery.id]
+        if error.permanent or claim.token >= retry.max_attempts:
+            if _finish(session, claim, status="dead", last_error=str(error)[:2000]):
+                stats.dead += 1
+            continue
+        next_at = now + retry.delay(claim.token, rng)
+        if subscription is not None:
+            next_at = end_of_quiet_hours(subscription.quiet_hours, next_at)
+        if _finish(session, claim, status="retrying", next_attempt_at=next_at, last_error=str(error)[:2000]):
+            stats.retrying += 1

@@ -1,0 +1,294 @@
+"""The outbox against the real databases and a real local webhook receiver."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.outbox import RetryPolicy, claim_due, deliver_due, enqueue_pending
+from core.config import Settings
+from core.db import session_factory
+from core.models import Complaint, Delivery, utcnow
+from tests.alerts.receiver import Receiver
+from tests.utils.alerts import make_alert, make_merchant, make_product, make_subscription
+from tests.utils.auth import make_association
+
+SECRET = "s3cret-超市协会"
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver(SECRET).start()
+    yield receiver
+    receiver.stop()
+
+
+def _deliveries(session: Session, *, inbox: bool = True) -> list[Delivery]:
+    session.expire_all()
+    query = select(Delivery).order_by(Delivery.id)
+    if not inbox:
+        query = query.where(Delivery.channel != "inbox")
+    return list(session.scalars(query))
+
+
+def test_enqueue_is_idempotent_and_scoped_to_the_trade(session: Session, receiver: Receiver) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    pharmacies = make_association(session, "yaodian", ["pharmacy"])
+    make_subscription(
+        session, supermarkets, channels=["inbox", "webhook"], webhook_url=receiver.url, webhook_secret=SECRET
+    )
+    make_subscription(session, pharmacies, channels=["inbox", "webhook"], webhook_url=receiver.url)
+    eggs = make_product(session, "鸡蛋")
+    alert = make_alert(session, merchant=make_merchant(session, "家乐福南岗店", "supermarket"), product=eggs)
+
+    assert enqueue_pending(session) == 2
+    assert enqueue_pending(session) == 0
+    rows = _deliveries(session)
+    assert {(row.channel, row.status, row.association_id) for row in rows} == {
+        ("inbox", "sent", supermarkets.id),
+        ("webhook", "pending", supermarkets.id),
+    }
+    webhook_row = next(row for row in rows if row.channel == "webhook")
+    assert webhook_row.dedupe_key == f"alert:{alert.id}:sub:{webhook_row.subscription_id}:webhook"
+    assert webhook_row.payload["evidence"]["reference"]["value"] == 3.2
+    assert "series" not in webhook_row.payload["evidence"]
+
+
+def test_an_alert_that_escalates_into_a_subscription_is_delivered_then(session: Session) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(session, supermarkets, min_severity="high")
+    alert = make_alert(
+        session, merchant=make_merchant(session, "沃尔玛", "supermarket"), product=None, severity="medium"
+    )
+    assert enqueue_pending(session) == 0
+    alert.severity, alert.updated_at = "critical", utcnow()
+    session.commit()
+    assert enqueue_pending(session) == 1
+
+
+def test_dismissed_alerts_and_alerts_older_than_the_subscription_are_not_sent(session: Session) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    merchant = make_merchant(session, "沃尔玛", "supermarket")
+    make_alert(session, merchant=merchant, product=None, status="dismissed")
+    make_alert(session, merchant=merchant, product=None)
+    make_subscription(session, supermarkets, created_at=utcnow() + dt.timedelta(seconds=5))
+    assert enqueue_pending(session) == 0
+
+
+def test_routed_complaints_reach_the_association_inbox_masked(session: Session) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    complaint = Complaint(
+        tracking_code="TS-TEST-0001",
+        text="我叫张三，电话13812345678，在超市买鸡蛋被多收钱。",
+        merchant_name="家乐福南岗店",
+        industry="supermarket",
+        association_id=supermarkets.id,
+        district="南岗区",
+        nature="价格",
+    )
+    session.add(complaint)
+    session.commit()
+
+    assert enqueue_pending(session) == 1
+    (row,) = _deliveries(session)
+    assert (row.channel, row.status, row.complaint_id) == ("inbox", "sent", complaint.id)
+    assert "13812345678" not in row.payload["complaint"]["text"]
+    assert "138****5678" in row.payload["complaint"]["text"]
+
+
+def test_webhook_delivery_is_signed_and_sent_once(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(
+        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
+    )
+    alert = make_alert(
+        session,
+        merchant=make_merchant(session, "大润发", "supermarket"),
+        product=make_product(session, "猪肉"),
+    )
+    enqueue_pending(session)
+
+    stats = deliver_due(sessions, settings)
+    assert (stats.claimed, stats.sent) == (1, 1)
+    assert deliver_due(sessions, settings).claimed == 0
+    (row,) = _deliveries(session, inbox=False)
+    assert row.status == "sent" and row.attempts == 1 and row.sent_at is not None
+    (document,) = receiver.documents.values()
+    assert document["key"] == row.dedupe_key and document["alert"]["id"] == alert.id
+    assert document["alert"]["merchant"] == "大润发" and document["evidence"]["current"] == 6.4
+    assert receiver.rejected == []
+
+
+def test_a_receiver_with_another_secret_or_a_skewed_clock_rejects(
+    session: Session, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    wrong_secret = Receiver("another-secret").start()
+    skewed = Receiver(SECRET, clock_skew=3600).start()
+    try:
+        supermarkets = make_association(session, "chaoshi", ["supermarket"])
+        for receiver in (wrong_secret, skewed):
+            make_subscription(
+                session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
+            )
+        make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
+        enqueue_pending(session)
+        stats = deliver_due(sessions, settings)
+    finally:
+        wrong_secret.stop()
+        skewed.stop()
+    assert wrong_secret.rejected == ["bad signature"]
+    assert skewed.rejected == ["stale or missing timestamp"]
+    assert stats.dead == 2  # 401 is a refusal, not a hiccup
+    assert {row.last_error for row in _deliveries(session, inbox=False)} == {"webhook answered HTTP 401"}
+
+
+def test_failures_back_off_exponentially_with_jitter_and_a_cap_then_die(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(
+        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
+    )
+    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
+    enqueue_pending(session)
+    receiver.answer_status = 503
+    policy = RetryPolicy(base_seconds=10, cap_seconds=60, max_attempts=6)
+    now = utcnow()
+    delays = []
+    for attempt in range(1, 6):
+        stats = deliver_due(sessions, settings, now=now, retry=policy, rng=random.Random(attempt))
+        assert stats.retrying == 1
+        (row,) = _deliveries(session, inbox=False)
+        assert (row.status, row.attempts, row.last_error) == (
+            "retrying",
+            attempt,
+            "webhook answered HTTP 503",
+        )
+        delays.append((row.next_attempt_at - now).total_seconds())
+        assert deliver_due(sessions, settings, now=now, retry=policy).claimed == 0  # not due yet
+        now = row.next_attempt_at
+    ceilings = [10, 20, 40, 60, 60]
+    assert all(
+        ceiling / 2 <= delay <= ceiling + 0.001 for delay, ceiling in zip(delays, ceilings, strict=True)
+    )
+    stats = deliver_due(sessions, settings, now=now, retry=policy)
+    assert stats.dead == 1
+    assert _deliveries(session, inbox=False)[0].status == "dead"
+
+
+def test_a_lost_lease_is_reclaimed_and_the_stale_worker_cannot_overwrite(
+    session: Session, sessions: sessionmaker[Session]
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
+    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
+    enqueue_pending(session)
+    now, lease = utcnow(), dt.timedelta(seconds=60)
+    (first,) = claim_due(sessions, now, batch=10, lease=lease)
+    assert claim_due(sessions, now + dt.timedelta(seconds=59), batch=10, lease=lease) == []
+    (second,) = claim_due(sessions, now + dt.timedelta(seconds=61), batch=10, lease=lease)
+    assert (first.id, first.token, second.token) == (second.id, 1, 2)
+
+    from alerts.outbox import _finish
+
+    with sessions() as other:
+        assert not _finish(other, first, status="sent")
+        assert _finish(other, second, status="sent")
+        other.commit()
+
+
+def test_parallel_workers_claim_each_row_once(session: Session, sessions: sessionmaker[Session]) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
+    merchant = make_merchant(session, "大润发", "supermarket")
+    for _ in range(60):
+        make_alert(session, merchant=merchant, product=None)
+    assert enqueue_pending(session) == 120  # a webhook message and an inbox item each
+    now = utcnow()
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        while found := claim_due(sessions, now, batch=5, lease=dt.timedelta(minutes=5)):
+            with lock:
+                claimed.extend(claim.id for claim in found)
+
+    workers = [threading.Thread(target=work) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(claimed) == 60 and len(set(claimed)) == 60
+
+
+def test_quiet_hours_hold_external_messages_but_not_the_inbox(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(
+        session,
+        supermarkets,
+        channels=["inbox", "webhook"],
+        webhook_url=receiver.url,
+        webhook_secret=SECRET,
+        quiet_hours="22:00-07:00",
+    )
+    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
+    late_evening = dt.datetime(2024, 5, 1, 15, 0)  # 23:00 China time
+    enqueue_pending(session, now=late_evening)
+    inbox, hook = sorted(_deliveries(session), key=lambda row: row.channel)
+    assert inbox.status == "sent" and hook.next_attempt_at == dt.datetime(2024, 5, 1, 23, 0)
+    assert deliver_due(sessions, settings, now=dt.datetime(2024, 5, 1, 22, 59)).claimed == 0
+    assert deliver_due(sessions, settings, now=dt.datetime(2024, 5, 1, 23, 0)).sent == 1
+
+
+def test_daily_digest_sends_one_message_with_every_item(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(
+        session,
+        supermarkets,
+        channels=["webhook"],
+        webhook_url=receiver.url,
+        webhook_secret=SECRET,
+        daily_digest=True,
+    )
+    merchant = make_merchant(session, "大润发", "supermarket")
+    alerts = [make_alert(session, merchant=merchant, product=None) for _ in range(3)]
+    enqueue_pending(session, now=dt.datetime(2024, 5, 1, 3, 0))  # 11:00 China time
+    assert deliver_due(sessions, settings, now=dt.datetime(2024, 5, 1, 23, 59)).claimed == 0
+    stats = deliver_due(sessions, settings, now=dt.datetime(2024, 5, 2, 0, 0))
+    assert (stats.claimed, stats.sent) == (3, 3)
+    (document,) = receiver.documents.values()
+    assert document["type"] == "digest"
+    assert sorted(item["alert"]["id"] for item in document["items"]) == sorted(a.id for a in alerts)
+
+
+def test_a_removed_subscription_stops_its_pending_messages(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    subscription = make_subscription(
+        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
+    )
+    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
+    enqueue_pending(session)
+    subscription.active = False
+    session.commit()
+    assert deliver_due(sessions, settings).dead == 1
+    assert receiver.arrivals == {}
+    assert _deliveries(session, inbox=False)[0].last_error == "subscription removed or inactive"
