@@ -82,6 +82,24 @@ class BodySizeLimitMiddleware:
             await error_response(413, "payload_too_large", str(error.detail))(scope, receive, send)
 
 
+class NulByteGuardMiddleware:
+    """400 for a NUL byte in the path or query: no route wants one and PostgreSQL refuses it in text."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"]
+            or b"%00" in scope.get("query_string", b"")
+            or b"\x00" in scope.get("query_string", b"")
+        ):
+            message = "请求地址或参数包含无效字符 (NUL byte in URL)"
+            await error_response(400, "bad_request", message)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 @dataclass
 class TokenBucket:
     tokens: float
@@ -211,7 +229,8 @@ class SecurityHeadersMiddleware:
 
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost first: security headers, CORS, rate limit, body size limit."""
+    """Outermost first: security headers, CORS, rate limit, body size limit, NUL guard."""
+    app.add_middleware(NulByteGuardMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
     if settings.cors_origins:
