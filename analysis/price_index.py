@@ -165,10 +165,9 @@ def price_index_basket(
     for position in range(len(wide)):
         today = ~np.isnan(levels[position])
         if previous is None:
-            share = weight_row[today].sum() / total
-            if share >= min_weight_share:
-                values[position], shares[position], covered[position] = base, share, today.sum()
-                previous = position
+            shares[position], covered[position] = weight_row[today].sum() / total, today.sum()
+            if shares[position] >= min_weight_share:
+                values[position], previous = base, position
             continue
         both = today & ~np.isnan(levels[previous])
         share = weight_row[both].sum() / total

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
 from api.middleware import install_middleware
-from api.routes import audit, auth, complaints, health, users
+from api.routes import audit, auth, complaints, health, prices, products, users
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
 
@@ -21,6 +21,8 @@ def api_router() -> APIRouter:
     router.include_router(users.router)
     router.include_router(audit.router)
     router.include_router(complaints.router)
+    router.include_router(products.router)
+    router.include_router(prices.router)
     return router
 
 

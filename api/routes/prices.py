@@ -1,0 +1,262 @@
+"""Public price views: a good's price series and the price indices, for charts and dashboards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+import yaml
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from analysis.aggregates import Frequency, price_aggregates
+from analysis.baskets import BASKETS_FILE, Basket, BasketError, parse_baskets
+from analysis.price_index import price_index_basket, price_index_jevons
+from api.deps import SessionDep, SettingsDep
+from api.routes.products import ProductPublic, product_public
+from core.config import Settings
+from core.models import Category, Merchant, Product
+from core.price_reads import latest_price_date, read_price_rows
+
+router = APIRouter(prefix="/prices", tags=["prices"])
+
+PriceType = Literal["retail", "wholesale"]
+#: Longest window one request may ask for, so a chart never scans the whole table.
+MAX_WINDOW_DAYS = 3 * 366
+SERIES_DEFAULT_DAYS = 90
+INDEX_DEFAULT_DAYS = 365
+
+
+class MerchantRef(BaseModel):
+    id: int
+    name: str
+
+
+class PricePoint(BaseModel):
+    period: dt.date
+    low: float
+    avg: float
+    high: float
+    median: float
+    count: int
+
+
+class PriceSeriesPublic(BaseModel):
+    product: ProductPublic
+    region: str | None
+    merchant: MerchantRef | None
+    price_type: PriceType
+    frequency: Frequency
+    start: dt.date
+    end: dt.date
+    data: list[PricePoint]
+    count: int
+
+
+class IndexPoint(BaseModel):
+    date: dt.date
+    index: float | None
+    matched: int | None = None
+    priced: int | None = None
+    weight_share: float | None = None
+    components: int | None = None
+
+
+class PriceIndexPublic(BaseModel):
+    kind: Literal["basket", "category"]
+    code: str
+    name: str
+    city: str | None
+    price_type: PriceType
+    start: dt.date
+    end: dt.date
+    base_date: dt.date | None
+    data: list[IndexPoint]
+    count: int
+
+
+def _not_found(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, message)
+
+
+def _invalid(message: str) -> HTTPException:
+    return HTTPException(422, message)
+
+
+def find_product(session: Session, reference: str) -> Product:
+    """A good by code, Chinese name or id."""
+    conditions = [Product.code == reference, Product.name == reference]
+    if reference.isdigit():
+        conditions.append(Product.id == int(reference))
+    product = session.scalar(
+        select(Product).where(or_(*conditions)).options(selectinload(Product.category)).limit(1)
+    )
+    if product is None:
+        raise _not_found(f"未知商品：{reference}")
+    return product
+
+
+def resolve_window(
+    start: dt.date | None, end: dt.date | None, latest: dt.date | None, default_days: int
+) -> tuple[dt.date, dt.date]:
+    """The requested window, defaulting to the last ``default_days`` up to the newest price."""
+    end = end or latest or dt.date.today()
+    start = start or end - dt.timedelta(days=default_days - 1)
+    if start > end:
+        raise _invalid(f"起始日期 {start} 晚于结束日期 {end}")
+    if (end - start).days + 1 > MAX_WINDOW_DAYS:
+        raise _invalid(f"查询区间过长：最多 {MAX_WINDOW_DAYS} 天")
+    return start, end
+
+
+def read_baskets(settings: Settings) -> dict[str, Basket]:
+    """The deployment's ``basket.yaml`` in the data directory when there is one, else the shipped file."""
+    deployment = settings.data_dir / BASKETS_FILE.name
+    path = deployment if deployment.is_file() else BASKETS_FILE
+    try:
+        return parse_baskets(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, BasketError) as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"价格指数篮子配置有误：{exc}") from exc
+
+
+@router.get("/series", response_model=PriceSeriesPublic)
+def price_series(
+    session: SessionDep,
+    product: str = Query(..., min_length=1, description="product code, Chinese name or id"),
+    region: str | None = Query(None, description="region (city or market) as stored with the prices"),
+    merchant: int | None = Query(None, description="merchant id: one seller's prices only"),
+    start: dt.date | None = Query(None, alias="from", description="first day (YYYY-MM-DD)"),
+    end: dt.date | None = Query(None, alias="to", description="last day (YYYY-MM-DD)"),
+    frequency: Frequency = Query("day"),
+    price_type: PriceType = Query("retail"),
+) -> PriceSeriesPublic:
+    """Low, average, high and median unit price of a good per day, week or month."""
+    good = find_product(session, product)
+    seller = session.get(Merchant, merchant) if merchant is not None else None
+    if merchant is not None and seller is None:
+        raise _not_found(f"未知经营者：{merchant}")
+    latest = latest_price_date(session, product_ids=[good.id], price_type=price_type, region=region)
+    start, end = resolve_window(start, end, latest, SERIES_DEFAULT_DAYS)
+    rows = read_price_rows(
+        session,
+        product_ids=[good.id],
+        start=start,
+        end=end,
+        price_type=price_type,
+        region=region,
+        merchant_id=merchant,
+    )
+    aggregates = price_aggregates(rows, by=(), frequency=frequency)
+    points = [
+        PricePoint(
+            period=row.period.date(),
+            low=round(row.low, 4),
+            avg=round(row.avg, 4),
+            high=round(row.high, 4),
+            median=round(row.median, 4),
+            count=row.count,
+        )
+        for row in aggregates.itertuples(index=False)
+    ]
+    return PriceSeriesPublic(
+        product=product_public(good),
+        region=region,
+        merchant=MerchantRef(id=seller.id, name=seller.name) if seller else None,
+        price_type=price_type,
+        frequency=frequency,
+        start=start,
+        end=end,
+        data=points,
+        count=len(points),
+    )
+
+
+def _index_points(frame: pd.DataFrame) -> list[IndexPoint]:
+    points = []
+    for record in frame.to_dict("records"):
+        value = record.pop("index")
+        extra = {key: value for key, value in record.items() if key != "date"}
+        points.append(
+            IndexPoint(
+                date=record["date"].date(),
+                index=None if pd.isna(value) else round(float(value), 4),
+                **extra,
+            )
+        )
+    return points
+
+
+@dataclass(frozen=True)
+class IndexSubject:
+    """What an index request is about: a basket (with weights) or a category, and its goods."""
+
+    kind: Literal["basket", "category"]
+    code: str
+    name: str
+    product_codes: dict[int, str]
+    weights: dict[str, float] | None = None
+
+
+def find_index_subject(
+    session: Session, settings: Settings, *, basket: str | None, category: str | None
+) -> IndexSubject:
+    if (basket is None) == (category is None):
+        raise _invalid("请指定 basket（价格篮子）或 category（商品类别）之一")
+    if basket is not None:
+        chosen = read_baskets(settings).get(basket)
+        if chosen is None:
+            raise _not_found(f"未知的价格篮子：{basket}")
+        goods = session.execute(
+            select(Product.id, Product.code).where(Product.code.in_(list(chosen.weights)))
+        )
+        return IndexSubject("basket", chosen.code, chosen.name, dict(goods.tuples().all()), chosen.weights)
+    found = session.scalar(select(Category).where(Category.code == category))
+    if found is None:
+        raise _not_found(f"未知的商品类别：{category}")
+    goods = session.execute(select(Product.id, Product.code).where(Product.category_id == found.id))
+    return IndexSubject("category", found.code, found.name, dict(goods.tuples().all()))
+
+
+@router.get("/index", response_model=PriceIndexPublic)
+def price_index(
+    session: SessionDep,
+    settings: SettingsDep,
+    basket: str | None = Query(None, description="basket code, e.g. livelihood"),
+    category: str | None = Query(None, description="category code, e.g. vegetables"),
+    city: str | None = Query(None, description="region (city) as stored with the prices; all when empty"),
+    start: dt.date | None = Query(None, alias="from", description="first day (YYYY-MM-DD)"),
+    end: dt.date | None = Query(None, alias="to", description="last day (YYYY-MM-DD)"),
+    price_type: PriceType = Query("retail"),
+) -> PriceIndexPublic:
+    """Chained daily Jevons index of a category, or a basket of goods with configured weights."""
+    subject = find_index_subject(session, settings, basket=basket, category=category)
+    codes = subject.product_codes
+    latest = latest_price_date(session, product_ids=codes, price_type=price_type, region=city)
+    start, end = resolve_window(start, end, latest, INDEX_DEFAULT_DAYS)
+    rows = read_price_rows(
+        session, product_ids=codes, start=start, end=end, price_type=price_type, region=city
+    )
+    if subject.weights is None:
+        result = price_index_jevons(rows)
+    else:
+        per_good = price_index_jevons(rows, by=("product_id",))
+        result = price_index_basket(
+            per_good.assign(component=per_good["product_id"].map(codes)), subject.weights
+        )
+    points = _index_points(result)
+    return PriceIndexPublic(
+        kind=subject.kind,
+        code=subject.code,
+        name=subject.name,
+        city=city,
+        price_type=price_type,
+        start=start,
+        end=end,
+        base_date=next((point.date for point in points if point.index is not None), None),
+        data=points,
+        count=len(points),
+    )

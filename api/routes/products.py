@@ -1,0 +1,78 @@
+"""Public catalogue of monitored goods: categories and standard units."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api.deps import SessionDep
+from core.models import Category, Product
+
+router = APIRouter(prefix="/products", tags=["products"])
+
+
+class CategoryPublic(BaseModel):
+    code: str
+    name: str
+
+
+class CategoriesPublic(BaseModel):
+    data: list[CategoryPublic]
+    count: int
+
+
+class ProductPublic(BaseModel):
+    id: int
+    code: str
+    name: str
+    standard_unit: str
+    price_unit: str
+    essential: bool
+    category: CategoryPublic
+
+
+class ProductsPublic(BaseModel):
+    data: list[ProductPublic]
+    count: int
+
+
+def product_public(product: Product) -> ProductPublic:
+    return ProductPublic(
+        id=product.id,
+        code=product.code,
+        name=product.name,
+        standard_unit=product.standard_unit,
+        price_unit=price_unit(product.standard_unit),
+        essential=product.essential,
+        category=CategoryPublic(code=product.category.code, name=product.category.name),
+    )
+
+
+def price_unit(standard_unit: str) -> str:
+    """How a price per standard unit reads: 元/500g, 元/L, 元/件."""
+    return "元/件" if standard_unit == "piece" else f"元/{standard_unit}"
+
+
+@router.get("", response_model=ProductsPublic)
+def list_products(
+    session: SessionDep,
+    category: str | None = Query(None, description="category code, e.g. vegetables"),
+) -> ProductsPublic:
+    statement = select(Product).join(Product.category).options(selectinload(Product.category))
+    if category is not None:
+        if session.scalar(select(Category.id).where(Category.code == category)) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"未知的商品类别：{category}")
+        statement = statement.where(Category.code == category)
+    products = session.scalars(statement.order_by(Category.id, Product.id)).all()
+    return ProductsPublic(data=[product_public(product) for product in products], count=len(products))
+
+
+@router.get("/categories", response_model=CategoriesPublic)
+def list_categories(session: SessionDep) -> CategoriesPublic:
+    categories = session.scalars(select(Category).order_by(Category.id)).all()
+    return CategoriesPublic(
+        data=[CategoryPublic(code=category.code, name=category.name) for category in categories],
+        count=len(categories),
+    )

@@ -1,0 +1,208 @@
+"""Public price API: catalogue, price series and price indices against a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis.baskets import BASKETS_FILE, parse_baskets
+from core.catalogue import seed_catalogue
+from core.config import Settings
+from core.models import Merchant, Product
+from core.prices import PriceInput, store_observations
+
+DAY = dt.date(2024, 3, 4)  # a Monday
+
+
+def _price(product: Product, merchant: str, day: dt.date, unit_price: float, **extra: object) -> PriceInput:
+    fields: dict[str, object] = {
+        "source": "test_market",
+        "product_id": product.id,
+        "observed_at": dt.datetime.combine(day, dt.time(9)),
+        "price": unit_price,
+        "raw_unit": "斤",
+        "unit_price": unit_price,
+        "standard_unit": product.standard_unit,
+        "merchant": merchant,
+        "region": "哈尔滨",
+    } | extra
+    return PriceInput(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def goods(engine: object, session: Session) -> dict[str, Product]:
+    """The shipped catalogue, and 14 days of 大白菜 and 猪肉 prices at two Harbin supermarkets.
+
+    大白菜: 家乐福 2.00 → 3.00 from day 7, 大润发 1.00 flat (Jevons link on day 7: √1.5).
+    猪肉: both sellers 13.00 flat. A wholesale price of 大白菜 and a 大庆 seller for the filters.
+    """
+    seed_catalogue(session)
+    session.commit()
+    products = {
+        p.code: p
+        for p in session.scalars(select(Product).where(Product.code.in_(["chinese_cabbage", "pork"])))
+    }
+    cabbage, pork = products["chinese_cabbage"], products["pork"]
+    prices = []
+    for offset in range(14):
+        day = DAY + dt.timedelta(days=offset)
+        prices += [
+            _price(cabbage, "家乐福哈尔滨南岗店", day, 2.0 if offset < 7 else 3.0),
+            _price(cabbage, "大润发哈尔滨道里店", day, 1.0),
+            _price(pork, "家乐福哈尔滨南岗店", day, 13.0),
+            _price(pork, "大润发哈尔滨道里店", day, 13.0),
+            _price(cabbage, "新发地", day, 0.5, price_type="wholesale", region=""),
+            _price(cabbage, "大庆百货", day, 9.0, region="大庆"),
+        ]
+    store_observations(session, prices)
+    session.commit()
+    return products
+
+
+def test_products_lists_catalogue_with_units(client: TestClient, goods: dict[str, Product]) -> None:
+    body = client.get("/api/products").json()
+    assert body["count"] == len(body["data"]) > 60
+    cabbage = next(item for item in body["data"] if item["code"] == "chinese_cabbage")
+    assert cabbage["name"] == "大白菜"
+    assert cabbage["price_unit"] == "元/500g"
+    assert cabbage["category"] == {"code": "vegetables", "name": "蔬菜"}
+    masks = client.get("/api/products", params={"category": "epidemic_prevention"}).json()
+    assert {item["category"]["code"] for item in masks["data"]} == {"epidemic_prevention"}
+    categories = client.get("/api/products/categories").json()
+    assert {"code": "vegetables", "name": "蔬菜"} in categories["data"]
+
+
+def test_products_unknown_category_is_404(client: TestClient, goods: dict[str, Product]) -> None:
+    response = client.get("/api/products", params={"category": "spaceships"})
+    assert response.status_code == 404
+    assert "未知的商品类别" in response.json()["error"]["message"]
+
+
+def test_series_daily_low_avg_high(client: TestClient, goods: dict[str, Product]) -> None:
+    response = client.get(
+        "/api/prices/series",
+        params={"product": "chinese_cabbage", "region": "哈尔滨", "from": "2024-03-04", "to": "2024-03-17"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["product"]["name"] == "大白菜"
+    assert body["count"] == 14
+    first, last = body["data"][0], body["data"][-1]
+    assert first == {"period": "2024-03-04", "low": 1.0, "avg": 1.5, "high": 2.0, "median": 1.5, "count": 2}
+    assert (last["low"], last["avg"], last["high"]) == (1.0, 2.0, 3.0)
+
+
+def test_series_weekly_one_merchant_by_chinese_name(
+    client: TestClient, session: Session, goods: dict[str, Product]
+) -> None:
+    merchant = session.scalar(select(Merchant).where(Merchant.name == "家乐福哈尔滨南岗店"))
+    assert merchant is not None
+    body = client.get(
+        "/api/prices/series",
+        params={"product": "大白菜", "merchant": merchant.id, "frequency": "week", "to": "2024-03-17"},
+    ).json()
+    assert body["merchant"] == {"id": merchant.id, "name": "家乐福哈尔滨南岗店"}
+    assert [point["period"] for point in body["data"]] == ["2024-03-04", "2024-03-11"]
+    assert [point["avg"] for point in body["data"]] == [2.0, 3.0]
+    assert [point["count"] for point in body["data"]] == [7, 7]
+
+
+def test_series_defaults_to_latest_prices_and_price_type(
+    client: TestClient, goods: dict[str, Product]
+) -> None:
+    retail = client.get("/api/prices/series", params={"product": "chinese_cabbage"}).json()
+    assert retail["end"] == "2024-03-17"
+    assert retail["data"][0]["count"] == 3  # two Harbin sellers and the 大庆 one
+    wholesale = client.get(
+        "/api/prices/series", params={"product": "chinese_cabbage", "price_type": "wholesale"}
+    ).json()
+    assert {point["avg"] for point in wholesale["data"]} == {0.5}
+
+
+SERIES_BAD_REQUESTS: list[tuple[dict[str, object], int, str]] = [
+    ({"product": "龙肝凤髓"}, 404, "未知商品"),
+    ({"product": "pork", "merchant": 999999}, 404, "未知经营者"),
+    ({"product": "pork", "from": "2024-02-30"}, 422, "请求参数无效"),
+    ({"product": "pork", "from": "2024-03-10", "to": "2024-03-01"}, 422, "晚于"),
+    ({"product": "pork", "from": "2010-01-01", "to": "2024-03-01"}, 422, "区间过长"),
+    ({"product": "pork", "frequency": "hour"}, 422, "请求参数无效"),
+    ({}, 422, "请求参数无效"),
+]
+
+
+def test_series_bad_parameters(client: TestClient, goods: dict[str, Product]) -> None:
+    for params, status, message in SERIES_BAD_REQUESTS:
+        response = client.get("/api/prices/series", params=params)
+        assert response.status_code == status, params
+        assert message in response.json()["error"]["message"], params
+
+
+def test_category_index_chained_jevons(client: TestClient, goods: dict[str, Product]) -> None:
+    response = client.get("/api/prices/index", params={"category": "vegetables", "city": "哈尔滨"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["kind"], body["name"], body["base_date"]) == ("category", "蔬菜", "2024-03-04")
+    values = [point["index"] for point in body["data"]]
+    assert values[:7] == [100.0] * 7
+    assert values[7] == pytest.approx(100 * 1.5**0.5, abs=1e-3)
+    assert body["data"][7]["matched"] == 2
+
+
+def test_basket_index_weights_goods(
+    client: TestClient, goods: dict[str, Product], settings: Settings
+) -> None:
+    (settings.data_dir / "basket.yaml").write_text(
+        "baskets:\n  - {code: staples, name: 白菜猪肉, weights: {chinese_cabbage: 1, pork: 3}}\n",
+        encoding="utf-8",
+    )
+    body = client.get("/api/prices/index", params={"basket": "staples", "city": "哈尔滨"}).json()
+    assert (body["kind"], body["name"], body["base_date"]) == ("basket", "白菜猪肉", "2024-03-04")
+    assert body["data"][7]["index"] == pytest.approx(100 * (1.5**0.5 + 3) / 4, abs=1e-3)
+    assert (body["data"][7]["components"], body["data"][7]["weight_share"]) == (2, 1.0)
+
+
+def test_shipped_basket_needs_half_its_weight_priced(client: TestClient, goods: dict[str, Product]) -> None:
+    body = client.get("/api/prices/index", params={"basket": "livelihood", "city": "哈尔滨"}).json()
+    assert body["name"] == "民生商品价格指数"
+    weights = parse_baskets(yaml.safe_load(BASKETS_FILE.read_text(encoding="utf-8")))["livelihood"].weights
+    priced_share = (weights["chinese_cabbage"] + weights["pork"]) / sum(weights.values())
+    assert priced_share < 0.5
+    assert body["base_date"] is None
+    assert {point["index"] for point in body["data"]} == {None}
+    assert body["data"][7]["weight_share"] == pytest.approx(priced_share, abs=1e-4)
+
+
+def test_broken_deployment_basket_file_is_503(
+    client: TestClient, goods: dict[str, Product], settings: Settings
+) -> None:
+    (settings.data_dir / "basket.yaml").write_text("baskets: [{code: broken}]\n", encoding="utf-8")
+    response = client.get("/api/prices/index", params={"basket": "broken"})
+    assert response.status_code == 503
+    assert "配置有误" in response.json()["error"]["message"]
+
+
+INDEX_BAD_REQUESTS: list[tuple[dict[str, object], int, str]] = [
+    ({}, 422, "之一"),
+    ({"basket": "livelihood", "category": "vegetables"}, 422, "之一"),
+    ({"basket": "luxury"}, 404, "未知的价格篮子"),
+    ({"category": "spaceships"}, 404, "未知的商品类别"),
+    ({"category": "vegetables", "to": "yesterday"}, 422, "请求参数无效"),
+]
+
+
+def test_index_bad_parameters(client: TestClient, goods: dict[str, Product]) -> None:
+    for params, status, message in INDEX_BAD_REQUESTS:
+        response = client.get("/api/prices/index", params=params)
+        assert response.status_code == status, params
+        assert message in response.json()["error"]["message"], params
+
+
+def test_index_without_prices_is_empty(client: TestClient, goods: dict[str, Product]) -> None:
+    body = client.get("/api/prices/index", params={"category": "fruit", "city": "哈尔滨"}).json()
+    assert body["count"] == 0
+    assert body["base_date"] is None
