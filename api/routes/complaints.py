@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy import false, func, select
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
@@ -36,6 +36,7 @@ from complaints.workflow import (
     today_in_china,
     transition,
 )
+from core import audit
 from core.models import Complaint, ComplaintEvent
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
@@ -330,11 +331,32 @@ def move_complaint(
 ) -> ComplaintDetail:
     """One workflow step; a step the workflow does not allow from the current status is a 409."""
     complaint = _complaint_for(session, complaint_id, caller)
+    actor = caller.username or caller.role
+    from_status = complaint.status
     try:
-        transition(complaint, step.to_status, actor=caller.username or caller.role, note=step.note)
+        event = transition(complaint, step.to_status, actor=actor, note=step.note)
     except WorkflowError as error:
         code = status.HTTP_409_CONFLICT if error.conflict else status.HTTP_422_UNPROCESSABLE_CONTENT
         raise HTTPException(code, error.message) from error
+    with session.no_autoflush:
+        claimed = session.execute(
+            update(Complaint)
+            .where(Complaint.id == complaint.id, Complaint.status == from_status)
+            .values(status=step.to_status)
+            .execution_options(synchronize_session=False)
+        )
+    if claimed.rowcount != 1:  # someone else moved it since we read it
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, "投诉状态已被他人更新，请刷新后重试")
+    audit.record(
+        session,
+        actor,
+        "complaint.transition",
+        "complaint",
+        complaint.id,
+        before={"status": from_status},
+        after={"status": step.to_status, "note": event.note},
+    )
     session.commit()
     return _detail(complaint, caller)
 
@@ -355,7 +377,9 @@ def correct_complaint_classification(
     if nature is None and industry is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请至少更正投诉性质或行业之一")
     complaint = _complaint_for(session, complaint_id, caller)
-    correct_classification(
+    fields = ("nature", "industry", "association_id")
+    before = audit.snapshot(complaint, fields)
+    event = correct_classification(
         session,
         complaint,
         actor=caller.username or caller.role,
@@ -364,5 +388,15 @@ def correct_complaint_classification(
         note=correction.note,
         classifier=classifier,
     )
+    if event is not None:
+        audit.record(
+            session,
+            caller.username or caller.role,
+            "complaint.classification_corrected",
+            "complaint",
+            complaint.id,
+            before=before,
+            after=audit.snapshot(complaint, fields),
+        )
     session.commit()
     return _detail(complaint, caller)

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from core.db import session_factory
-from core.models import Complaint
+from core.models import AuditLog, Complaint
 from tests.utils.auth import login_headers, make_association, make_user
 
 PHONE = "13812345678"
@@ -154,7 +154,7 @@ def test_association_staff_without_an_association_sees_nothing(
     assert client.get("/api/complaints", headers=orphan).json() == {"data": [], "count": 0}
 
 
-def test_workflow_through_the_api(client: TestClient, staff: Staff) -> None:
+def test_workflow_through_the_api(client: TestClient, staff: Staff, db: Session) -> None:
     created = _file(client)
     steps = f"/api/complaints/{created['id']}/transitions"
 
@@ -178,6 +178,14 @@ def test_workflow_through_the_api(client: TestClient, staff: Staff) -> None:
     ]
     tracked = client.get(f"/api/complaints/track/{created['tracking_code']}").json()
     assert tracked["status"] == "mediating" and tracked["mediate_deadline"]
+
+    audit = db.scalars(
+        select(AuditLog).where(AuditLog.action == "complaint.transition").order_by(AuditLog.id)
+    )
+    assert [(a.actor, a.entity_id, a.before, (a.after or {}).get("status")) for a in audit] == [
+        ("xiehui", str(created["id"]), {"status": "received"}, "accepted"),
+        ("chaoshi", str(created["id"]), {"status": "accepted"}, "mediating"),
+    ]
 
 
 def test_overdue_filter(client: TestClient, staff: Staff, db: Session) -> None:
@@ -208,7 +216,7 @@ def test_list_filters_and_paging(client: TestClient, staff: Staff) -> None:
     assert client.get("/api/complaints", params={"size": 0}, headers=headers).status_code == 422
 
 
-def test_classification_correction(client: TestClient, staff: Staff) -> None:
+def test_classification_correction(client: TestClient, staff: Staff, db: Session) -> None:
     created = _file(client)
     url = f"/api/complaints/{created['id']}/classification"
     corrected = client.patch(
@@ -223,6 +231,10 @@ def test_classification_correction(client: TestClient, staff: Staff) -> None:
     # Re-routed: the pharmacy association now sees it, the supermarket association no longer does.
     assert client.get(f"/api/complaints/{created['id']}", headers=staff["yaodian"]).status_code == 200
     assert client.get(f"/api/complaints/{created['id']}", headers=staff["chaoshi"]).status_code == 404
+
+    audit = db.scalars(select(AuditLog).where(AuditLog.action == "complaint.classification_corrected")).one()
+    assert audit.before is not None and audit.after is not None
+    assert (audit.before["industry"], audit.after["industry"]) == ("supermarket", "pharmacy")
 
     assert client.patch(url, json={"nature": "外星人"}, headers=staff["xiehui"]).status_code == 422
     assert client.patch(url, json={}, headers=staff["xiehui"]).status_code == 422
