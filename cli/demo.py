@@ -1,16 +1,88 @@
+"""``fairmarket demo`` (a fresh sample city, served) and ``fairmarket serve`` (the configured database)."""
+
 from __future__ import annotations
+
+import time
+from pathlib import Path
 
 import typer
 import uvicorn
+from rich.console import Console
 
 from api.main import create_app
+from complaints.workflow import today_in_china
+from core.config import Settings, get_settings
+from core.db import get_engine, session_factory, upgrade_database
+from importing.sample_city import load_sample_city
+
+DEMO_DATA_DIR = Path("data") / "demo"
+DEMO_DATABASE = "fairmarket-demo.db"
+console = Console()
 
 
-def serve(host: str = "127.0.0.1", port: int = typer.Option(8000, "--port")) -> None:
-    """Serve the API and pages (runs migrations on start)."""
-    uvicorn.run(create_app(), host=host, port=port)
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """Serve the API and pages on the configured database (runs migrations on start)."""
+    _print_urls(host, port)
+    uvicorn.run(create_app(get_settings()), host=host, port=port)
 
 
-def demo(port: int = typer.Option(8000, "--port")) -> None:
-    """Not available yet."""
-    raise typer.Exit(code=2)
+def _print_urls(host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    console.print(f"首页 home:        {base}/")
+    console.print(f"接口文档 API docs: {base}/docs")
+    console.print(f"健康检查 health:  {base}/api/health")
+
+
+def _fresh_database(data_dir: Path) -> Path:
+    """Delete the previous demo database (and its WAL files) so every demo starts from nothing."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database = data_dir / DEMO_DATABASE
+    for path in (
+        database,
+        database.with_name(database.name + "-wal"),
+        database.with_name(database.name + "-shm"),
+    ):
+        path.unlink(missing_ok=True)
+    return database
+
+
+def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
+    """Create the demo database with the sample city; returns the settings that point at it."""
+    database = _fresh_database(data_dir)
+    console.print(f"演示数据库每次全新生成 (fresh demo database): {database.resolve()}")
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{database.resolve()}", search_url="")
+    engine = get_engine(settings.resolved_database_url)
+    started = time.perf_counter()
+    upgrade_database(engine)
+    with session_factory(engine)() as session, console.status("生成示例城市 building the sample city…"):
+        _, summary = load_sample_city(
+            session,
+            end=today_in_china(),
+            days=days,
+            complaints=complaints,
+            on_step=lambda step: console.print(f"  ✓ {step} ({time.perf_counter() - started:.1f}s)"),
+        )
+    console.print(
+        f"示例城市：商户 {summary.merchants} · 零售价格 {summary.retail_prices:,} · "
+        f"批发价格 {summary.wholesale_prices:,} · 投诉 {summary.complaints:,} "
+        f"（{time.perf_counter() - started:.1f}s）"
+    )
+    return settings
+
+
+def demo(
+    port: int = typer.Option(8000, "--port"),
+    data_dir: Path = typer.Option(DEMO_DATA_DIR, "--data-dir", help="Folder for the demo's SQLite database."),
+    days: int = typer.Option(180, "--days", min=30, max=730, help="Days of price history."),
+    complaints: int = typer.Option(2000, "--complaints", min=0, max=100_000, help="Sample complaints."),
+    serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve after building (default)."),
+) -> None:
+    """Build a sample Harbin (prices, a gouging episode, complaints) from nothing and serve it locally."""
+    settings = build_demo(data_dir, days=days, complaints=complaints)
+    if not serve_after:
+        return
+    _print_urls("127.0.0.1", port)
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port)
