@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy import false, func, select, update
+from sqlalchemy import CursorResult, false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
@@ -151,58 +151,57 @@ def _masked(text: str | None, mask: bool) -> str | None:
     return mask_personal_data(text) if mask and text else text
 
 
-def _event_fields(event: ComplaintEvent, mask: bool) -> dict[str, object]:
-    return {
-        "at": event.at,
-        "action": event.action,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "status_name": STATUS_NAMES.get(event.to_status or ""),
-        "note": _masked(event.note, mask),
-    }
+def _event(event: ComplaintEvent, mask: bool) -> EventPublic:
+    return EventPublic(
+        at=event.at,
+        action=event.action,
+        from_status=event.from_status,
+        to_status=event.to_status,
+        status_name=STATUS_NAMES.get(event.to_status or ""),
+        note=_masked(event.note, mask),
+    )
 
 
-def _summary_fields(complaint: Complaint, mask: bool, today: dt.date) -> dict[str, object]:
-    return {
-        "id": complaint.id,
-        "tracking_code": complaint.tracking_code,
-        "created_at": complaint.created_at,
-        "status": complaint.status,
-        "status_name": STATUS_NAMES.get(complaint.status, complaint.status),
-        "title": _masked(complaint.title, mask),
-        "text": _masked(complaint.text, mask) or "",
-        "merchant_name": complaint.merchant_name,
-        "district": complaint.district,
-        "amount": complaint.amount,
-        "nature": complaint.nature,
-        "nature_confidence": complaint.nature_confidence,
-        "nature_corrected": complaint.nature_corrected,
-        "industry": complaint.industry,
-        "industry_confidence": complaint.industry_confidence,
-        "industry_corrected": complaint.industry_corrected,
-        "association_id": complaint.association_id,
-        "accept_deadline": complaint.accept_deadline,
-        "mediate_deadline": complaint.mediate_deadline,
-        "overdue": is_overdue(complaint, today),
-    }
+def _summary(complaint: Complaint, mask: bool, today: dt.date) -> ComplaintSummary:
+    return ComplaintSummary(
+        id=complaint.id,
+        tracking_code=complaint.tracking_code,
+        created_at=complaint.created_at,
+        status=complaint.status,
+        status_name=STATUS_NAMES.get(complaint.status, complaint.status),
+        title=_masked(complaint.title, mask),
+        text=_masked(complaint.text, mask) or "",
+        merchant_name=complaint.merchant_name,
+        district=complaint.district,
+        amount=complaint.amount,
+        nature=complaint.nature,
+        nature_confidence=complaint.nature_confidence,
+        nature_corrected=complaint.nature_corrected,
+        industry=complaint.industry,
+        industry_confidence=complaint.industry_confidence,
+        industry_corrected=complaint.industry_corrected,
+        association_id=complaint.association_id,
+        accept_deadline=complaint.accept_deadline,
+        mediate_deadline=complaint.mediate_deadline,
+        overdue=is_overdue(complaint, today),
+    )
 
 
 def _detail(complaint: Complaint, caller: Caller) -> ComplaintDetail:
     mask = not caller.sees_personal_data
+    consumer_name = complaint.consumer_name
     return ComplaintDetail(
-        **_summary_fields(complaint, mask, today_in_china()),
+        **_summary(complaint, mask, today_in_china()).model_dump(),
         channel=complaint.channel,
         updated_at=complaint.updated_at,
         demands=_masked(complaint.demands, mask),
-        consumer_name=mask_name(complaint.consumer_name)
-        if mask and complaint.consumer_name
-        else complaint.consumer_name,
+        consumer_name=mask_name(consumer_name) if mask and consumer_name else consumer_name,
         contact=_masked(complaint.contact, mask),
         merchant_credit_code=complaint.merchant_credit_code,
         merchant_id=complaint.merchant_id,
         product_category=complaint.product_category,
         personal_data_masked=mask,
-        timeline=[EventStaff(**_event_fields(e, mask), actor=e.actor) for e in complaint.events],
+        timeline=[EventStaff(**_event(e, mask).model_dump(), actor=e.actor) for e in complaint.events],
     )
 
 
@@ -264,7 +263,7 @@ def track_complaint(code: Annotated[str, Path(max_length=40)], session: SessionD
         accept_deadline=complaint.accept_deadline,
         mediate_deadline=complaint.mediate_deadline,
         overdue=is_overdue(complaint, today_in_china()),
-        timeline=[EventPublic(**_event_fields(e, True)) for e in complaint.events],
+        timeline=[_event(e, True) for e in complaint.events],
     )
 
 
@@ -315,9 +314,7 @@ def list_complaints(
         query.order_by(Complaint.created_at.desc(), Complaint.id.desc()).offset((page - 1) * size).limit(size)
     )
     mask = not caller.sees_personal_data
-    return ComplaintsPublic(
-        data=[ComplaintSummary(**_summary_fields(c, mask, today)) for c in rows], count=count
-    )
+    return ComplaintsPublic(data=[_summary(c, mask, today) for c in rows], count=count)
 
 
 @router.get("/{complaint_id:int}", response_model=ComplaintDetail)
@@ -339,7 +336,7 @@ def move_complaint(
         code = status.HTTP_409_CONFLICT if error.conflict else status.HTTP_422_UNPROCESSABLE_CONTENT
         raise HTTPException(code, error.message) from error
     with session.no_autoflush:
-        claimed = session.execute(
+        claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
             update(Complaint)
             .where(Complaint.id == complaint.id, Complaint.status == from_status)
             .values(status=step.to_status)
