@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import apikeys, crawl, database, demo, detect, imports, search, status, users
+from cli import apikeys, complaints, crawl, database, demo, detect, imports, search, status, users
 
 app = typer.Typer(
     help="FairMarket: consumer complaints and livelihood-goods price monitoring.",
@@ -15,6 +15,7 @@ app.add_typer(database.app, name="db")
 app.add_typer(imports.app, name="import")
 app.add_typer(users.app, name="user")
 app.add_typer(apikeys.app, name="apikey")
+app.add_typer(complaints.app, name="complaints")
 app.command("demo")(demo.demo)
 app.command("serve")(demo.serve)
 app.command("crawl")(crawl.crawl)
