@@ -35,6 +35,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "rejected": frozenset({"closed"}),
     "closed": frozenset(),
 }
+# Accepting, rejecting and closing a case is the consumer association's call; the trade association the
+# complaint is routed to runs the mediation.
+CONSUMER_ASSOCIATION_STEPS = frozenset({"accepted", "rejected", "closed"})
 # A consumer is owed a reason when the association refuses or gives up.
 NOTE_REQUIRED = frozenset({"rejected", "mediation_ended"})
 ACCEPT_PENDING = frozenset({"received"})

@@ -29,6 +29,7 @@ from complaints.privacy import mask_name, mask_personal_data
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import (
     CHINA_TIME,
+    CONSUMER_ASSOCIATION_STEPS,
     STATUS_NAMES,
     WorkflowError,
     is_overdue,
@@ -326,8 +327,14 @@ def read_complaint(complaint_id: int, session: SessionDep, caller: StaffDep) -> 
 def move_complaint(
     complaint_id: int, step: TransitionRequest, session: SessionDep, caller: StaffDep
 ) -> ComplaintDetail:
-    """One workflow step; a step the workflow does not allow from the current status is a 409."""
+    """One workflow step; a step the workflow does not allow from the current status is a 409.
+
+    Accepting, rejecting and closing are for the consumer association; the mediation steps also for
+    the trade association the complaint is routed to.
+    """
     complaint = _complaint_for(session, complaint_id, caller)
+    if step.to_status in CONSUMER_ASSOCIATION_STEPS and not caller.sees_personal_data:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "受理、不予受理和结案由消费者协会办理")
     actor = caller.username or caller.role
     from_status = complaint.status
     try:

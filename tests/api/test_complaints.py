@@ -165,6 +165,8 @@ def test_workflow_through_the_api(client: TestClient, staff: Staff, db: Session)
     assert client.post(steps, json={"to_status": "nonsense"}, headers=staff["xiehui"]).status_code == 422
     assert client.post(steps, json={"to_status": "accepted"}, headers=staff["yaodian"]).status_code == 404
 
+    by_association = client.post(steps, json={"to_status": "accepted"}, headers=staff["chaoshi"])
+    assert by_association.status_code == 403
     accepted = client.post(steps, json={"to_status": "accepted", "note": "材料齐全"}, headers=staff["xiehui"])
     assert accepted.status_code == 200
     assert accepted.json()["mediate_deadline"]
