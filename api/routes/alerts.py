@@ -1,0 +1,277 @@
+"""/api/alerts: the public list, the staff view with evidence and actions, lifecycle steps, deliveries.
+
+The public sees alerts that were not dismissed, without staff names, notes or the peers' names, and
+a merchant's name only once the alert is confirmed: an open alert is a suspicion, not a finding.
+A trade association sees the alerts of its industries and those delivered to it; the consumer
+association sees every alert and every association's actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from alerts.lifecycle import STATUS_NAMES, AlertStateError, act_on_alert
+from alerts.subscriptions import SEVERITIES
+from api.deps import Caller, CallerDep, SessionDep, StaffDep
+from core.models import Alert, Delivery
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+
+Severity = Literal["low", "medium", "high", "critical"]
+PUBLIC_EVIDENCE_KEYS = (
+    "rule",
+    "unit",
+    "reference",
+    "current",
+    "change",
+    "peak_change",
+    "market_change",
+    "threshold",
+    "days",
+    "series",
+)
+
+
+class AlertPublic(BaseModel):
+    id: int
+    rule_id: str
+    kind: str
+    severity: str
+    status: str
+    status_name: str
+    product_id: int | None
+    product: str | None
+    merchant: str | None
+    region: str
+    industry: str | None
+    start_date: dt.date
+    end_date: dt.date
+    updated_at: dt.datetime
+    evidence: dict[str, Any]
+
+
+class AlertsPublic(BaseModel):
+    data: list[AlertPublic]
+    count: int
+
+
+class AlertActionPublic(BaseModel):
+    at: dt.datetime
+    actor: str
+    association_id: int | None
+    action: str
+    note: str | None
+
+
+class AlertStaff(AlertPublic):
+    merchant_id: int | None
+    created_at: dt.datetime
+    status_by: str | None
+    status_at: dt.datetime | None
+    dismiss_reason: str | None
+    actions: list[AlertActionPublic]
+
+
+class AlertStep(BaseModel):
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AlertDismissal(BaseModel):
+    reason: str = Field(min_length=2, max_length=2000, description="驳回理由")
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    association_id: int
+    subscription_id: int | None
+    channel: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    read_at: dt.datetime | None
+
+
+class DeliveriesPublic(BaseModel):
+    data: list[DeliveryPublic]
+    count: int
+
+
+def visible_to(caller: Caller) -> ColumnElement[bool]:
+    """Which alerts a caller may see; staff of a trade association: its industries and its deliveries."""
+    if caller.role in ("consumer_staff", "admin"):
+        return Alert.id.is_not(None)
+    if caller.role == "public":
+        return Alert.status != "dismissed"
+    if caller.association_id is None:
+        return false()
+    delivered = select(Delivery.alert_id).where(
+        Delivery.association_id == caller.association_id, Delivery.alert_id.is_not(None)
+    )
+    return or_(Alert.industry.in_(caller.industries), Alert.id.in_(delivered))
+
+
+def _public(alert: Alert) -> AlertPublic:
+    evidence = {key: alert.evidence[key] for key in PUBLIC_EVIDENCE_KEYS if key in (alert.evidence or {})}
+    return AlertPublic(
+        id=alert.id,
+        rule_id=alert.rule_id,
+        kind=alert.kind,
+        severity=alert.severity,
+        status=alert.status,
+        status_name=STATUS_NAMES.get(alert.status, alert.status),
+        product_id=alert.product_id,
+        product=alert.product.name if alert.product else None,
+        merchant=alert.merchant.name if alert.merchant and alert.status == "confirmed" else None,
+        region=alert.region,
+        industry=alert.industry,
+        start_date=alert.start_date,
+        end_date=alert.end_date,
+        updated_at=alert.updated_at,
+        evidence=evidence,
+    )
+
+
+def _staff(alert: Alert, caller: Caller) -> AlertStaff:
+    actions = [
+        AlertActionPublic.model_validate(action, from_attributes=True)
+        for action in alert.actions
+        if caller.sees_personal_data or action.association_id == caller.association_id
+    ]
+    public = _public(alert).model_dump(exclude={"merchant", "evidence"})
+    return AlertStaff(
+        **public,
+        merchant=alert.merchant.name if alert.merchant else None,
+        evidence=alert.evidence or {},
+        merchant_id=alert.merchant_id,
+        created_at=alert.created_at,
+        status_by=alert.status_by,
+        status_at=alert.status_at,
+        dismiss_reason=alert.dismiss_reason,
+        actions=actions,
+    )
+
+
+def _alert_for(session: Session, alert_id: int, caller: Caller) -> Alert:
+    alert = session.scalar(
+        select(Alert)
+        .where(Alert.id == alert_id, visible_to(caller))
+        .options(selectinload(Alert.product), selectinload(Alert.merchant), selectinload(Alert.actions))
+    )
+    if alert is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "预警不存在 (alert not found)")
+    return alert
+
+
+@router.get("", response_model=AlertsPublic)
+def list_alerts(
+    session: SessionDep,
+    caller: CallerDep,
+    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    min_severity: Severity | None = None,
+    rule: Annotated[list[str] | None, Query()] = None,
+    product_id: int | None = None,
+    merchant_id: int | None = None,
+    region: str | None = None,
+    industry: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> AlertsPublic:
+    """Alerts newest first. The public cannot filter by merchant: it only sees confirmed names."""
+    if merchant_id is not None and not caller.is_staff:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "按经营者筛选需要登录 (merchant filter is staff-only)")
+    query = select(Alert).where(visible_to(caller))
+    if status_:
+        query = query.where(Alert.status.in_(status_))
+    if severity:
+        query = query.where(Alert.severity.in_(severity))
+    if min_severity:
+        query = query.where(Alert.severity.in_(SEVERITIES[SEVERITIES.index(min_severity) :]))
+    if rule:
+        query = query.where(Alert.rule_id.in_(rule))
+    if product_id is not None:
+        query = query.where(Alert.product_id == product_id)
+    if merchant_id is not None:
+        query = query.where(Alert.merchant_id == merchant_id)
+    if region is not None:
+        query = query.where(Alert.region == region)
+    if industry is not None:
+        query = query.where(Alert.industry == industry)
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    alerts = session.scalars(
+        query.options(selectinload(Alert.product), selectinload(Alert.merchant), selectinload(Alert.actions))
+        .order_by(Alert.updated_at.desc(), Alert.id.desc())
+        .offset((page - 1) * size)
+        .limit(size)
+    )
+    shown: list[AlertPublic] = [_staff(a, caller) if caller.is_staff else _public(a) for a in alerts]
+    return AlertsPublic(data=shown, count=count)
+
+
+@router.get("/{alert_id:int}", response_model=AlertStaff | AlertPublic)
+def read_alert(alert_id: int, session: SessionDep, caller: CallerDep) -> AlertStaff | AlertPublic:
+    alert = _alert_for(session, alert_id, caller)
+    return _staff(alert, caller) if caller.is_staff else _public(alert)
+
+
+def _act(session: Session, caller: Caller, alert_id: int, action: str, note: str | None) -> AlertStaff:
+    alert = _alert_for(session, alert_id, caller)
+    try:
+        act_on_alert(
+            session,
+            alert=alert,
+            action=action,
+            actor=caller.username or "",
+            association_id=caller.association_id,
+            note=note,
+        )
+    except AlertStateError as exc:
+        session.rollback()
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    session.commit()
+    return _staff(_alert_for(session, alert_id, caller), caller)
+
+
+@router.post("/{alert_id:int}/acknowledge", response_model=AlertStaff)
+def acknowledge_alert(
+    alert_id: int, session: SessionDep, caller: StaffDep, step: AlertStep | None = None
+) -> AlertStaff:
+    return _act(session, caller, alert_id, "acknowledge", step.note if step else None)
+
+
+@router.post("/{alert_id:int}/confirm", response_model=AlertStaff)
+def confirm_alert(
+    alert_id: int, session: SessionDep, caller: StaffDep, step: AlertStep | None = None
+) -> AlertStaff:
+    return _act(session, caller, alert_id, "confirm", step.note if step else None)
+
+
+@router.post("/{alert_id:int}/dismiss", response_model=AlertStaff)
+def dismiss_alert(
+    alert_id: int, dismissal: AlertDismissal, session: SessionDep, caller: StaffDep
+) -> AlertStaff:
+    if not dismissal.reason.strip():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "驳回预警必须说明理由 (reason required)")
+    return _act(session, caller, alert_id, "dismiss", dismissal.reason.strip())
+
+
+@router.get("/{alert_id:int}/deliveries", response_model=DeliveriesPublic)
+def list_alert_deliveries(alert_id: int, session: SessionDep, caller: StaffDep) -> DeliveriesPublic:
+    """Where the alert went and how each delivery stands; an association sees its own."""
+    _alert_for(session, alert_id, caller)
+    query = select(Delivery).where(Delivery.alert_id == alert_id)
+    if not caller.sees_personal_data:
+        query = query.where(Delivery.association_id == caller.association_id)
+    rows = session.scalars(query.order_by(Delivery.id)).all()
+    return DeliveriesPublic(
+        data=[DeliveryPublic.model_validate(row, from_attributes=True) for row in rows], count=len(rows)
+    )

@@ -1,0 +1,355 @@
+"""/api/subscriptions: what an association wants to hear about, and where.
+
+Association staff manage their own association's subscriptions, and only within its industries; the
+consumer association manages everyone's. Webhook secrets are shown once (on creation or rotation)
+and IM bot URLs, which carry tokens, are only ever shown redacted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alerts.channels import im
+from alerts.subscriptions import parse_quiet_hours
+from api.deps import Caller, SessionDep, StaffDep
+from complaints.classification import INDUSTRIES
+from core import audit
+from core.models import Association, Category, Product, Subscription
+
+router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
+
+Channel = Literal["inbox", "webhook", "email", "im"]
+Severity = Literal["low", "medium", "high", "critical"]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+AUDITED_FIELDS = (
+    "name",
+    "industries",
+    "products",
+    "categories",
+    "districts",
+    "min_severity",
+    "channels",
+    "webhook_url",
+    "email",
+    "quiet_hours",
+    "daily_digest",
+    "active",
+)
+
+
+class SubscriptionBase(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    industries: list[str] = Field(
+        default_factory=list, max_length=50, description="行业代码或名称，空表示本协会全部行业"
+    )
+    products: list[int] = Field(default_factory=list, max_length=500, description="商品 id")
+    categories: list[int] = Field(default_factory=list, max_length=100, description="商品类别 id")
+    districts: list[str] = Field(default_factory=list, max_length=50)
+    min_severity: Severity = "low"
+    channels: list[Channel] = Field(default=["inbox"])
+    webhook_url: str | None = Field(default=None, max_length=500)
+    email: str | None = Field(default=None, max_length=200)
+    apprise_urls: list[str] = Field(
+        default_factory=list, max_length=10, description="dingtalk:// wecombot:// feishu:// …"
+    )
+    quiet_hours: str | None = Field(default=None, description="免打扰时段（北京时间），例如 22:00-07:00")
+    daily_digest: bool = False
+    active: bool = True
+
+    @field_validator("industries")
+    @classmethod
+    def _known_industries(cls, values: list[str]) -> list[str]:
+        codes = []
+        for value in values:
+            code = INDUSTRIES.normalize(value)
+            if code is None:
+                raise ValueError(f"未知的行业：{value}")
+            codes.append(code)
+        return sorted(set(codes))
+
+    @field_validator("districts", "channels")
+    @classmethod
+    def _unique(cls, values: list[Any]) -> list[Any]:
+        return list(dict.fromkeys(value.strip() if isinstance(value, str) else value for value in values))
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("Webhook 地址必须是 http(s):// 开头的完整地址")
+        return value.strip()
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value.strip()):
+            raise ValueError("邮箱地址格式不正确")
+        return value.strip() if value else None
+
+    @field_validator("apprise_urls")
+    @classmethod
+    def _apprise(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not im.is_supported(value):
+                raise ValueError(f"不支持的即时通讯机器人地址：{im.redact(value)}")
+        return list(dict.fromkeys(values))
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if value:
+            parse_quiet_hours(value)
+            return value.strip()
+        return None
+
+    @model_validator(mode="after")
+    def _channels_have_addresses(self) -> Self:
+        if "webhook" in self.channels and not self.webhook_url:
+            raise ValueError("选择 Webhook 渠道时必须填写 webhook_url")
+        if "email" in self.channels and not self.email:
+            raise ValueError("选择邮件渠道时必须填写 email")
+        if "im" in self.channels and not self.apprise_urls:
+            raise ValueError("选择即时通讯渠道时必须填写 apprise_urls")
+        if "inbox" not in self.channels:
+            self.channels = ["inbox", *self.channels]
+        return self
+
+
+class SubscriptionCreate(SubscriptionBase):
+    association_id: int | None = Field(default=None, description="消协工作人员必填；行业协会默认本协会")
+    webhook_secret: str | None = Field(
+        default=None, min_length=16, max_length=120, description="留空则自动生成"
+    )
+
+
+class SubscriptionUpdate(BaseModel):
+    name: str | None = None
+    industries: list[str] | None = None
+    products: list[int] | None = None
+    categories: list[int] | None = None
+    districts: list[str] | None = None
+    min_severity: Severity | None = None
+    channels: list[Channel] | None = None
+    webhook_url: str | None = None
+    email: str | None = None
+    apprise_urls: list[str] | None = None
+    quiet_hours: str | None = None
+    daily_digest: bool | None = None
+    active: bool | None = None
+
+
+class SubscriptionPublic(BaseModel):
+    id: int
+    association_id: int
+    name: str
+    industries: list[str]
+    products: list[int]
+    categories: list[int]
+    districts: list[str]
+    min_severity: str
+    channels: list[str]
+    webhook_url: str | None
+    webhook_secret_set: bool
+    email: str | None
+    apprise_urls: list[str]
+    quiet_hours: str | None
+    daily_digest: bool
+    active: bool
+    created_at: dt.datetime
+
+
+class SubscriptionWithSecret(SubscriptionPublic):
+    webhook_secret: str | None = Field(description="只显示这一次，请妥善保存")
+
+
+class SubscriptionsPublic(BaseModel):
+    data: list[SubscriptionPublic]
+    count: int
+
+
+def _public(subscription: Subscription) -> dict[str, Any]:
+    return {
+        **{
+            name: getattr(subscription, name)
+            for name in SubscriptionPublic.model_fields
+            if hasattr(subscription, name)
+        },
+        "webhook_secret_set": bool(subscription.webhook_secret),
+        "apprise_urls": [im.redact(url) for url in subscription.apprise_urls or []],
+    }
+
+
+def _association_for(session: Session, caller: Caller, association_id: int | None) -> Association:
+    if not caller.sees_personal_data:
+        if association_id not in (None, caller.association_id) or caller.association_id is None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "只能管理本协会的订阅 (own association only)")
+        association_id = caller.association_id
+    if association_id is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "请指定 association_id (association_id required)"
+        )
+    association = session.get(Association, association_id)
+    if association is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "协会不存在 (unknown association)")
+    return association
+
+
+def _check_scope(session: Session, association: Association, data: SubscriptionBase) -> None:
+    """Industries inside the association's trade; goods that exist."""
+    if not association.is_consumer_association:
+        outside = set(data.industries) - set(association.industries or [])
+        if outside:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"订阅的行业超出本协会范围：{'、'.join(sorted(outside))}",
+            )
+    for model, ids, label in ((Product, data.products, "商品"), (Category, data.categories, "类别")):
+        found = set(session.scalars(select(model.id).where(model.id.in_(ids)))) if ids else set()
+        missing = sorted(set(ids) - found)
+        if missing:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, f"{label}不存在：{', '.join(map(str, missing))}"
+            )
+
+
+def _subscription_for(session: Session, subscription_id: int, caller: Caller) -> Subscription:
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is None or (
+        not caller.sees_personal_data and subscription.association_id != caller.association_id
+    ):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "订阅不存在 (subscription not found)")
+    return subscription
+
+
+def _invalid(exc: ValidationError) -> HTTPException:
+    details = "; ".join(str(error.get("msg", "")) for error in exc.errors())
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"订阅无效：{details}")
+
+
+@router.get("", response_model=SubscriptionsPublic)
+def list_subscriptions(
+    session: SessionDep,
+    caller: StaffDep,
+    association_id: int | None = None,
+    active: bool | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> SubscriptionsPublic:
+    query = select(Subscription)
+    if not caller.sees_personal_data:
+        query = query.where(Subscription.association_id == caller.association_id)
+    elif association_id is not None:
+        query = query.where(Subscription.association_id == association_id)
+    if active is not None:
+        query = query.where(Subscription.active.is_(active))
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Subscription.id).offset((page - 1) * size).limit(size))
+    return SubscriptionsPublic(data=[SubscriptionPublic(**_public(row)) for row in rows], count=count)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionWithSecret)
+def create_subscription(
+    data: SubscriptionCreate, session: SessionDep, caller: StaffDep
+) -> SubscriptionWithSecret:
+    association = _association_for(session, caller, data.association_id)
+    _check_scope(session, association, data)
+    secret = data.webhook_secret or (secrets.token_urlsafe(32) if "webhook" in data.channels else None)
+    subscription = Subscription(
+        association_id=association.id,
+        webhook_secret=secret,
+        **data.model_dump(exclude={"association_id", "webhook_secret"}),
+    )
+    session.add(subscription)
+    session.flush()
+    audit.record(
+        session,
+        caller.username or "",
+        "subscription.create",
+        "subscription",
+        subscription.id,
+        after=audit.snapshot(subscription, AUDITED_FIELDS),
+    )
+    session.commit()
+    return SubscriptionWithSecret(**_public(subscription), webhook_secret=secret)
+
+
+@router.get("/{subscription_id:int}", response_model=SubscriptionPublic)
+def read_subscription(subscription_id: int, session: SessionDep, caller: StaffDep) -> SubscriptionPublic:
+    return SubscriptionPublic(**_public(_subscription_for(session, subscription_id, caller)))
+
+
+@router.patch("/{subscription_id:int}", response_model=SubscriptionPublic)
+def update_subscription(
+    subscription_id: int, changes: SubscriptionUpdate, session: SessionDep, caller: StaffDep
+) -> SubscriptionPublic:
+    """Change some fields; the result is checked as a whole, as on creation."""
+    subscription = _subscription_for(session, subscription_id, caller)
+    current = {name: getattr(subscription, name) for name in SubscriptionBase.model_fields}
+    try:
+        merged = SubscriptionBase.model_validate({**current, **changes.model_dump(exclude_unset=True)})
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    association = session.get(Association, subscription.association_id)
+    assert association is not None
+    _check_scope(session, association, merged)
+    before = audit.snapshot(subscription, AUDITED_FIELDS)
+    for name, value in merged.model_dump().items():
+        setattr(subscription, name, value)
+    if "webhook" in merged.channels and not subscription.webhook_secret:
+        subscription.webhook_secret = secrets.token_urlsafe(32)
+    audit.record(
+        session,
+        caller.username or "",
+        "subscription.update",
+        "subscription",
+        subscription.id,
+        before=before,
+        after=audit.snapshot(subscription, AUDITED_FIELDS),
+    )
+    session.commit()
+    return SubscriptionPublic(**_public(subscription))
+
+
+@router.post("/{subscription_id:int}/rotate-secret", response_model=SubscriptionWithSecret)
+def rotate_webhook_secret(
+    subscription_id: int, session: SessionDep, caller: StaffDep
+) -> SubscriptionWithSecret:
+    """A new webhook secret; messages already waiting are signed with it when they go out."""
+    subscription = _subscription_for(session, subscription_id, caller)
+    subscription.webhook_secret = secrets.token_urlsafe(32)
+    audit.record(
+        session, caller.username or "", "subscription.rotate_secret", "subscription", subscription.id
+    )
+    session.commit()
+    return SubscriptionWithSecret(**_public(subscription), webhook_secret=subscription.webhook_secret)
+
+
+@router.delete("/{subscription_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_subscription(subscription_id: int, session: SessionDep, caller: StaffDep) -> Response:
+    """Switch the subscription off (its history stays, waiting messages are dropped); PATCH can revive it."""
+    subscription = _subscription_for(session, subscription_id, caller)
+    if subscription.active:
+        subscription.active = False
+        audit.record(
+            session,
+            caller.username or "",
+            "subscription.delete",
+            "subscription",
+            subscription.id,
+            before={"active": True},
+            after={"active": False},
+        )
+        session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,162 @@
+"""/api/alerts: who sees which alert in what detail, lifecycle steps with audit, delivery state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from alerts.outbox import enqueue_pending
+from core.db import session_factory
+from core.models import Alert, AuditLog
+from tests.utils.alerts import make_alert, make_merchant, make_product, make_subscription
+from tests.utils.auth import login_headers, make_association, make_user
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def world(client: TestClient, db: Session) -> dict[str, object]:
+    """A consumer association, a supermarket and a pharmacy association, an alert for each trade."""
+    consumer = make_association(db, "xiaoxie", [], consumer=True)
+    supermarkets = make_association(db, "chaoshi", ["supermarket"])
+    pharmacies = make_association(db, "yaodian", ["pharmacy"])
+    make_user(db, "xiehui", "consumer_staff", association=consumer)
+    make_user(db, "chaoshi", "association_staff", association=supermarkets)
+    make_user(db, "yaodian", "association_staff", association=pharmacies)
+    make_subscription(db, supermarkets, channels=["inbox", "webhook"], webhook_url="http://127.0.0.1:9/")
+    eggs, masks = make_product(db, "鸡蛋", "蛋类"), make_product(db, "口罩", "防疫用品")
+    egg_alert = make_alert(db, merchant=make_merchant(db, "家乐福南岗店", "supermarket"), product=eggs)
+    mask_alert = make_alert(db, merchant=make_merchant(db, "老百姓大药房", "pharmacy"), product=masks)
+    enqueue_pending(db)
+    return {
+        "egg": egg_alert.id,
+        "mask": mask_alert.id,
+        **{name: login_headers(client, name) for name in ("xiehui", "chaoshi", "yaodian")},
+    }
+
+
+def test_public_list_hides_unconfirmed_merchants_peers_and_dismissed(client: TestClient, world: dict) -> None:
+    response = client.get("/api/alerts")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    egg = next(item for item in body["data"] if item["id"] == world["egg"])
+    assert egg["merchant"] is None and egg["product"] == "鸡蛋"
+    assert "peers" not in egg["evidence"] and egg["evidence"]["reference"]["value"] == 3.2
+    assert "dismiss_reason" not in egg and "actions" not in egg
+
+    client.post(f"/api/alerts/{world['egg']}/confirm", headers=world["chaoshi"])
+    client.post(
+        f"/api/alerts/{world['mask']}/dismiss", json={"reason": "标价含税，非涨价"}, headers=world["yaodian"]
+    )
+    body = client.get("/api/alerts").json()
+    assert [item["id"] for item in body["data"]] == [world["egg"]]
+    assert body["data"][0]["merchant"] == "家乐福南岗店"
+    assert "标价含税" not in client.get("/api/alerts").text
+    assert client.get(f"/api/alerts/{world['mask']}").status_code == 404
+
+
+def test_public_cannot_filter_by_merchant(client: TestClient, world: dict) -> None:
+    response = client.get("/api/alerts", params={"merchant_id": 1})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_association_sees_only_its_trade(client: TestClient, world: dict) -> None:
+    listed = client.get("/api/alerts", headers=world["chaoshi"]).json()
+    assert [item["id"] for item in listed["data"]] == [world["egg"]]
+    assert listed["data"][0]["merchant"] == "家乐福南岗店"
+    assert client.get(f"/api/alerts/{world['mask']}", headers=world["chaoshi"]).status_code == 404
+    assert (
+        client.post(f"/api/alerts/{world['mask']}/acknowledge", headers=world["chaoshi"]).status_code == 404
+    )
+    everything = client.get("/api/alerts", headers=world["xiehui"]).json()
+    assert everything["count"] == 2
+
+
+def test_filters_and_paging(client: TestClient, world: dict, db: Session) -> None:
+    for _ in range(3):
+        make_alert(db, merchant=make_merchant(db, "沃尔玛", "supermarket"), product=None, severity="low")
+    staff = world["xiehui"]
+    assert client.get("/api/alerts", params={"min_severity": "high"}, headers=staff).json()["count"] == 2
+    assert client.get("/api/alerts", params={"severity": "low"}, headers=staff).json()["count"] == 3
+    assert client.get("/api/alerts", params={"industry": "pharmacy"}, headers=staff).json()["count"] == 1
+    page = client.get("/api/alerts", params={"size": 2, "page": 3}, headers=staff).json()
+    assert page["count"] == 5 and len(page["data"]) == 1
+    assert client.get("/api/alerts", params={"severity": "huge"}).status_code == 422
+    assert client.get("/api/alerts", params={"size": 0}).status_code == 422
+
+
+def test_lifecycle_with_actions_and_audit(client: TestClient, world: dict, db: Session) -> None:
+    alert_id = world["egg"]
+    response = client.post(
+        f"/api/alerts/{alert_id}/acknowledge", json={"note": "已转交会员单位核查"}, headers=world["chaoshi"]
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "acknowledged" and response.json()["status_by"] == "chaoshi"
+    again = client.post(f"/api/alerts/{alert_id}/acknowledge", headers=world["chaoshi"])
+    assert again.status_code == 409 and "已知悉" in again.json()["error"]["message"]
+
+    no_reason = client.post(
+        f"/api/alerts/{alert_id}/dismiss", json={"reason": "  "}, headers=world["chaoshi"]
+    )
+    assert no_reason.status_code == 422
+    assert (
+        client.post(f"/api/alerts/{alert_id}/dismiss", json={}, headers=world["chaoshi"]).status_code == 422
+    )
+
+    confirmed = client.post(f"/api/alerts/{alert_id}/confirm", headers=world["xiehui"])
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    assert (
+        client.post(
+            f"/api/alerts/{alert_id}/dismiss", json={"reason": "误报"}, headers=world["xiehui"]
+        ).status_code
+        == 409
+    )
+
+    consumer_view = client.get(f"/api/alerts/{alert_id}", headers=world["xiehui"]).json()
+    assert [(a["actor"], a["action"]) for a in consumer_view["actions"]] == [
+        ("chaoshi", "acknowledge"),
+        ("xiehui", "confirm"),
+    ]
+    association_view = client.get(f"/api/alerts/{alert_id}", headers=world["chaoshi"]).json()
+    assert [a["actor"] for a in association_view["actions"]] == ["chaoshi"]
+
+    entries = db.scalars(select(AuditLog).where(AuditLog.entity == "alert").order_by(AuditLog.id)).all()
+    assert [(e.actor, e.action, e.after["status"]) for e in entries] == [
+        ("chaoshi", "alert.acknowledge", "acknowledged"),
+        ("xiehui", "alert.confirm", "confirmed"),
+    ]
+
+
+def test_dismiss_records_the_reason(client: TestClient, world: dict, db: Session) -> None:
+    response = client.post(
+        f"/api/alerts/{world['mask']}/dismiss", json={"reason": "促销结束恢复原价"}, headers=world["yaodian"]
+    )
+    assert response.status_code == 200
+    assert response.json()["dismiss_reason"] == "促销结束恢复原价"
+    db.expire_all()
+    alert = db.get(Alert, world["mask"])
+    assert alert is not None and (alert.status, alert.status_by) == ("dismissed", "yaodian")
+
+
+def test_public_cannot_act(client: TestClient, world: dict) -> None:
+    assert client.post(f"/api/alerts/{world['egg']}/acknowledge").status_code == 401
+    assert client.get(f"/api/alerts/{world['egg']}/deliveries").status_code == 401
+
+
+def test_deliveries_per_alert(client: TestClient, world: dict) -> None:
+    mine = client.get(f"/api/alerts/{world['egg']}/deliveries", headers=world["chaoshi"]).json()
+    assert mine["count"] == 2
+    assert {(d["channel"], d["status"]) for d in mine["data"]} == {("inbox", "sent"), ("webhook", "pending")}
+    assert client.get(f"/api/alerts/{world['egg']}/deliveries", headers=world["xiehui"]).json()["count"] == 2
+    assert client.get(f"/api/alerts/{world['egg']}/deliveries", headers=world["yaodian"]).status_code == 404
+    assert client.get("/api/alerts/999999/deliveries", headers=world["xiehui"]).status_code == 404
