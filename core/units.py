@@ -266,6 +266,10 @@ def _contents_of_priced_unit(number: float, unit: str, spec: str | None) -> _Con
     return contents.scaled(number)
 
 
+def _quantity(contents: _Contents, wanted: StandardUnit) -> float | None:
+    return {"500g": contents.grams, "L": contents.litres, "piece": contents.pieces}[wanted]
+
+
 def _infer_standard_unit(contents: _Contents) -> StandardUnit:
     if contents.grams is not None:
         return "500g"
@@ -295,7 +299,13 @@ def normalise_price(
     number, priced_unit, inline_spec = _read_unit(unit)
     contents = _contents_of_priced_unit(number, priced_unit, spec or inline_spec)
     wanted: StandardUnit = standard_unit or _infer_standard_unit(contents)  # type: ignore[assignment]
-    quantity = {"500g": contents.grams, "L": contents.litres, "piece": contents.pieces}[wanted]
+    quantity = _quantity(contents, wanted)
+    if quantity is None and spec and DESCRIBES_QUANTITY.search(spec):
+        # Xinfadi quotes bottled oil as 元/斤 with spec "5L/桶" while the price is per 桶: when the unit
+        # cannot give what is wanted but the spec describes a container that can, the price is per container.
+        packed = parse_spec(spec)
+        if packed.container is not None:
+            quantity = _quantity(packed, wanted)
     if quantity is not None and wanted == "500g":
         quantity /= 500.0
     if quantity is None:

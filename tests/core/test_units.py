@@ -63,6 +63,10 @@ from core.units import NormalisedPrice, UnitError, normalise_price
         (12.0, "瓶", "500毫升", "L", 24.0, 0.5, "L"),
         (30.0, "袋", "10斤/袋", "500g", 3.0, 10.0, "500g"),
         (20.0, "两个", None, "piece", 10.0, 2.0, "piece"),
+        # Real Xinfadi rows: unit 斤 but the price is per 桶 of oil.
+        (62.75, "斤", "5L/桶", "L", 12.55, 5.0, "L"),
+        (129.0, "斤", "10L/桶", "L", 12.9, 10.0, "L"),
+        (56.7, "斤", "4.5L/桶", "L", 12.6, 4.5, "L"),
     ],
 )
 def test_normalise_price_converts(
