@@ -8,9 +8,39 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+
+
+_ERROR_MEANINGS = {
+    400: "请求格式错误 (bad request)",
+    401: "未登录或凭证无效 (not authenticated)",
+    403: "无权访问 (forbidden for this role)",
+    404: "不存在或无权查看 (not found)",
+    409: "与当前状态冲突 (conflict)",
+    413: "请求内容过大 (body too large)",
+    422: "请求参数无效 (invalid request)",
+    429: "请求过于频繁 (rate limited)",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": meaning} for status, meaning in _ERROR_MEANINGS.items()
+}
+"""Declared on the API router so the OpenAPI schema documents every error answer any route can give."""
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
@@ -49,6 +79,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(
             422, "invalid_request", "请求参数无效 (invalid request)", _validation_details(exc)
+        )
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        """A value the database cannot hold (an id past 64 bits, a NUL in text) is the client's error."""
+        log.info("value refused by the database on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(
+            422, "invalid_request", "请求参数超出允许范围 (value out of range for this field)"
         )
 
     @app.exception_handler(Exception)

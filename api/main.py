@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from api.errors import install_error_handlers
+from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.middleware import install_middleware
 from api.routes import alerts, audit, auth, complaints, health, inbox, prices, products, subscriptions, users
 from core.config import Settings, get_settings
@@ -15,7 +15,7 @@ from core.db import get_engine, session_factory, upgrade_database
 
 
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api")
+    router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
     router.include_router(health.router)
     router.include_router(auth.router)
     router.include_router(users.router)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
 from api.deps import ConsumerStaffDep, SessionDep
+from api.timestamps import UtcDateTime
 from core.models import AuditLog
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -22,7 +23,7 @@ class AuditEntryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    at: dt.datetime
+    at: UtcDateTime
     actor: str
     action: str
     entity: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from api.deps import AdminDep, Caller, SessionDep, StaffDep
+from api.timestamps import UtcDateTime
 from core.accounts import AccountError, create_user, find_association, set_user_disabled
 from core.models import User
 from core.security import MIN_PASSWORD_LENGTH
@@ -42,7 +42,7 @@ class UserPublic(UserBase):
     association_id: int | None
     association_name: str | None
     disabled: bool
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class UsersPublic(BaseModel):

@@ -249,6 +249,7 @@ BAD_INPUT: dict[str, tuple[str, str, dict[str, Any], int]] = {
     "impossible-datetime": ("GET", "/api/audit", {"params": {"since": "2026-13-01T00:00"}}, 422),
     "id-not-an-int": ("GET", "/api/complaints/abc", {}, 404),
     "huge-id": ("POST", "/api/users/99999999999999999999/disable", {}, 403),
+    "id-past-64-bits": ("GET", "/api/complaints/99999999999999999999999", {}, 422),
     "nul-in-path": ("GET", "/api/complaints/track/TS-%00", {}, 400),
     "nul-in-query": ("GET", "/api/complaints", {"params": {"district": "南岗\x00区"}}, 400),
     "wrong-content-type": (
