@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import apikeys, complaints, crawl, database, demo, detect, imports, search, status, users
+from cli import apikeys, complaints, crawl, database, demo, detect, imports, scheduler, search, status, users
 
 app = typer.Typer(
     help="FairMarket: consumer complaints and livelihood-goods price monitoring.",
@@ -23,6 +23,7 @@ app.command("detect")(detect.detect)
 app.command("reindex")(search.reindex)
 app.command("search")(search.search)
 app.command("status")(status.status)
+app.command("scheduler")(scheduler.scheduler)
 
 if __name__ == "__main__":
     app()

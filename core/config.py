@@ -30,7 +30,13 @@ class Settings(BaseSettings):
     smtp_sender: str = "alerts@fairmarket.local"
     schedule_crawl: str = "0 6 * * *"
     schedule_detect: str = "30 6 * * *"
-    schedule_deliver_seconds: int = 30
+    schedule_deliver_seconds: int = Field(default=30, ge=0, description="0 turns the deliver job off")
+    schedule_timezone: str = "Asia/Shanghai"
+    schedule_misfire_grace_seconds: int = Field(default=3600, ge=1)
+    scheduler_poll_seconds: float = Field(
+        default=5.0, gt=0, description="how often a standby scheduler tries the lock and the leader checks it"
+    )
+    crawl_sources: list[str] = Field(default=[], description="sources the crawl job runs; empty: all")
     user_agent: str = "FairMarket/0.1 (+price monitoring for the city consumer association)"
 
     @model_validator(mode="after")

@@ -1,0 +1,306 @@
+"""The scheduler: crawl, detect and deliver on a timetable from configuration, one process at a time.
+
+APScheduler 3 keeps the jobs in the ``apscheduler_jobs`` table of the application database, so a
+restart resumes the timetable: a run missed while no scheduler was up starts when one comes back
+(within ``schedule_misfire_grace_seconds``; several missed runs coalesce into one), and no job runs
+twice at once. Only the process holding the leader lock (:mod:`jobs.leader`) starts the scheduler;
+when it takes the lead it marks runs an earlier leader left ``running`` as failed and runs those jobs
+again at once. Detection upserts alerts by episode, so a repeated run never doubles an alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import logging
+import multiprocessing
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.orm import Session
+
+from core.config import Settings
+from core.db import session_factory, session_scope
+from jobs.detection import run_detection
+from jobs.leader import LeaderLock
+from jobs.runs import fail_interrupted_runs, finish_run, start_run
+
+log = logging.getLogger(__name__)
+
+JOBSTORE_TABLE = "apscheduler_jobs"
+JOB_NAMES = ("crawl", "detect", "deliver")
+
+
+class JobUnavailable(RuntimeError):
+    """A job whose implementation is not installed in this deployment."""
+
+
+class ScheduleError(ValueError):
+    """A timetable setting that cannot be used; the message names the setting."""
+
+
+# --- the jobs --------------------------------------------------------------------------------------
+
+
+def _crawl_in_child(settings: Settings) -> None:
+    from crawlers.runner import run_crawl
+
+    run_crawl(settings.crawl_sources or None, settings)
+
+
+def crawl_task(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """Run the spiders in a child process: Scrapy's reactor cannot restart inside a long-lived one."""
+    if importlib.util.find_spec("crawlers.runner") is None:
+        raise JobUnavailable("抓取任务不可用：未安装 crawlers.runner.run_crawl")
+    process = multiprocessing.get_context("spawn").Process(
+        target=_crawl_in_child, args=(settings,), name="fairmarket-crawl"
+    )
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"抓取子进程异常退出（退出码 {process.exitcode}），详见调度进程日志")
+    return {"sources": settings.crawl_sources or "all"}
+
+
+def detect_task(settings: Settings, engine: Engine) -> dict[str, Any]:
+    with session_scope(engine) as session:
+        results = run_detection(session, settings)
+    raised = sum(result.action == "raised" for result in results)
+    return {"raised": raised, "updated": len(results) - raised}
+
+
+def deliver_task(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """Fan new alerts out to subscriptions, then send what is due."""
+    try:
+        from alerts.outbox import deliver_due, enqueue_pending
+    except ImportError as exc:
+        raise JobUnavailable(f"投递任务不可用：无法导入 alerts.outbox（{exc}）") from exc
+    sessions = session_factory(engine)
+    with sessions() as session:
+        enqueued = enqueue_pending(session)
+    stats = deliver_due(sessions, settings)
+    return {
+        "enqueued": enqueued,
+        "claimed": stats.claimed,
+        "sent": stats.sent,
+        "retrying": stats.retrying,
+        "dead": stats.dead,
+    }
+
+
+TASKS: dict[str, Callable[[Settings, Engine], dict[str, Any]]] = {
+    "crawl": crawl_task,
+    "detect": detect_task,
+    "deliver": deliver_task,
+}
+
+
+def execute_job(name: str, settings: Settings, engine: Engine, *, owner: str) -> str:
+    """Run one job and record the run; return its status. A failure is recorded, never raised."""
+    sessions = session_factory(engine)
+    run_id = start_run(sessions, name, owner=owner)
+    try:
+        details = TASKS[name](settings, engine)
+    except Exception as exc:
+        log.exception("job %s failed", name)
+        finish_run(sessions, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        return "failed"
+    finish_run(sessions, run_id, status="ok", details=details)
+    return "ok"
+
+
+#: The settings and engine of each scheduler leading in this process, by owner.
+_LEADERS: dict[str, tuple[Settings, Engine]] = {}
+
+
+def run_scheduled_job(name: str, owner: str) -> None:
+    """The callable APScheduler stores (by reference) for every job; runs with its leader's settings."""
+    settings, engine = _LEADERS[owner]
+    execute_job(name, settings, engine, owner=owner)
+
+
+# --- the timetable ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One job's place in the timetable; a changed ``schedule`` text means a changed timetable."""
+
+    name: str
+    trigger: BaseTrigger
+    schedule: str
+
+
+def timezone_of(settings: Settings) -> ZoneInfo:
+    try:
+        return ZoneInfo(settings.schedule_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ScheduleError(
+            f"FAIRMARKET_SCHEDULE_TIMEZONE: unknown time zone {settings.schedule_timezone!r}"
+        ) from exc
+
+
+def timetable(settings: Settings) -> dict[str, Entry]:
+    """The jobs that are on, from settings: cron strings for crawl and detect, seconds for deliver.
+
+    An empty cron string or 0 seconds turns a job off.
+    """
+    zone = timezone_of(settings)
+    entries: dict[str, Entry] = {}
+    for name, cron in (("crawl", settings.schedule_crawl), ("detect", settings.schedule_detect)):
+        if not cron.strip():
+            continue
+        try:
+            trigger = CronTrigger.from_crontab(cron, timezone=zone)
+        except ValueError as exc:
+            raise ScheduleError(f"FAIRMARKET_SCHEDULE_{name.upper()}: invalid cron {cron!r}: {exc}") from exc
+        entries[name] = Entry(name, trigger, f"cron {cron.strip()} ({zone.key})")
+    if settings.schedule_deliver_seconds:
+        seconds = settings.schedule_deliver_seconds
+        entries["deliver"] = Entry(
+            "deliver", IntervalTrigger(seconds=seconds, timezone=zone), f"every {seconds}s"
+        )
+    return entries
+
+
+def build_scheduler(settings: Settings, engine: Engine) -> BackgroundScheduler:
+    """A scheduler over the database job store: coalescing, misfire grace, one instance per job."""
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)},
+        executors={"default": ThreadPoolExecutor(max_workers=len(JOB_NAMES))},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": settings.schedule_misfire_grace_seconds,
+        },
+        timezone=timezone_of(settings),
+    )
+
+
+def install_jobs(
+    scheduler: BackgroundScheduler, settings: Settings, *, owner: str, run_now: Iterable[str] = ()
+) -> None:
+    """Bring the stored jobs in line with the timetable, then start ``run_now`` jobs at once.
+
+    A job whose schedule did not change keeps its stored next run time, so a run missed while no
+    scheduler was up is still due (call this on a paused scheduler, then resume it).
+    """
+    entries = timetable(settings)
+    for job in scheduler.get_jobs():
+        if job.id not in entries:
+            scheduler.remove_job(job.id)
+    for entry in entries.values():
+        label = f"{entry.name}: {entry.schedule}"
+        stored = scheduler.get_job(entry.name)
+        if stored is not None and stored.name == label:
+            scheduler.modify_job(entry.name, args=(entry.name, owner))
+            continue
+        scheduler.add_job(
+            run_scheduled_job,
+            entry.trigger,
+            args=(entry.name, owner),
+            id=entry.name,
+            name=label,
+            replace_existing=True,
+        )
+    now = dt.datetime.now(timezone_of(settings))
+    for name in run_now:
+        if name in entries:
+            scheduler.modify_job(name, next_run_time=now)
+        else:
+            log.warning("job %s is off in the timetable; not running it now", name)
+
+
+def stop_scheduler(scheduler: BackgroundScheduler, *, wait: bool = True) -> None:
+    """Stop without consuming a due run.
+
+    APScheduler 3 makes one more pass over the job store after ``shutdown`` begins; a job due then
+    gets its next run time advanced while the stopped executor refuses it, and the run is lost.
+    Detaching the job store first leaves the stored times for the next leader.
+    """
+    scheduler.pause()
+    scheduler.remove_jobstore("default")
+    scheduler.shutdown(wait=wait)
+
+
+def read_next_run_times(session: Session) -> dict[str, dt.datetime]:
+    """When the job store says each job runs next (naive UTC); empty before a scheduler ever ran."""
+    if not inspect(session.get_bind()).has_table(JOBSTORE_TABLE):
+        return {}
+    rows = session.execute(text(f"SELECT id, next_run_time FROM {JOBSTORE_TABLE}")).all()
+    return {
+        row.id: dt.datetime.fromtimestamp(row.next_run_time, dt.UTC).replace(tzinfo=None)
+        for row in rows
+        if row.next_run_time is not None
+    }
+
+
+# --- the process -----------------------------------------------------------------------------------
+
+
+def new_owner() -> str:
+    """A name for this scheduler process, unique across machines and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class SchedulerService:
+    """Wait for the leader lock, then run the timetable until stopped or the lock is lost."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        lock: LeaderLock,
+        *,
+        owner: str | None = None,
+        run_now: Iterable[str] = (),
+    ) -> None:
+        timetable(settings)
+        self.settings, self.engine, self.lock = settings, engine, lock
+        self.owner = owner or new_owner()
+        self.run_now = tuple(run_now)
+
+    def run(self, stop: threading.Event) -> None:
+        poll = self.settings.scheduler_poll_seconds
+        log.info("scheduler %s waiting for the leader lock", self.owner)
+        while not stop.is_set():
+            if not self.lock.try_acquire():
+                stop.wait(poll)
+                continue
+            try:
+                self._lead(stop)
+            finally:
+                self.lock.release()
+
+    def _lead(self, stop: threading.Event) -> None:
+        log.info("scheduler %s is the leader", self.owner)
+        interrupted = fail_interrupted_runs(session_factory(self.engine), owner=self.owner)
+        if interrupted:
+            log.warning("runs interrupted by an earlier scheduler, running again: %s", ", ".join(interrupted))
+        scheduler = build_scheduler(self.settings, self.engine)
+        scheduler.start(paused=True)
+        _LEADERS[self.owner] = (self.settings, self.engine)
+        try:
+            install_jobs(scheduler, self.settings, owner=self.owner, run_now={*interrupted, *self.run_now})
+            self.run_now = ()
+            scheduler.resume()
+            while not stop.wait(self.settings.scheduler_poll_seconds):
+                if not self.lock.still_held():
+                    log.error("scheduler %s lost the leader lock; standing by", self.owner)
+                    break
+        finally:
+            stop_scheduler(scheduler)
+            del _LEADERS[self.owner]
