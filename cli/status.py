@@ -49,7 +49,7 @@ def _latest_per(session: Session, model: Any, key: Any) -> list[Any]:
 
 def collect_status(session: Session, settings: Settings) -> dict[str, Any]:
     """One JSON-able object: database, search backend, counts, and the last run of each job and spider."""
-    url = session.get_bind().url
+    url = session.get_bind().engine.url
     status: dict[str, Any] = {
         "database": {"dialect": url.get_backend_name(), "url": url.render_as_string(hide_password=True)},
         "search_backend": settings.search_backend,

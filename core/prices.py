@@ -15,13 +15,13 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.models import Merchant, PriceObservation, QuarantinedItem, UnmappedItem, utcnow
+from core.models import Base, Merchant, PriceObservation, QuarantinedItem, UnmappedItem, utcnow
 from core.units import STANDARD_UNITS
 
 StoreResult = Literal["stored", "duplicate"]
@@ -75,8 +75,9 @@ def price_natural_key(
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
-def _insert(session: Session, table: Table) -> Any:
-    """A dialect-specific INSERT that supports ``on_conflict_do_nothing``/``do_update``."""
+def _insert(session: Session, model: type[Base]) -> Any:
+    """A dialect-specific INSERT of ``model``'s table with ``on_conflict_do_nothing``/``do_update``."""
+    table = cast(Table, model.__table__)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -93,8 +94,7 @@ def get_or_create_merchant(session: Session, name: str, **attrs: Any) -> Merchan
     merchant = session.scalar(select(Merchant).where(Merchant.name == name))
     if merchant is not None:
         return merchant
-    table = Merchant.__table__
-    session.execute(_insert(session, table).values(name=name, **attrs).on_conflict_do_nothing())
+    session.execute(_insert(session, Merchant).values(name=name, **attrs).on_conflict_do_nothing())
     merchant = session.scalar(select(Merchant).where(Merchant.name == name))
     assert merchant is not None
     return merchant
@@ -162,11 +162,10 @@ def store_observations(session: Session, observations: Iterable[PriceInput]) -> 
     if not rows:
         return 0, 0
     unique_rows = list({row["natural_key"]: row for row in rows}.values())
-    table = PriceObservation.__table__
     statement = (
-        _insert(session, table)
+        _insert(session, PriceObservation)
         .on_conflict_do_nothing(index_elements=["natural_key"])
-        .returning(table.c.natural_key)
+        .returning(PriceObservation.natural_key)
     )
     stored = len(session.execute(statement, unique_rows).all())
     return stored, len(rows) - stored
@@ -189,7 +188,6 @@ def raw_fingerprint(source: str, raw: Any) -> str:
 
 def quarantine(session: Session, source: str, reason: str, raw: Any, url: str | None = None) -> None:
     """Keep an item that failed validation, with its reason; the same raw item is kept only once."""
-    table = QuarantinedItem.__table__
     values = {
         "source": source,
         "reason": reason[:300],
@@ -197,12 +195,11 @@ def quarantine(session: Session, source: str, reason: str, raw: Any, url: str | 
         "url": url[:500] if url else None,
         "fingerprint": raw_fingerprint(source, raw),
     }
-    session.execute(_insert(session, table).values(**values).on_conflict_do_nothing())
+    session.execute(_insert(session, QuarantinedItem).values(**values).on_conflict_do_nothing())
 
 
 def record_unmapped(session: Session, source: str, raw_name: str, sample: Any = None) -> None:
     """Count a product name no catalogue entry matched (first sample kept) so staff can map it."""
-    table = UnmappedItem.__table__
     now = utcnow()
     values = {
         "source": source,
@@ -212,9 +209,9 @@ def record_unmapped(session: Session, source: str, raw_name: str, sample: Any = 
         "first_seen": now,
         "last_seen": now,
     }
-    statement = _insert(session, table).values(**values)
+    statement = _insert(session, UnmappedItem).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["source", "raw_name"],
-        set_={"seen_count": table.c.seen_count + 1, "last_seen": now},
+        set_={"seen_count": UnmappedItem.seen_count + 1, "last_seen": now},
     )
     session.execute(statement)

@@ -687,7 +687,7 @@ STREETS = (
     "通达街",
     "长江路",
 )
-UNNAMED_MERCHANTS = (
+UNNAMED_MERCHANTS: tuple[tuple[str, str, str | None], ...] = (
     ("中央大街一家俄罗斯商品店", "other", "道里区"),
     ("某短视频平台店铺", "ecommerce", None),
     ("小区门口的水果店", "farm_market", "南岗区"),
@@ -803,7 +803,7 @@ def generate_complaints(city: SampleCity, count: int = 2000) -> list[SampleCompl
     rng = random.Random(city.seed + 2)
     complaints: list[SampleComplaint] = []
     gouging = city.gouging
-    burst = [
+    burst: list[tuple[str, str, str | None, dt.date]] = [
         (
             gouging.merchant or "",
             "pharmacy",

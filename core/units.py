@@ -111,7 +111,7 @@ class NormalisedPrice:
 
 
 @dataclass
-class _Contents:
+class PackContents:
     """What one priced unit holds, in each dimension we could read (None: unknown)."""
 
     grams: float | None = None
@@ -120,8 +120,8 @@ class _Contents:
     container: str | None = None
     inner: dict[str, float] = field(default_factory=dict)
 
-    def scaled(self, factor: float) -> _Contents:
-        return _Contents(
+    def scaled(self, factor: float) -> PackContents:
+        return PackContents(
             grams=None if self.grams is None else self.grams * factor,
             litres=None if self.litres is None else self.litres * factor,
             pieces=None if self.pieces is None else self.pieces * factor,
@@ -165,17 +165,17 @@ def _term(text: str) -> tuple[float, str] | None:
     return _parse_number(match.group("number")), _canonical_unit(match.group("unit"))
 
 
-def _contents_of(number: float, unit: str) -> _Contents:
+def _contents_of(number: float, unit: str) -> PackContents:
     if unit in GRAMS_PER_UNIT:
-        return _Contents(grams=number * GRAMS_PER_UNIT[unit])
+        return PackContents(grams=number * GRAMS_PER_UNIT[unit])
     if unit in LITRES_PER_UNIT:
-        return _Contents(litres=number * LITRES_PER_UNIT[unit])
-    return _Contents(pieces=number, inner={unit: number})
+        return PackContents(litres=number * LITRES_PER_UNIT[unit])
+    return PackContents(pieces=number, inner={unit: number})
 
 
-def _product(terms: list[tuple[float, str]]) -> _Contents:
+def _product(terms: list[tuple[float, str]]) -> PackContents:
     """``2.5kg*4袋`` and ``500ml*12``: a measure times a count."""
-    contents = _Contents()
+    contents = PackContents()
     count = 1.0
     for number, unit in terms:
         part = _contents_of(number, unit)
@@ -207,7 +207,7 @@ def _split_product(text: str) -> list[tuple[float, str]] | None:
     return terms
 
 
-def parse_spec(spec: str) -> _Contents:
+def parse_spec(spec: str) -> PackContents:
     """Read a pack spec such as ``5L``, ``50片/盒``, ``一箱12瓶``, ``2.5kg*4袋`` or ``250g左右``."""
     text = APPROXIMATE_WORDS.sub("", spec.strip().replace("（", "(").replace("）", ")"))
     text = text.strip("()[] 　")
@@ -247,10 +247,10 @@ def _read_unit(unit: str) -> tuple[float, str, str | None]:
     raise UnitError(f"无法识别计价单位“{unit}” (unknown price unit {unit!r})")
 
 
-def _contents_of_priced_unit(number: float, unit: str, spec: str | None) -> _Contents:
+def _contents_of_priced_unit(number: float, unit: str, spec: str | None) -> PackContents:
     if unit in GRAMS_PER_UNIT or unit in LITRES_PER_UNIT:
         return _contents_of(number, unit)
-    contents = _Contents(pieces=None if unit in MULTI_ITEM_CONTAINERS else 1.0)
+    contents = PackContents(pieces=None if unit in MULTI_ITEM_CONTAINERS else 1.0)
     if spec and DESCRIBES_QUANTITY.search(spec):
         packed = parse_spec(spec)
         if packed.container is not None and packed.container != unit and unit in packed.inner:
@@ -266,11 +266,11 @@ def _contents_of_priced_unit(number: float, unit: str, spec: str | None) -> _Con
     return contents.scaled(number)
 
 
-def _quantity(contents: _Contents, wanted: StandardUnit) -> float | None:
+def _quantity(contents: PackContents, wanted: StandardUnit) -> float | None:
     return {"500g": contents.grams, "L": contents.litres, "piece": contents.pieces}[wanted]
 
 
-def _infer_standard_unit(contents: _Contents) -> StandardUnit:
+def _infer_standard_unit(contents: PackContents) -> StandardUnit:
     if contents.grams is not None:
         return "500g"
     if contents.litres is not None:
