@@ -9,7 +9,19 @@ from fastapi import APIRouter, FastAPI
 
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.middleware import install_middleware
-from api.routes import alerts, audit, auth, complaints, health, inbox, prices, products, subscriptions, users
+from api.routes import (
+    alerts,
+    audit,
+    auth,
+    complaints,
+    health,
+    inbox,
+    jobs,
+    prices,
+    products,
+    subscriptions,
+    users,
+)
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
 
@@ -23,6 +35,7 @@ def api_router() -> APIRouter:
     router.include_router(complaints.router)
     router.include_router(products.router)
     router.include_router(prices.router)
+    router.include_router(jobs.router)
     router.include_router(alerts.router)
     router.include_router(inbox.router)
     router.include_router(subscriptions.router)

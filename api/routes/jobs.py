@@ -1,0 +1,65 @@
+"""Scheduled jobs for staff: the timetable, when each job runs next, and how its recent runs went."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, ConfigDict
+
+from api.deps import SessionDep, SettingsDep, StaffDep
+from jobs.runs import recent_runs
+from jobs.scheduler import JOB_NAMES, ScheduleError, read_next_run_times, timetable
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+class JobRunPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    status: str
+    error: str | None
+    details: dict[str, Any]
+
+
+class JobPublic(BaseModel):
+    name: str
+    enabled: bool
+    schedule: str | None
+    next_run_at: dt.datetime | None
+    recent_runs: list[JobRunPublic]
+
+
+class JobsPublic(BaseModel):
+    data: list[JobPublic]
+    count: int
+
+
+@router.get("", response_model=JobsPublic)
+def list_jobs(
+    session: SessionDep,
+    settings: SettingsDep,
+    _caller: StaffDep,
+    limit: int = Query(10, ge=1, le=100, description="recent runs per job"),
+) -> JobsPublic:
+    """Times are UTC. ``next_run_at`` is what the running scheduler stored; empty before it first led."""
+    try:
+        entries = timetable(settings)
+    except ScheduleError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"调度配置有误：{exc}") from exc
+    next_runs = read_next_run_times(session)
+    jobs = [
+        JobPublic(
+            name=name,
+            enabled=name in entries,
+            schedule=entries[name].schedule if name in entries else None,
+            next_run_at=next_runs.get(name) if name in entries else None,
+            recent_runs=[JobRunPublic.model_validate(run) for run in recent_runs(session, name, limit=limit)],
+        )
+        for name in JOB_NAMES
+    ]
+    return JobsPublic(data=jobs, count=len(jobs))
