@@ -18,6 +18,7 @@ from sqlalchemy import CursorResult, false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
+from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier
 from complaints.intake import (
     correct_classification,
@@ -67,7 +68,7 @@ class ComplaintCreated(BaseModel):
 
 
 class EventPublic(BaseModel):
-    at: dt.datetime
+    at: UtcDateTime
     action: str
     from_status: str | None
     to_status: str | None
@@ -85,7 +86,7 @@ class ComplaintTrack(BaseModel):
     tracking_code: str
     status: str
     status_name: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
     title: str | None
     text: str
     nature: str | None
@@ -99,7 +100,7 @@ class ComplaintTrack(BaseModel):
 class ComplaintSummary(BaseModel):
     id: int
     tracking_code: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
     status: str
     status_name: str
     title: str | None
@@ -126,7 +127,7 @@ class ComplaintsPublic(BaseModel):
 
 class ComplaintDetail(ComplaintSummary):
     channel: str
-    updated_at: dt.datetime
+    updated_at: UtcDateTime
     demands: str | None
     consumer_name: str | None
     contact: str | None
