@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from alerts.lifecycle import STATUS_NAMES, AlertStateError, act_on_alert
 from alerts.subscriptions import SEVERITIES
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
+from api.timestamps import UtcDateTime
 from core.models import Alert, Delivery
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -52,7 +53,7 @@ class AlertPublic(BaseModel):
     industry: str | None
     start_date: dt.date
     end_date: dt.date
-    updated_at: dt.datetime
+    updated_at: UtcDateTime
     evidence: dict[str, Any]
 
 
@@ -62,7 +63,7 @@ class AlertsPublic(BaseModel):
 
 
 class AlertActionPublic(BaseModel):
-    at: dt.datetime
+    at: UtcDateTime
     actor: str
     association_id: int | None
     action: str
@@ -71,9 +72,9 @@ class AlertActionPublic(BaseModel):
 
 class AlertStaff(AlertPublic):
     merchant_id: int | None
-    created_at: dt.datetime
+    created_at: UtcDateTime
     status_by: str | None
-    status_at: dt.datetime | None
+    status_at: UtcDateTime | None
     dismiss_reason: str | None
     actions: list[AlertActionPublic]
 
@@ -93,11 +94,11 @@ class DeliveryPublic(BaseModel):
     channel: str
     status: str
     attempts: int
-    next_attempt_at: dt.datetime
+    next_attempt_at: UtcDateTime
     last_error: str | None
-    created_at: dt.datetime
-    sent_at: dt.datetime | None
-    read_at: dt.datetime | None
+    created_at: UtcDateTime
+    sent_at: UtcDateTime | None
+    read_at: UtcDateTime | None
 
 
 class DeliveriesPublic(BaseModel):

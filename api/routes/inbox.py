@@ -6,7 +6,6 @@ other channels (webhook, e-mail, IM), so staff can see whether their systems got
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from alerts import messages
 from api.deps import Caller, SessionDep, StaffDep
+from api.timestamps import UtcDateTime
 from core.models import Delivery, utcnow
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
@@ -25,7 +25,7 @@ class ChannelState(BaseModel):
     channel: str
     status: str
     attempts: int
-    sent_at: dt.datetime | None
+    sent_at: UtcDateTime | None
     last_error: str | None
 
 
@@ -38,8 +38,8 @@ class InboxItem(BaseModel):
     subject: str
     body: str
     payload: dict[str, Any]
-    created_at: dt.datetime
-    read_at: dt.datetime | None
+    created_at: UtcDateTime
+    read_at: UtcDateTime | None
     channels: list[ChannelState]
 
 

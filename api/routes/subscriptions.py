@@ -7,7 +7,6 @@ and IM bot URLs, which carry tokens, are only ever shown redacted.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import secrets
 from typing import Annotated, Any, Literal, Self
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from alerts.channels import im
 from alerts.subscriptions import parse_quiet_hours
 from api.deps import Caller, SessionDep, StaffDep
+from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES
 from core import audit
 from core.models import Association, Category, Product, Subscription
@@ -167,7 +167,7 @@ class SubscriptionPublic(BaseModel):
     quiet_hours: str | None
     daily_digest: bool
     active: bool
-    created_at: dt.datetime
+    created_at: UtcDateTime
 
 
 class SubscriptionWithSecret(SubscriptionPublic):
