@@ -81,6 +81,14 @@ def prices(
     source: str = typer.Option(
         DEFAULT_SOURCE, "--source", help="Source name for rows without a source column."
     ),
+    wholesale: bool = typer.Option(
+        False, "--wholesale", help="Rows without price_type are wholesale prices."
+    ),
 ) -> None:
     """Import prices; unknown goods are recorded for mapping, bad rows quarantined, duplicates skipped."""
-    _run(file, "导入价格", lambda session, rows: import_prices(session, rows, source=source))
+    price_type = "wholesale" if wholesale else "retail"
+    _run(
+        file,
+        "导入价格",
+        lambda session, rows: import_prices(session, rows, source=source, price_type=price_type),
+    )

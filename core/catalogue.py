@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from core.models import Category, Product, ProductAlias
+from core.models import Category, Product, ProductAlias, UnmappedItem
 from core.units import STANDARD_UNITS
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
@@ -162,6 +162,14 @@ class ProductMatcher:
         aliases = {row.alias: row.product for row in rows}
         for product in session.scalars(select(Product)):
             aliases.setdefault(product.name, product)
+        # Names staff have mapped from the unmapped list count as aliases too.
+        resolved = session.execute(
+            select(UnmappedItem.raw_name, Product).join(
+                Product, Product.id == UnmappedItem.resolved_product_id
+            )
+        )
+        for raw_name, product in resolved:
+            aliases.setdefault(raw_name, product)
         return cls(aliases)
 
     def match(self, raw_name: str) -> Product | None:

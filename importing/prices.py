@@ -41,8 +41,40 @@ class UnknownProduct(FieldError):
     """The product name matches no catalogue good."""
 
 
-def price_input(row: dict[str, Any], matcher: ProductMatcher, default_source: str) -> PriceInput:
+# Column names accepted for each field: ours first, then Chinese headers and Xinfadi's JSON keys
+# (lower-cased by the reader), so a saved Xinfadi response converted to JSONL imports as it is.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "date": ("date", "日期", "pubdate"),
+    "product": ("product", "商品", "品名", "prodname"),
+    "price": ("price", "价格", "avgprice"),
+    "unit": ("unit", "单位", "计量单位", "unitinfo"),
+    "spec": ("spec", "规格", "specinfo"),
+    "low_price": ("low_price", "最低价", "lowprice"),
+    "high_price": ("high_price", "最高价", "highprice"),
+    "merchant": ("merchant", "商户", "商家"),
+    "region": ("region", "地区"),
+    "source": ("source", "来源"),
+    "price_type": ("price_type",),
+    "availability": ("availability",),
+}
+
+
+def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row under our field names (the first non-empty alias wins)."""
+    result: dict[str, Any] = {}
+    for field, names in COLUMNS.items():
+        for name in names:
+            if text_value(row, name) is not None:
+                result[field] = row[name]
+                break
+    return result
+
+
+def price_input(
+    row: dict[str, Any], matcher: ProductMatcher, default_source: str, default_price_type: str = "retail"
+) -> PriceInput:
     """Build a normalised observation from one row, or raise :class:`FieldError` saying what is wrong."""
+    row = canonical_row(row)
     observed_at = parse_datetime(text_value(row, "date", required=True), "date")
     name = text_value(row, "product", required=True)
     price = parse_money(text_value(row, "price", required=True), "price")
@@ -51,7 +83,7 @@ def price_input(row: dict[str, Any], matcher: ProductMatcher, default_source: st
     unit = text_value(row, "unit", required=True)
     assert name is not None and unit is not None
     low_price, high_price = optional_money(row, "low_price"), optional_money(row, "high_price")
-    price_type = text_value(row, "price_type") or "retail"
+    price_type = text_value(row, "price_type") or default_price_type
     if price_type not in PRICE_TYPES:
         raise FieldError(f"price_type 只能是 {'/'.join(PRICE_TYPES)}：{price_type}")
     availability = text_value(row, "availability")
@@ -93,10 +125,14 @@ def import_prices(
     rows: Iterable[Row | BadRow],
     *,
     source: str = DEFAULT_SOURCE,
+    price_type: str = "retail",
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
-    """Import price rows, committing every ``batch_size`` rows; returns what happened to them."""
+    """Import price rows, committing every ``batch_size`` rows; returns what happened to them.
+
+    ``source`` and ``price_type`` apply to rows that do not name their own.
+    """
     summary = ImportSummary()
     matcher = ProductMatcher.from_session(session)
     batch: list[PriceInput] = []
@@ -116,14 +152,15 @@ def import_prices(
             summary.reject(row.line, row.reason)
             continue
         try:
-            batch.append(price_input(row.data, matcher, source))
+            batch.append(price_input(row.data, matcher, source, price_type))
         except FieldError as exc:
             summary.reject(row.line, str(exc))
-            row_source = text_value(row.data, "source") or source
+            fields = canonical_row(row.data)
+            row_source = text_value(fields, "source") or source
             raw = {"line": row.line, "row": _json_row(row.data)}
             if isinstance(exc, UnknownProduct):
                 summary.unmapped += 1
-                record_unmapped(session, row_source, str(row.data.get("product", "")), raw)
+                record_unmapped(session, row_source, str(fields.get("product", "")), raw)
             else:
                 quarantine(session, row_source, str(exc), raw["row"])
         if len(batch) >= batch_size:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.catalogue import seed_catalogue
-from core.models import PriceObservation, QuarantinedItem, UnmappedItem
+from core.models import PriceObservation, Product, QuarantinedItem, UnmappedItem
 from importing.prices import import_prices
 from importing.readers import read_rows
 
@@ -93,3 +93,39 @@ def test_jsonl_with_source_and_wholesale(catalogue: Session) -> None:
     assert (summary.imported, summary.skipped) == (1, 1), "same source, product, region and day"
     row = catalogue.scalars(select(PriceObservation)).one()
     assert (row.source, row.price_type, row.merchant_id) == ("xinfadi", "wholesale", None)
+
+
+# Rows typed in the format of Xinfadi's getPriceData.html JSON (with its real quirks: low > high price,
+# the same id twice, empty place and spec, bottled oil quoted "per 斤" at a price per 5L 桶).
+XINFADI_JSONL = """\
+{"id": 1, "prodName": "大白菜", "prodCat": "蔬菜", "lowPrice": "0.6", "highPrice": "0.8", "avgPrice": "0.7", "place": "冀", "specInfo": "", "unitInfo": "斤", "pubDate": "2022-06-10 00:00:00"}
+{"id": 2, "prodName": "泰国香蕉", "prodCat": "水果", "lowPrice": "8.6", "highPrice": "6.7", "avgPrice": "7.65", "place": "", "specInfo": "", "unitInfo": "斤", "pubDate": "2022-06-10 00:00:00"}
+{"id": 2, "prodName": "泰国香蕉", "prodCat": "水果", "lowPrice": "8.6", "highPrice": "6.7", "avgPrice": "7.65", "place": "", "specInfo": "", "unitInfo": "斤", "pubDate": "2022-06-10 00:00:00"}
+{"id": 3, "prodName": "福临门大豆油", "prodCat": "粮油", "lowPrice": "62.5", "highPrice": "63.0", "avgPrice": "62.75", "place": "", "specInfo": "5L/桶", "unitInfo": "斤", "pubDate": "2022-06-10 00:00:00"}
+{"id": 4, "prodName": "箱鸡蛋", "prodCat": "肉禽蛋", "lowPrice": "200", "highPrice": "205", "avgPrice": "202.5", "place": "", "specInfo": "", "unitInfo": "箱", "pubDate": "2022-06-10 00:00:00"}
+{"id": 5, "prodName": "姑娘果（灯笼果）", "prodCat": "水果", "lowPrice": "20", "highPrice": "25", "avgPrice": "22.5", "place": "", "specInfo": "", "unitInfo": "斤", "pubDate": "2022-06-10 00:00:00"}
+"""  # noqa: E501
+
+
+def test_xinfadi_rows_import_as_wholesale(catalogue: Session) -> None:
+    rows = read_rows(io.BytesIO(XINFADI_JSONL.encode()), Path("xinfadi.jsonl"))
+    summary = import_prices(catalogue, rows, source="xinfadi", price_type="wholesale")
+    assert summary.as_dict() == {"read": 6, "imported": 3, "skipped": 1, "rejected": 2, "unmapped": 1}
+    stored = {row.product.code: row for row in catalogue.scalars(select(PriceObservation))}
+    assert {code: row.unit_price for code, row in stored.items()} == {
+        "chinese_cabbage": 0.7,
+        "banana": 7.65,
+        "soybean_oil": pytest.approx(12.55),
+    }
+    assert all(row.price_type == "wholesale" and row.source == "xinfadi" for row in stored.values())
+    assert (stored["banana"].low_price, stored["banana"].high_price) == (Decimal("8.6"), Decimal("6.7"))
+    assert {p.line for p in summary.problems} == {5, 6}
+
+
+def test_staff_mapping_of_an_unmapped_name_is_used_next_time(catalogue: Session) -> None:
+    content = "date,product,price,unit\n2026-03-01,笨鸡蛋,9.5,斤\n"
+    assert _import(catalogue, content).unmapped == 1
+    unmapped = catalogue.scalars(select(UnmappedItem)).one()
+    unmapped.resolved_product_id = catalogue.scalar(select(Product.id).where(Product.code == "eggs"))
+    catalogue.commit()
+    assert _import(catalogue, content).imported == 1
