@@ -103,6 +103,8 @@ _ADDRESS_NUMBER = re.compile(
 )
 
 MASK = "*"
+# Full-width digits (１３８…) are read as ASCII so that a number typed on a Chinese keyboard is masked too.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def mask_name(name: str) -> str:
@@ -160,6 +162,7 @@ def mask_personal_data(text: str) -> str:
     """Return ``text`` with phone/ID numbers, e-mails, personal names and house numbers masked."""
     if not text:
         return text
+    text = text.translate(_FULL_WIDTH_DIGITS)
     text = _ID_NUMBER.sub(_mask_id_number, text)
     text = _MOBILE.sub(_mask_mobile, text)
     text = _LANDLINE.sub(_mask_landline, text)

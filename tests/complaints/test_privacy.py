@@ -20,6 +20,7 @@ from complaints.privacy import mask_name, mask_personal_data
         ("身份证23010219900307123X", "身份证230***********123X"),
         ("身份证号230102199003071234，", "身份证号230***********1234，"),
         ("邮箱 abc.def@qq.com 联系", "邮箱 a***@qq.com 联系"),
+        ("手机１３８１２３４５６７８", "手机138****5678"),
     ],
 )
 def test_numbers_and_addresses_are_masked(text: str, expected: str) -> None:
