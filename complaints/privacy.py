@@ -89,6 +89,11 @@ _CUED_NUMBER = re.compile(
 )
 # An 11-digit number right after "订单号" is an order number that merely looks like a mobile number.
 _ORDER_NUMBER_CUE = re.compile(r"(?:订单|单号|编号|运单|流水|批号|No\.?)[号码]?[:：\s]*$", re.IGNORECASE)
+# Messaging accounts and bank/member card numbers are personal too, but only recognisable by their cue.
+_CUED_ACCOUNT = re.compile(
+    r"(?P<cue>(?:QQ|qq|Qq|微信|微信号|wx|WX|vx|VX|银行卡号?|卡号|账号|帐号)[:：\s]*)"
+    r"(?P<account>[A-Za-z0-9_-]{5,30})(?![A-Za-z0-9_-])"
+)
 _EMAIL = re.compile(r"(?<![\w.])([A-Za-z0-9._%+-]{1,64})@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 
 # A house number: after a road / estate anchor, numbers followed by 号 / 栋 / 单元 / 室 … are masked
@@ -137,6 +142,11 @@ def _mask_cued_number(match: re.Match[str]) -> str:
     return match.group("cue") + MASK * (len(number) - 4) + number[-4:]
 
 
+def _mask_cued_account(match: re.Match[str]) -> str:
+    account = match.group("account")
+    return match.group("cue") + account[:2] + MASK * (len(account) - 4) + account[-2:]
+
+
 def _mask_email(match: re.Match[str]) -> str:
     return f"{match.group(1)[0]}***@{match.group(2)}"
 
@@ -167,6 +177,7 @@ def mask_personal_data(text: str) -> str:
     text = _MOBILE.sub(_mask_mobile, text)
     text = _LANDLINE.sub(_mask_landline, text)
     text = _CUED_NUMBER.sub(_mask_cued_number, text)
+    text = _CUED_ACCOUNT.sub(_mask_cued_account, text)
     text = _EMAIL.sub(_mask_email, text)
     text = _NAME_CUE.sub(_mask_named, text)
     text = _NAME_ROLE_VERB.sub(_mask_named, text)

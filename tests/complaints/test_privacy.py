@@ -21,6 +21,9 @@ from complaints.privacy import mask_name, mask_personal_data
         ("身份证号230102199003071234，", "身份证号230***********1234，"),
         ("邮箱 abc.def@qq.com 联系", "邮箱 a***@qq.com 联系"),
         ("手机１３８１２３４５６７８", "手机138****5678"),
+        ("加我微信：zhangsan_1990 详谈", "加我微信：zh*********90 详谈"),
+        ("QQ 12345678", "QQ 12****78"),
+        ("退款到银行卡号6222021234567890123", "退款到银行卡号62***************23"),
     ],
 )
 def test_numbers_and_addresses_are_masked(text: str, expected: str) -> None:
