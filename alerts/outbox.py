@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache, partial
 from itertools import groupby
 from typing import Any, cast
 
@@ -45,6 +46,8 @@ ALERT_STATUSES_TO_DELIVER = ("open", "acknowledged", "confirmed")
 COMPLAINT_STATUSES_TO_DELIVER = ("received", "accepted", "mediating")
 DUE_STATUSES = ("pending", "retrying", "sending")
 _KEY_CHUNK = 500
+
+PayloadFactory = Callable[[], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ def _subscribers(session: Session) -> list[_Subscriber]:
 
 
 def _external_rows(
-    subscription: Subscription, prefix: str, payload: dict[str, Any], now: dt.datetime
+    subscription: Subscription, prefix: str, payload: PayloadFactory, now: dt.datetime
 ) -> Iterable[dict[str, Any]]:
     send_at = first_send_time(subscription, now)
     common = {"subscription_id": subscription.id, "association_id": subscription.association_id}
@@ -116,13 +119,14 @@ def _external_rows(
                     **common,
                     "dedupe_key": f"{prefix}:sub:{subscription.id}:im:{target}",
                     "channel": "im",
-                    "payload": {**payload, "target": target},
+                    "payload": payload,
+                    "target": target,
                     "next_attempt_at": send_at,
                 }
 
 
 def _inbox_row(
-    prefix: str, association_id: int, subscription_id: int | None, payload: dict[str, Any], now: dt.datetime
+    prefix: str, association_id: int, subscription_id: int | None, payload: PayloadFactory, now: dt.datetime
 ) -> dict[str, Any]:
     """One inbox item per association, however many of its subscriptions match."""
     return {
@@ -165,7 +169,7 @@ def _alert_rows(session: Session, subscribers: list[_Subscriber], now: dt.dateti
         ]
         if not matching:
             continue
-        payload = messages.alert_payload(alert)
+        payload = cache(partial(messages.alert_payload, alert))
         prefix = f"alert:{alert.id}"
         inboxes: dict[int, int] = {}
         found: list[dict[str, Any]] = []
@@ -198,7 +202,7 @@ def _complaint_rows(
             category_id=category_id,
             district=complaint.district,
         )
-        payload = messages.complaint_payload(complaint)
+        payload = cache(partial(messages.complaint_payload, complaint))
         prefix = f"complaint:{complaint.id}"
         matching = [
             s
@@ -226,7 +230,10 @@ def _rowcount(result: object) -> int:
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert rows whose key is new; a row another process inserted meanwhile is skipped, not an error."""
+    """Insert rows whose key is new; a row another process inserted meanwhile is skipped, not an error.
+
+    Payloads are built here, for new rows only: most candidates of a run already exist.
+    """
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     existing = _existing_keys(session, [row["dedupe_key"] for row in rows])
     inserted = 0
@@ -234,6 +241,9 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
         if row["dedupe_key"] in existing:
             continue
         existing.add(row["dedupe_key"])
+        payload: dict[str, Any] = row.pop("payload")()
+        target = row.pop("target", None)
+        row["payload"] = {**payload, "target": target} if target else payload
         statement = (
             insert(Delivery)
             .values(**row)
