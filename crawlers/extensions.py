@@ -1,0 +1,140 @@
+"""One crawl_runs row per crawl: pages, stored / quarantined / unmapped / duplicate items, errors, status.
+
+Dropped items are acted on here, in one place: quarantined ones are kept with their reason
+(``core.prices.quarantine``), unmapped names are counted for staff (``record_unmapped``), duplicates
+are only counted. The row is created when the spider opens (or taken over from the runner, which
+creates it first so that a crash of the whole process is still reported) and completed when it closes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from sqlalchemy import Engine
+from twisted.python.failure import Failure
+
+from core.db import get_engine, session_factory
+from core.models import CrawlRun
+from core.prices import quarantine, record_unmapped
+from crawlers.drops import DuplicateItem, QuarantineItem, UnmappedProduct
+from crawlers.pipelines.store import DUPLICATE_STAT, STORE_ERRORS_STAT, STORED_STAT
+from crawlers.spiders.base import ERROR_SAMPLES_STAT, ERRORS_STAT, PAGES_STAT
+
+logger = logging.getLogger(__name__)
+QUARANTINED_STAT = "fairmarket/quarantined"
+UNMAPPED_STAT = "fairmarket/unmapped"
+
+
+def crawl_status(pages: int, stored: int, errors: int, finish_reason: str) -> str:
+    """ok: every page answered; degraded: some pages or items failed; failed: nothing usable came back."""
+    if pages == 0 or finish_reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
+        return "failed"
+    if errors:
+        return "degraded"
+    return "ok"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class CrawlRunRecorder:
+    def __init__(self, crawler: Crawler, engine: Engine, run_id: int | None) -> None:
+        self.crawler = crawler
+        self.engine = engine
+        self.run_id = run_id
+        self.session = session_factory(engine)()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        run_id = crawler.settings.getint("CRAWL_RUN_ID") or None
+        recorder = cls(crawler, get_engine(crawler.settings.get("DATABASE_URL")), run_id)
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(recorder.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(recorder.spider_error, signal=signals.spider_error)
+        return recorder
+
+    def spider_opened(self, spider: Spider) -> None:
+        source = getattr(spider, "source_name", spider.name)
+        run = self.session.get(CrawlRun, self.run_id) if self.run_id else None
+        if run is None:
+            run = CrawlRun(spider=spider.name, source=source, started_at=now(), status="running")
+            self.session.add(run)
+        run.spider, run.source, run.status, run.started_at = spider.name, source, "running", now()
+        self.session.commit()
+        self.run_id = run.id
+        logger.info("crawl run %s started for %s", run.id, source)
+
+    def item_dropped(self, item: Any, response: Any, exception: DropItem, spider: Spider) -> None:
+        stats = self.crawler.stats
+        source = item.get("source") or spider.name
+        if isinstance(exception, DuplicateItem):
+            stats.inc_value(DUPLICATE_STAT)
+            return
+        if isinstance(exception, UnmappedProduct):
+            stats.inc_value(UNMAPPED_STAT)
+            record_unmapped(self.session, source, item["product_name"], sample=_raw(item))
+        else:
+            # QuarantineItem, or any other DropItem: kept with its reason, never silently lost.
+            if not isinstance(exception, QuarantineItem):
+                logger.warning("unexpected drop reason %s, quarantined", type(exception).__name__)
+            stats.inc_value(QUARANTINED_STAT)
+            quarantine(self.session, source, str(exception), _raw(item), url=item.get("url"))
+        # Committed at once: an open write transaction would lock SQLite for the storage pipeline.
+        self.session.commit()
+
+    def spider_error(self, failure: Failure, response: Any, spider: Spider) -> None:
+        record = getattr(spider, "record_error", None)
+        message = (
+            f"解析出错 {getattr(response, 'url', '?')}: {failure.type.__name__}: {failure.getErrorMessage()}"
+        )
+        if record is not None:
+            record(message)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats = self.crawler.stats
+        self.session.commit()
+        run = self.session.get(CrawlRun, self.run_id)
+        if run is None:
+            return
+        pages = int(stats.get_value(PAGES_STAT, 0))
+        stored = int(stats.get_value(STORED_STAT, 0))
+        errors = int(stats.get_value(ERRORS_STAT, 0)) + int(stats.get_value(STORE_ERRORS_STAT, 0) > 0)
+        run.pages = pages
+        run.items_stored = stored
+        run.items_quarantined = int(stats.get_value(QUARANTINED_STAT, 0))
+        run.items_unmapped = int(stats.get_value(UNMAPPED_STAT, 0))
+        run.items_duplicate = int(stats.get_value(DUPLICATE_STAT, 0))
+        run.errors = errors
+        run.error_samples = list(stats.get_value(ERROR_SAMPLES_STAT, []))
+        run.finished_at = now()
+        run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
+        run.status = crawl_status(pages, stored, errors, reason)
+        self.session.commit()
+        self.session.close()
+        logger.info(
+            "crawl run %s %s: %d pages, %d stored, %d quarantined, %d unmapped, %d duplicate, %d errors",
+            run.id,
+            run.status,
+            run.pages,
+            run.items_stored,
+            run.items_quarantined,
+            run.items_unmapped,
+            run.items_duplicate,
+            run.errors,
+        )
+
+
+def _raw(item: Any) -> dict[str, Any]:
+    raw = item.get("raw")
+    return (
+        raw
+        if isinstance(raw, dict)
+        else {"product_name": item.get("product_name"), "price": item.get("price")}
+    )

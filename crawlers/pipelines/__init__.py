@@ -1,0 +1,1 @@
+"""Item pipelines, one per step: numbers → validation → catalogue → units → de-duplication → storage."""

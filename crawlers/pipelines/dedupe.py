@@ -1,0 +1,37 @@
+"""Drop an observation already seen in this crawl (same natural key), e.g. rows a site repeats across pages.
+
+Observations stored by earlier crawls are caught by the database's natural-key constraint in storage.
+"""
+
+from __future__ import annotations
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+
+from core.prices import price_natural_key
+from crawlers.drops import DuplicateItem
+
+
+class DeduplicatePipeline:
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DeduplicatePipeline:
+        return cls()
+
+    def process_item(self, item: object) -> object:
+        adapter = ItemAdapter(item)
+        key = price_natural_key(
+            adapter["source"],
+            adapter.get("merchant"),
+            adapter["product_id"],
+            adapter.get("region"),
+            adapter["observed_at"],
+        )
+        if key in self.seen:
+            raise DuplicateItem(
+                f"本次抓取中重复：{adapter['product_name']} {adapter['observed_at']:%Y-%m-%d}"
+            )
+        self.seen.add(key)
+        return item
