@@ -14,6 +14,7 @@ from api.routes import (
     audit,
     auth,
     complaints,
+    crawls,
     health,
     inbox,
     jobs,
@@ -35,6 +36,7 @@ def api_router() -> APIRouter:
     router.include_router(complaints.router)
     router.include_router(products.router)
     router.include_router(prices.router)
+    router.include_router(crawls.router)
     router.include_router(jobs.router)
     router.include_router(alerts.router)
     router.include_router(inbox.router)
