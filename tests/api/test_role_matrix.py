@@ -1,0 +1,317 @@
+"""Role × endpoint matrix: every route of the app, called as every role, answers as declared below.
+
+``MATRIX`` declares, for each route, the status each role gets. A route without an entry fails
+``test_every_route_declares_who_may_call_it``, so a new endpoint cannot ship without saying who may
+call it. Requests that change state act on a fresh record per call, so each role meets the same
+starting point. Association A (supermarkets) owns the records; B (pharmacies) must never see them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from alerts.messages import alert_payload
+from api.main import create_app
+from core.config import Settings
+from core.models import Alert, Association, Category, Complaint, Delivery, Product, Subscription, User
+from core.security import hash_password
+from tests.utils.auth import login_headers, make_association, make_user
+
+ROLES = ("public", "staff_a", "staff_b", "consumer", "admin")
+
+EVIDENCE = {
+    "rule": {"title": "紧急状态期间涨价", "citation": "CA PC §396"},
+    "reference": {"value": 3.2, "window": {"from": "2026-01-14", "to": "2026-01-20"}},
+    "current": 5.6,
+    "change": 0.75,
+    "threshold": 0.1,
+    "unit": "元/500g",
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """The status each role gets from one route."""
+
+    public: int
+    staff_a: int
+    staff_b: int
+    consumer: int
+    admin: int
+
+    def status_for(self, role: str) -> int:
+        return int(getattr(self, role))
+
+
+ANYONE = Access(200, 200, 200, 200, 200)
+STAFF = Access(401, 200, 200, 200, 200)
+CONSUMER_STAFF = Access(401, 403, 403, 200, 200)
+ADMIN_ONLY = Access(401, 403, 403, 403, 200)
+A_AND_CONSUMER_ASSOCIATION = Access(401, 200, 404, 200, 200)
+"""Records of association A: its own staff and the consumer association; B gets a 404, not a hint."""
+
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class World:
+    """Two trade associations, the consumer association, one user per role, and records owned by A."""
+
+    session: Session
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    association_a: Association | None = None
+    association_b: Association | None = None
+
+    @property
+    def a_id(self) -> int:
+        assert self.association_a is not None
+        return self.association_a.id
+
+    def add(self, record: Any) -> int:
+        self.session.add(record)
+        self.session.commit()
+        return int(record.id)
+
+    def complaint_of_a(self) -> int:
+        number = next(_counter)
+        return self.add(
+            Complaint(
+                tracking_code=f"TS-MATRIX{number:04d}",
+                text="超市鸡蛋标价8元一斤，结账时收了12元，多收钱。",
+                nature="价格",
+                industry="supermarket",
+                association_id=self.a_id,
+                status="received",
+            )
+        )
+
+    def alert_of_a(self) -> int:
+        return self.add(
+            Alert(
+                episode_key=f"matrix-{next(_counter)}",
+                rule_id="emergency_rise",
+                kind="price_rise",
+                industry="supermarket",
+                start_date=dt.date(2026, 1, 21),
+                end_date=dt.date(2026, 1, 23),
+                severity="high",
+                evidence=EVIDENCE,
+            )
+        )
+
+    def inbox_item_of_a(self) -> int:
+        alert = self.session.get(Alert, self.alert_of_a())
+        assert alert is not None
+        return self.add(
+            Delivery(
+                dedupe_key=f"matrix-{next(_counter)}",
+                alert_id=alert.id,
+                association_id=self.a_id,
+                channel="inbox",
+                status="sent",
+                payload=alert_payload(alert),
+            )
+        )
+
+    def subscription_of_a(self) -> int:
+        return self.add(
+            Subscription(
+                association_id=self.a_id, name="超市价格预警", industries=["supermarket"], channels=["inbox"]
+            )
+        )
+
+    def user(self) -> int:
+        return self.add(
+            User(
+                username=f"matrix{next(_counter)}",
+                role="consumer_staff",
+                password_hash=hash_password("x" * 12),
+            )
+        )
+
+
+Request = Callable[[World], dict[str, Any]]
+
+
+def plain(**request: Any) -> Request:
+    return lambda _world: dict(request)
+
+
+def no_input(_world: World) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Route:
+    access: Access
+    request: Request = no_input
+
+
+MATRIX: dict[str, Route] = {
+    "GET /openapi.json": Route(ANYONE),
+    "GET /docs": Route(ANYONE),
+    "GET /docs/oauth2-redirect": Route(ANYONE),
+    "GET /redoc": Route(ANYONE),
+    "GET /api/health": Route(ANYONE),
+    "POST /api/auth/token": Route(
+        Access(401, 401, 401, 401, 401), plain(data={"username": "nobody", "password": "wrong password"})
+    ),
+    "GET /api/users/me": Route(STAFF),
+    "GET /api/users": Route(ADMIN_ONLY),
+    "POST /api/users": Route(
+        Access(401, 403, 403, 403, 201),
+        lambda _w: {
+            "json": {
+                "username": f"new{next(_counter)}",
+                "password": "a long passphrase",
+                "role": "consumer_staff",
+            }
+        },
+    ),
+    "POST /api/users/{user_id}/disable": Route(ADMIN_ONLY, lambda w: {"path": {"user_id": w.user()}}),
+    "POST /api/users/{user_id}/enable": Route(ADMIN_ONLY, lambda w: {"path": {"user_id": w.user()}}),
+    "GET /api/audit": Route(CONSUMER_STAFF),
+    "POST /api/complaints": Route(
+        Access(201, 201, 201, 201, 201), plain(json={"text": "药店口罩一只卖30元，明显哄抬价格。"})
+    ),
+    "GET /api/complaints/track/{code}": Route(
+        ANYONE, lambda w: {"path": {"code": w.session.get(Complaint, w.complaint_of_a()).tracking_code}}
+    ),
+    "GET /api/complaints": Route(STAFF),
+    "GET /api/complaints/{complaint_id:int}": Route(
+        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"complaint_id": w.complaint_of_a()}}
+    ),
+    "POST /api/complaints/{complaint_id:int}/transitions": Route(
+        Access(401, 403, 404, 200, 200),  # accepting is the consumer association's call
+        lambda w: {"path": {"complaint_id": w.complaint_of_a()}, "json": {"to_status": "accepted"}},
+    ),
+    "PATCH /api/complaints/{complaint_id:int}/classification": Route(
+        A_AND_CONSUMER_ASSOCIATION,
+        lambda w: {"path": {"complaint_id": w.complaint_of_a()}, "json": {"nature": "价格"}},
+    ),
+    "GET /api/products": Route(ANYONE),
+    "GET /api/products/categories": Route(ANYONE),
+    "GET /api/prices/series": Route(ANYONE, plain(params={"product": "cabbage"})),
+    "GET /api/prices/index": Route(ANYONE, plain(params={"category": "vegetables"})),
+    "GET /api/alerts": Route(ANYONE),
+    "GET /api/alerts/{alert_id:int}": Route(
+        Access(200, 200, 404, 200, 200), lambda w: {"path": {"alert_id": w.alert_of_a()}}
+    ),
+    "POST /api/alerts/{alert_id:int}/acknowledge": Route(
+        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"alert_id": w.alert_of_a()}}
+    ),
+    "POST /api/alerts/{alert_id:int}/confirm": Route(
+        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"alert_id": w.alert_of_a()}}
+    ),
+    "POST /api/alerts/{alert_id:int}/dismiss": Route(
+        A_AND_CONSUMER_ASSOCIATION,
+        lambda w: {"path": {"alert_id": w.alert_of_a()}, "json": {"reason": "批发价同步上涨，属市场行情"}},
+    ),
+    "GET /api/alerts/{alert_id:int}/deliveries": Route(
+        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"alert_id": w.alert_of_a()}}
+    ),
+    "GET /api/inbox": Route(STAFF),
+    "GET /api/jobs": Route(STAFF),
+    "POST /api/inbox/{item_id:int}/read": Route(
+        Access(401, 200, 404, 404, 404), lambda w: {"path": {"item_id": w.inbox_item_of_a()}}
+    ),
+    "GET /api/subscriptions": Route(STAFF),
+    "POST /api/subscriptions": Route(
+        Access(401, 201, 403, 201, 201),
+        lambda w: {
+            "json": {
+                "name": f"超市预警{next(_counter)}",
+                "association_id": w.a_id,
+                "industries": ["supermarket"],
+                "channels": ["inbox"],
+            }
+        },
+    ),
+    "GET /api/subscriptions/{subscription_id:int}": Route(
+        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"subscription_id": w.subscription_of_a()}}
+    ),
+    "PATCH /api/subscriptions/{subscription_id:int}": Route(
+        A_AND_CONSUMER_ASSOCIATION,
+        lambda w: {"path": {"subscription_id": w.subscription_of_a()}, "json": {"min_severity": "high"}},
+    ),
+    "POST /api/subscriptions/{subscription_id:int}/rotate-secret": Route(
+        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"subscription_id": w.subscription_of_a()}}
+    ),
+    "DELETE /api/subscriptions/{subscription_id:int}": Route(
+        Access(401, 204, 404, 204, 204), lambda w: {"path": {"subscription_id": w.subscription_of_a()}}
+    ),
+}
+
+
+def app_routes(app: FastAPI) -> set[str]:
+    """Every method and path the app serves (HEAD and OPTIONS come with GET and CORS)."""
+    return {
+        f"{method} {route.path}"
+        for route in iter_route_contexts(app.routes)
+        for method in route.methods or ()
+        if method not in ("HEAD", "OPTIONS")
+    }
+
+
+@pytest.fixture
+def world(settings: Settings) -> Iterator[tuple[TestClient, World]]:
+    app = create_app(settings.model_copy(update={"rate_limit_per_minute": 0}))
+    with TestClient(app) as client:
+        session: Session = app.state.sessions()
+        world = World(session=session)
+        world.association_a = make_association(session, "chaoshi", ["supermarket"])
+        world.association_b = make_association(session, "yaodian", ["pharmacy"])
+        consumer_association = make_association(session, "xiaoxie", [], consumer=True)
+        make_user(session, "staff_a", "association_staff", association=world.association_a)
+        make_user(session, "staff_b", "association_staff", association=world.association_b)
+        make_user(session, "consumer", "consumer_staff", association=consumer_association)
+        make_user(session, "admin", "admin")
+        vegetables = Category(code="vegetables", name="蔬菜")
+        session.add(Product(code="cabbage", name="大白菜", category=vegetables, standard_unit="500g"))
+        session.commit()
+        world.headers = {"public": {}} | {role: login_headers(client, role) for role in ROLES[1:]}
+        yield client, world
+        session.close()
+
+
+def _url(template: str, values: dict[str, Any]) -> str:
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda match: str(values[match.group(1)]), template)
+
+
+def test_every_route_declares_who_may_call_it(settings: Settings) -> None:
+    served = app_routes(create_app(settings, migrate=False))
+    undeclared = sorted(served - set(MATRIX))
+    stale = sorted(set(MATRIX) - served)
+    assert not undeclared, f"routes without an entry in MATRIX (declare who may call them): {undeclared}"
+    assert not stale, f"MATRIX entries for routes that no longer exist: {stale}"
+
+
+def test_every_role_gets_the_declared_answer(world: tuple[TestClient, World]) -> None:
+    client, state = world
+    wrong: list[str] = []
+    for key, route in MATRIX.items():
+        method, template = key.split(" ", 1)
+        for role in ROLES:
+            request = route.request(state)
+            url = _url(template, request.pop("path", {}))
+            response = client.request(method, url, headers=state.headers[role], **request)
+            expected = route.access.status_for(role)
+            if response.status_code != expected:
+                wrong.append(
+                    f"{key} as {role}: {response.status_code} (declared {expected}) {response.text[:200]}"
+                )
+            elif response.status_code >= 400:
+                assert response.json()["error"]["code"], key
+    assert not wrong, "\n".join(wrong)
