@@ -8,7 +8,7 @@ from typing import Literal
 
 import pandas as pd
 import yaml
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -28,6 +28,8 @@ PriceType = Literal["retail", "wholesale"]
 #: Longest window one request may ask for, so a chart never scans the whole table.
 MAX_WINDOW_DAYS = 3 * 366
 SERIES_DEFAULT_DAYS = 90
+#: Prices arrive a few times a day: browsers and proxies may reuse an answer for five minutes.
+CACHE_CONTROL = "public, max-age=300"
 INDEX_DEFAULT_DAYS = 365
 
 
@@ -126,6 +128,7 @@ def read_baskets(settings: Settings) -> dict[str, Basket]:
 @router.get("/series", response_model=PriceSeriesPublic)
 def price_series(
     session: SessionDep,
+    response: Response,
     product: str = Query(..., min_length=1, description="product code, Chinese name or id"),
     region: str | None = Query(None, description="region (city or market) as stored with the prices"),
     merchant: int | None = Query(None, description="merchant id: one seller's prices only"),
@@ -151,6 +154,7 @@ def price_series(
         merchant_id=merchant,
     )
     aggregates = price_aggregates(rows, by=(), frequency=frequency)
+    response.headers["Cache-Control"] = CACHE_CONTROL
     points = [
         PricePoint(
             period=row.period.date(),
@@ -224,6 +228,7 @@ def find_index_subject(
 @router.get("/index", response_model=PriceIndexPublic)
 def price_index(
     session: SessionDep,
+    response: Response,
     settings: SettingsDep,
     basket: str | None = Query(None, description="basket code, e.g. livelihood"),
     category: str | None = Query(None, description="category code, e.g. vegetables"),
@@ -248,6 +253,7 @@ def price_index(
             per_good.assign(component=per_good["product_id"].map(codes)), subject.weights
         )
     points = _index_points(result)
+    response.headers["Cache-Control"] = CACHE_CONTROL
     return PriceIndexPublic(
         kind=subject.kind,
         code=subject.code,

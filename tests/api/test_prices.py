@@ -89,6 +89,7 @@ def test_series_daily_low_avg_high(client: TestClient, goods: dict[str, Product]
         params={"product": "chinese_cabbage", "region": "哈尔滨", "from": "2024-03-04", "to": "2024-03-17"},
     )
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "public, max-age=300"
     body = response.json()
     assert body["product"]["name"] == "大白菜"
     assert body["count"] == 14
