@@ -11,9 +11,7 @@ again at once. Detection upserts alerts by episode, so a repeated run never doub
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import logging
-import multiprocessing
 import os
 import socket
 import threading
@@ -29,11 +27,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
+from alerts.outbox import deliver_due, enqueue_pending
 from core.config import Settings
 from core.db import session_factory, session_scope
+from core.models import CrawlRun
+from crawlers.runner import run_crawl
 from jobs.detection import run_detection
 from jobs.leader import LeaderLock
 from jobs.runs import fail_interrupted_runs, finish_run, start_run
@@ -44,10 +45,6 @@ JOBSTORE_TABLE = "apscheduler_jobs"
 JOB_NAMES = ("crawl", "detect", "deliver")
 
 
-class JobUnavailable(RuntimeError):
-    """A job whose implementation is not installed in this deployment."""
-
-
 class ScheduleError(ValueError):
     """A timetable setting that cannot be used; the message names the setting."""
 
@@ -55,24 +52,17 @@ class ScheduleError(ValueError):
 # --- the jobs --------------------------------------------------------------------------------------
 
 
-def _crawl_in_child(settings: Settings) -> None:
-    from crawlers.runner import run_crawl
-
-    run_crawl(settings.crawl_sources or None, settings)
-
-
 def crawl_task(settings: Settings, engine: Engine) -> dict[str, Any]:
-    """Run the spiders in a child process: Scrapy's reactor cannot restart inside a long-lived one."""
-    if importlib.util.find_spec("crawlers.runner") is None:
-        raise JobUnavailable("抓取任务不可用：未安装 crawlers.runner.run_crawl")
-    process = multiprocessing.get_context("spawn").Process(
-        target=_crawl_in_child, args=(settings,), name="fairmarket-crawl"
-    )
-    process.start()
-    process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"抓取子进程异常退出（退出码 {process.exitcode}），详见调度进程日志")
-    return {"sources": settings.crawl_sources or "all"}
+    """Crawl the configured sources (each in its own process); fails when any source failed."""
+    run_ids = run_crawl(settings.crawl_sources or None, settings)
+    with session_factory(engine)() as session:
+        runs = session.execute(select(CrawlRun.source, CrawlRun.status).where(CrawlRun.id.in_(run_ids))).all()
+    failed = sorted(str(source) for source, state in runs if state == "failed")
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)}/{len(runs)} 个数据源抓取失败：{', '.join(failed)}（详见 crawl_runs）"
+        )
+    return {"crawl_runs": run_ids, "statuses": {str(source): state for source, state in runs}}
 
 
 def detect_task(settings: Settings, engine: Engine) -> dict[str, Any]:
@@ -84,10 +74,6 @@ def detect_task(settings: Settings, engine: Engine) -> dict[str, Any]:
 
 def deliver_task(settings: Settings, engine: Engine) -> dict[str, Any]:
     """Fan new alerts out to subscriptions, then send what is due."""
-    try:
-        from alerts.outbox import deliver_due, enqueue_pending
-    except ImportError as exc:
-        raise JobUnavailable(f"投递任务不可用：无法导入 alerts.outbox（{exc}）") from exc
     sessions = session_factory(engine)
     with sessions() as session:
         enqueued = enqueue_pending(session)

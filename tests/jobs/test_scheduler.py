@@ -117,6 +117,22 @@ def test_execute_job_records_a_failure_with_its_reason(engine: Engine, settings:
     assert "RuleError" in (run.error or "") and "rule file" in (run.error or "")
 
 
+def test_crawl_and_deliver_jobs_record_their_outcome(engine: Engine, settings: Settings) -> None:
+    unknown = settings.model_copy(update={"crawl_sources": ["no_such_source"]})
+    assert execute_job("crawl", unknown, engine, owner="host:1:test") == "failed"
+    assert execute_job("deliver", settings, engine, owner="host:1:test") == "ok"
+    crawl, deliver = _runs(engine)
+    assert "未知的数据源：no_such_source" in (crawl.error or "")
+    assert deliver.details == {
+        "owner": "host:1:test",
+        "enqueued": 0,
+        "claimed": 0,
+        "sent": 0,
+        "retrying": 0,
+        "dead": 0,
+    }
+
+
 def test_fail_interrupted_runs_only_touches_other_owners(engine: Engine) -> None:
     sessions = session_factory(engine)
     start_run(sessions, "detect", owner="dead-host:7:old")
