@@ -41,8 +41,8 @@ FLAG_COLUMNS = [*SERIES_KEYS, "date", "current", "reference", "change", "market_
 MAD_TO_SIGMA = 1.4826
 #: Ratios of prices in 元 carry float error (12 / 10 - 1 < 0.2); a rise this close to a threshold is on it.
 RATIO_TOLERANCE = 1e-9
-#: 2 Φ⁻¹(3/4): the interquartile range of a normal distribution in standard deviations.
-IQR_TO_SIGMA = 1.349
+#: Φ⁻¹(3/4): median minus lower quartile of a normal distribution, in standard deviations.
+HALF_IQR_TO_SIGMA = 0.6745
 
 
 def empty_flags() -> pd.DataFrame:
@@ -50,6 +50,41 @@ def empty_flags() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype="float64") for column in FLAG_COLUMNS}).astype(
         {"date": "datetime64[ns]", "region": "object"}
     )
+
+
+def leave_one_out_median(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """For each element, the median of the *other* elements of its group.
+
+    Parameters
+    ----------
+    values : ndarray of float
+    groups : ndarray of int
+        Group code of each element.
+
+    Returns
+    -------
+    ndarray
+        Same order as ``values``; NaN for an element alone in its group.
+    """
+    count = len(values)
+    order = np.lexsort((values, groups))
+    ordered_values = values[order]
+    ordered_groups = groups[order]
+    is_start = np.r_[True, ordered_groups[1:] != ordered_groups[:-1]] if count else np.array([], dtype=bool)
+    start = np.maximum.accumulate(np.where(is_start, np.arange(count), 0))
+    sizes = np.diff(np.r_[np.flatnonzero(is_start), count])
+    size = np.repeat(sizes, sizes)
+    rank = np.arange(count) - start
+    others = size - 1
+
+    def remaining(position: np.ndarray) -> np.ndarray:
+        index = start + position + (position >= rank)
+        return ordered_values[np.minimum(index, count - 1)]
+
+    median = (remaining((others - 1) // 2) + remaining(others // 2)) / 2
+    result = np.empty(count)
+    result[order] = np.where(others >= 1, median, np.nan)
+    return result
 
 
 def retail_with_market(observations: pd.DataFrame) -> pd.DataFrame:
@@ -65,19 +100,46 @@ def retail_with_market(observations: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         The retail rows with a positive price (input index kept) plus ``log_price`` [ln 元/unit],
         ``market_log_price`` (median of ``log_price`` over the sellers of the same product, region and
-        day) [ln 元/unit] and ``n_sellers`` (how many sellers that median is over).
+        day) [ln 元/unit], ``peer_log_price`` (the same median over the *other* sellers, so a gouging
+        seller does not lift its own yardstick) [ln 元/unit] and ``n_sellers`` (how many sellers that
+        day, the seller included).
     """
     retail = observations[(observations["price_type"] == "retail") & (observations["unit_price"] > 0)]
     log_price = np.log(retail["unit_price"].to_numpy(dtype="float64"))
-    retail = retail.assign(log_price=log_price)
-    grouped = retail.groupby(MARKET_KEYS, observed=True, sort=False)["log_price"]
-    return retail.assign(market_log_price=grouped.transform("median"), n_sellers=grouped.transform("size"))
+    grouped = retail.assign(log_price=log_price).groupby(MARKET_KEYS, observed=True, sort=False)["log_price"]
+    return retail.assign(
+        log_price=log_price,
+        market_log_price=grouped.transform("median"),
+        peer_log_price=leave_one_out_median(log_price, grouped.ngroup().to_numpy()),
+        n_sellers=grouped.transform("size"),
+    )
 
 
 def _flags(frame: pd.DataFrame, mask: pd.Series | np.ndarray, **columns: pd.Series) -> pd.DataFrame:
     selected = frame.loc[mask, [*SERIES_KEYS, "date"]]
     extra = {name: pd.Series(values, index=frame.index)[mask] for name, values in columns.items()}
     return selected.assign(**extra)[FLAG_COLUMNS]
+
+
+def recent_market_move(frame: pd.DataFrame) -> pd.Series:
+    """The market's largest one-day move over the last two days of its own series, per row.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows with ``product_id``, ``region``, ``date`` and ``market_log_price`` [ln 元/unit].
+
+    Returns
+    -------
+    Series
+        ``max(|ln m(d) - ln m(d-1)|, |ln m(d-1) - ln m(d-2)|)`` over the market's days with prices
+        [ln 元], index of ``frame``; 0 where the market has no earlier day.
+    """
+    daily = frame.groupby(MARKET_KEYS, observed=True)["market_log_price"].first()
+    step = daily.groupby(level=["product_id", "region"], observed=True).diff().abs()
+    previous = step.groupby(level=["product_id", "region"], observed=True).shift(1)
+    move = np.fmax(step, previous).fillna(0.0).rename("recent_move")
+    return frame[MARKET_KEYS].join(move, on=MARKET_KEYS)["recent_move"]
 
 
 def detect_peer_outliers(
@@ -87,12 +149,13 @@ def detect_peer_outliers(
     min_peers: int = 5,
     min_premium: float = 0.25,
     mad_floor: float = 0.01,
+    move_allowance: float = 1.0,
 ) -> pd.DataFrame:
     """Sellers priced far above the other sellers of the same item, region and day.
 
-    The robust z of a seller is ``(ln p - median ln p) / (1.4826 MAD)`` over the sellers of the
-    item, region and day; a seller is flagged when z exceeds ``threshold`` and its premium over the
-    median is at least ``min_premium``.
+    The robust z of a seller is ``(ln p - median ln p of the others) / (1.4826 MAD)`` over the
+    sellers of the item, region and day; a seller is flagged when z exceeds ``threshold`` and its
+    premium over the others' median is at least ``min_premium``.
 
     Parameters
     ----------
@@ -106,6 +169,10 @@ def detect_peer_outliers(
         Smallest premium over the peer median that counts [fraction, 0.25 = 25%].
     mad_floor : float
         Floor of the MAD, so identical peer prices do not make every cent an outlier [ln 元].
+    move_allowance : float
+        When the market has just moved, the first seller to pass the move on stands out for a day
+        or two; the premium must then also beat ``move_allowance`` times :func:`recent_market_move`
+        [-].
 
     Returns
     -------
@@ -122,16 +189,18 @@ def detect_peer_outliers(
     frame = retail[retail["n_sellers"] >= min_peers]
     if frame.empty:
         return empty_flags()
-    deviation = frame["log_price"] - frame["market_log_price"]
-    mad = deviation.abs().groupby([frame[key] for key in MARKET_KEYS], observed=True).transform("median")
+    deviation = frame["log_price"] - frame["peer_log_price"]
+    spread = (frame["log_price"] - frame["market_log_price"]).abs()
+    mad = spread.groupby([frame[key] for key in MARKET_KEYS], observed=True).transform("median")
     z = deviation / (MAD_TO_SIGMA * np.maximum(mad, mad_floor))
     premium = np.expm1(deviation)
-    mask = (z > threshold) & (premium >= min_premium)
+    required = np.log1p(min_premium) + move_allowance * recent_market_move(frame)
+    mask = (z > threshold) & (deviation >= required - RATIO_TOLERANCE)
     return _flags(
         frame,
         mask,
         current=frame["unit_price"],
-        reference=np.exp(frame["market_log_price"]),
+        reference=np.exp(frame["peer_log_price"]),
         change=premium,
         market_change=pd.Series(np.nan, index=frame.index),
         breach=premium - min_premium,
@@ -146,13 +215,16 @@ def detect_market_surges(
     min_peers: int = 3,
     min_z: float = 4.0,
     scale_floor: float = 0.02,
+    move_allowance: float = 1.0,
 ) -> pd.DataFrame:
     """Sellers whose price rose much more than the market's.
 
-    A seller's position is ``r = ln p - ln m`` with ``m`` the market median of the day. Its usual
+    A seller's position is ``r = ln p - ln m`` with ``m`` the median of all sellers that day. Its usual
     position is the median of ``r`` over its previous ``window`` prices; the excess
     ``exp(r - usual) - 1`` is the seller's change minus the market's change since then. A market-wide
-    move shifts ``p`` and ``m`` alike and leaves ``r`` where it was.
+    move shifts ``p`` and ``m`` alike and leaves ``r`` where it was. (The median here includes the
+    seller: it then follows the seller's own repricing lags a little, which on the real-market benchmark
+    cuts false alerts far more than it damps real surges.)
 
     Parameters
     ----------
@@ -166,10 +238,15 @@ def detect_market_surges(
     min_peers : int
         Fewest sellers the market median of a day needs.
     min_z : float
-        Smallest excess in units of the seller's own scatter around its usual position (interquartile
-        range of ``r`` over the window / 1.349, robust to earlier episodes; at least ``scale_floor``) [-].
+        Smallest excess in units of the seller's own scatter around its usual position (median minus
+        lower quartile of ``r`` over the window / 0.6745: the lower half, which gouging days never
+        reach; at least ``scale_floor``) [-].
     scale_floor : float
         Floor of that scatter [ln 元].
+    move_allowance : float
+        Sellers reprice a day or two apart (lags, sticky shelf prices), so a market move opens a gap
+        between them for a day or two without anyone gouging. The excess must then also beat
+        ``move_allowance`` times the market's largest one-day move over the seller's last two days [-].
 
     Returns
     -------
@@ -183,14 +260,18 @@ def detect_market_surges(
         return empty_flags()
     position = frame["log_price"] - frame["market_log_price"]
     history = position.rolling(window)
-    usual = history.median().shift(1)
-    scatter = ((history.quantile(0.75) - history.quantile(0.25)) / IQR_TO_SIGMA).shift(1)
+    usual = history.median()
+    scatter = ((usual - history.quantile(0.25)) / HALF_IQR_TO_SIGMA).shift(1)
+    usual = usual.shift(1)
     market_usual = frame["market_log_price"].rolling(window).median().shift(1)
     has_history = frame.groupby(SERIES_KEYS, observed=True, sort=False).cumcount() >= window
+    market = frame["market_log_price"]
+    recent_move = np.maximum((market - market.shift(1)).abs(), (market.shift(1) - market.shift(2)).abs())
     excess_log = position - usual
     excess = np.expm1(excess_log)
     z = excess_log / np.maximum(scatter, scale_floor)
-    mask = has_history & (excess >= threshold) & (z >= min_z)
+    required = np.log1p(threshold) + move_allowance * recent_move
+    mask = has_history & (excess_log >= required - RATIO_TOLERANCE) & (z >= min_z)
     return _flags(
         frame,
         mask,

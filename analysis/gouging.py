@@ -93,6 +93,7 @@ def flag_rule(
             threshold=rule.threshold,
             min_peers=int(params.get("min_peers", 5)),
             min_premium=float(params.get("min_premium", 0.25)),
+            move_allowance=float(params.get("move_allowance", 1.0)),
         )
     if rule.kind == "market_surge":
         return detect_market_surges(
@@ -101,6 +102,7 @@ def flag_rule(
             threshold=rule.threshold,
             min_peers=int(params.get("min_peers", 3)),
             min_z=float(params.get("min_z", 4.0)),
+            move_allowance=float(params.get("move_allowance", 1.0)),
         )
     if rule.kind == "complaint_spike":
         spikes = [

@@ -17,6 +17,7 @@ from analysis.detectors import (
     detect_markup_violations,
     detect_peer_outliers,
     detect_supply_shortages,
+    leave_one_out_median,
     retail_with_market,
     wholesale_prices,
 )
@@ -77,9 +78,11 @@ def test_detect_peer_outliers_needs_enough_peers() -> None:
     assert detect_peer_outliers(retail, min_peers=5).empty
 
 
-def _random_walk(days: int, seed: int, *, jump_day: int | None = None, jump: float = 1.0) -> np.ndarray:
+def _random_walk(
+    days: int, seed: int, *, sigma: float = 0.08, jump_day: int | None = None, jump: float = 1.0
+) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    walk = 3.0 * np.exp(np.cumsum(rng.normal(0, 0.08, days)))
+    walk = 3.0 * np.exp(np.cumsum(rng.normal(0, sigma, days)))
     if jump_day is not None:
         walk[jump_day:] *= jump
     return walk
@@ -98,8 +101,21 @@ def test_detect_market_surges_ignores_a_market_wide_jump() -> None:
     assert flags.empty
 
 
+def test_detect_market_surges_allows_for_a_seller_a_day_late_to_follow_a_market_fall() -> None:
+    wholesale = _random_walk(40, seed=5, sigma=0.02, jump_day=35, jump=0.6)
+    sellers = {seller: list(wholesale * 1.3) for seller in range(1, 6)}
+    sellers[1][35] = sellers[1][34]
+    retail = retail_with_market(_market(sellers))
+
+    strict = detect_market_surges(retail, window=28, threshold=0.15, move_allowance=0.0)
+    allowing = detect_market_surges(retail, window=28, threshold=0.15, move_allowance=1.0)
+
+    assert strict["merchant_id"].tolist() == [1]
+    assert allowing.empty
+
+
 def test_detect_market_surges_flags_the_seller_rising_above_the_market() -> None:
-    wholesale = _random_walk(50, seed=3)
+    wholesale = _random_walk(50, seed=3, sigma=0.02)
     rng = np.random.default_rng(4)
     sellers = {
         seller: wholesale * markup * np.exp(rng.normal(0, 0.01, 50))
@@ -295,3 +311,12 @@ def test_detect_supply_shortages_against_own_baseline() -> None:
     assert flags["date"].tolist() == list(days[28:])
     assert flags["current"].tolist() == pytest.approx([4 / 6, 4 / 6])
     assert flags["merchant_id"].isna().all()
+
+
+def test_leave_one_out_median_excludes_each_element_itself() -> None:
+    values = np.array([5.0, 1.0, 3.0, 2.0, 9.0, 7.0, 4.0])
+    groups = np.array([0, 0, 0, 0, 1, 1, 2])
+
+    result = leave_one_out_median(values, groups)
+
+    np.testing.assert_allclose(result, [2.0, 3.0, 2.0, 3.0, 7.0, 9.0, np.nan])
