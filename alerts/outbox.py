@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from alerts.subscriptions import (
 )
 from core.config import Settings
 from core.models import Alert, Association, Complaint, Delivery, Merchant, Product, Subscription, utcnow
+
+log = logging.getLogger(__name__)
 
 ALERT_STATUSES_TO_DELIVER = ("open", "acknowledged", "confirmed")
 COMPLAINT_STATUSES_TO_DELIVER = ("received", "accepted", "mediating")
@@ -293,13 +296,25 @@ def _due(now: dt.datetime, batch: int, dialect: str) -> Select[int, int, str]:
     return query
 
 
+def _claim_values(attempts: int, now: dt.datetime, lease: dt.timedelta, retry: RetryPolicy) -> dict[str, Any]:
+    if attempts >= retry.max_attempts:
+        return {"status": "dead", "last_error": f"no outcome recorded after {attempts} attempts"}
+    return {"status": "sending", "attempts": attempts + 1, "next_attempt_at": now + lease}
+
+
 def claim_due(
-    sessions: sessionmaker[Session], now: dt.datetime, *, batch: int, lease: dt.timedelta
+    sessions: sessionmaker[Session],
+    now: dt.datetime,
+    *,
+    batch: int,
+    lease: dt.timedelta,
+    retry: RetryPolicy = DEFAULT_RETRY,
 ) -> list[_Claim]:
     """Lease up to ``batch`` due rows to this process.
 
     PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); on SQLite the guarded
-    UPDATE (same ``attempts`` and still due) lets exactly one of two racing workers win a row.
+    UPDATE (same ``attempts`` and still due) lets exactly one of two racing workers win a row. A row
+    whose lease ran out after its last attempt (its sender died every time) is retired as dead.
     """
     claims: list[_Claim] = []
     with sessions() as session, session.begin():
@@ -313,9 +328,9 @@ def claim_due(
                     Delivery.status == status,
                     Delivery.next_attempt_at <= now,
                 )
-                .values(status="sending", attempts=attempts + 1, next_attempt_at=now + lease)
+                .values(**_claim_values(attempts, now, lease, retry))
             )
-            if _rowcount(result) == 1:
+            if _rowcount(result) == 1 and attempts < retry.max_attempts:
                 claims.append(_Claim(row_id, attempts + 1))
     return claims
 
@@ -386,16 +401,34 @@ def deliver_due(
     now: dt.datetime | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
     batch: int = 100,
+    limit: int = 2000,
     rng: random.Random | None = None,
 ) -> DeliveryStats:
-    """Send every due delivery once: mark it sent, schedule a retry, or give it up as dead."""
+    """Send what is due, batch after batch (up to ``limit`` rows): mark each sent, retrying or dead."""
     now = now or utcnow()
     rng = rng or random.Random()
     stats = DeliveryStats()
-    claims = claim_due(session_factory, now, batch=batch, lease=dt.timedelta(seconds=retry.lease_seconds))
-    stats.claimed = len(claims)
-    if not claims:
-        return stats
+    lease = dt.timedelta(seconds=retry.lease_seconds)
+    while stats.claimed < limit:
+        claims = claim_due(
+            session_factory, now, batch=min(batch, limit - stats.claimed), lease=lease, retry=retry
+        )
+        if not claims:
+            break
+        stats.claimed += len(claims)
+        _deliver_claims(session_factory, settings, claims, now, retry, rng, stats)
+    return stats
+
+
+def _deliver_claims(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    claims: list[_Claim],
+    now: dt.datetime,
+    retry: RetryPolicy,
+    rng: random.Random,
+    stats: DeliveryStats,
+) -> None:
     tokens = {claim.id: claim for claim in claims}
     with session_factory() as session:
         deliveries = session.scalars(
@@ -410,25 +443,30 @@ def deliver_due(
         session.rollback()
 
         def group_of(delivery: Delivery) -> tuple[Any, ...]:
+            """Digest subscriptions get one message per channel and bot; everything else goes alone."""
             subscription = subscriptions.get(delivery.subscription_id or 0)
-            digest = bool(subscription and subscription.daily_digest)
-            single = None if digest else delivery.id
+            single = 0 if subscription is not None and subscription.daily_digest else delivery.id
             return (
                 delivery.subscription_id or 0,
                 delivery.channel,
                 delivery.payload.get("target") or "",
-                single or 0,
+                single,
             )
 
         for _, grouped in groupby(sorted(deliveries, key=group_of), key=group_of):
             group = list(grouped)
             first = group[0]
             subscription = subscriptions.get(first.subscription_id or 0)
-            message = _message(group, now)
             try:
-                _send(first.channel, subscription, first.payload.get("target"), message, settings)
+                _send(
+                    first.channel, subscription, first.payload.get("target"), _message(group, now), settings
+                )
             except DeliveryError as exc:
                 _record_failure(session, group, tokens, exc, subscription, now, retry, rng, stats)
+            except Exception as exc:  # a sender bug must not strand the rows it held
+                log.exception("unexpected error delivering %s", [d.id for d in group])
+                failure = DeliveryError(f"unexpected {type(exc).__name__}: {exc}")
+                _record_failure(session, group, tokens, failure, subscription, now, retry, rng, stats)
             else:
                 for delivery in group:
                     if _finish(
@@ -436,7 +474,6 @@ def deliver_due(
                     ):
                         stats.sent += 1
             session.commit()
-    return stats
 
 
 def _record_failure(

@@ -292,3 +292,59 @@ def test_a_removed_subscription_stops_its_pending_messages(
     assert deliver_due(sessions, settings).dead == 1
     assert receiver.arrivals == {}
     assert _deliveries(session, inbox=False)[0].last_error == "subscription removed or inactive"
+
+
+def test_one_call_drains_the_backlog_batch_after_batch(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(
+        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
+    )
+    merchant = make_merchant(session, "大润发", "supermarket")
+    for _ in range(45):
+        make_alert(session, merchant=merchant, product=None)
+    enqueue_pending(session)
+    stats = deliver_due(sessions, settings, batch=20)
+    assert (stats.claimed, stats.sent) == (45, 45)
+    assert len(receiver.documents) == 45
+    assert deliver_due(sessions, settings, batch=20, limit=10).claimed == 0
+
+
+def test_a_row_the_sender_cannot_render_is_retried_not_stranded(
+    session: Session, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    subscription = make_subscription(session, supermarkets, channels=["email"], email="jc@chaoshi.example.cn")
+    session.add(  # e.g. written by an older version with another payload shape
+        Delivery(
+            dedupe_key="alert:legacy:email",
+            association_id=supermarkets.id,
+            subscription_id=subscription.id,
+            channel="email",
+            payload={"type": "alert"},
+        )
+    )
+    session.commit()
+    stats = deliver_due(sessions, settings)
+    assert stats.retrying == 1
+    (row,) = _deliveries(session, inbox=False)
+    assert row.status == "retrying" and row.last_error == "unexpected KeyError: 'alert'"
+
+
+def test_a_row_whose_sender_dies_every_time_is_retired(
+    session: Session, sessions: sessionmaker[Session]
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
+    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
+    enqueue_pending(session)
+    policy, lease = RetryPolicy(max_attempts=2, lease_seconds=60), dt.timedelta(seconds=60)
+    now = utcnow()
+    for _ in range(2):  # each claimant "dies" without recording an outcome
+        assert len(claim_due(sessions, now, batch=10, lease=lease, retry=policy)) == 1
+        now += dt.timedelta(seconds=61)
+    assert claim_due(sessions, now, batch=10, lease=lease, retry=policy) == []
+    (row,) = _deliveries(session, inbox=False)
+    assert (row.status, row.attempts) == ("dead", 2)
+    assert row.last_error == "no outcome recorded after 2 attempts"
