@@ -1,8 +1,11 @@
 """Filing a complaint: tracking code, classification, routing to a trade association, first deadline.
 
 Every channel (API, web form, bulk import) goes through :func:`create_complaint`; it adds to the
-session without flushing or committing, so an importer inserts and commits in batches (about twice as
-fast as a flush per complaint) and the id is known after the caller's commit.
+session without flushing or committing, so an importer inserts and commits in batches (about 1.4 times
+as fast as a flush per complaint) and the id is known after the caller's commit.
+
+A confidence is the classifier's: a label that was given (by the filer, an import file or the
+merchant register) has none, and neither re-classification nor the model ever replaces it.
 """
 
 from __future__ import annotations
@@ -56,12 +59,16 @@ def classification_text(complaint: Complaint) -> str:
     return "\n".join(part for part in parts if part)
 
 
+def _label_is_given(label: str | None, confidence: float | None, corrected: bool) -> bool:
+    return corrected or (label is not None and confidence is None)
+
+
 def classify_complaint(complaint: Complaint, classifier: ComplaintClassifier) -> None:
-    """(Re)classify nature and industry, leaving alone every value staff have corrected."""
+    """(Re)classify nature and industry, leaving alone every label given or corrected by people."""
     result = classifier.classify(classification_text(complaint))
-    if not complaint.nature_corrected:
+    if not _label_is_given(complaint.nature, complaint.nature_confidence, complaint.nature_corrected):
         complaint.nature, complaint.nature_confidence = result.nature.label, result.nature.confidence
-    if not complaint.industry_corrected:
+    if not _label_is_given(complaint.industry, complaint.industry_confidence, complaint.industry_corrected):
         complaint.industry, complaint.industry_confidence = result.industry.label, result.industry.confidence
 
 
@@ -99,7 +106,7 @@ def create_complaint(
 ) -> Complaint:
     """Register a new complaint in status ``received`` with its first timeline event.
 
-    Nature and industry given in ``data`` are kept (confidence 1); missing ones come from the
+    Nature and industry given in ``data`` are kept (confidence None); missing ones come from the
     registered merchant's industry or from the classifier.
     """
     created_at = created_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -131,14 +138,13 @@ def _new_complaint(
         attachments=[],
         **data.model_dump(exclude={"nature", "industry"}),
     )
-    if data.nature is None or data.industry is None:
+    registered_industry = INDUSTRIES.normalize(merchant.industry) if merchant and merchant.industry else None
+    if data.nature is None or (data.industry is None and registered_industry is None):
         classify_complaint(complaint, classifier or get_classifier())
     if data.nature is not None:
-        complaint.nature, complaint.nature_confidence = data.nature, 1.0
-    if data.industry is not None:
-        complaint.industry, complaint.industry_confidence = data.industry, 1.0
-    elif merchant is not None and merchant.industry and INDUSTRIES.normalize(merchant.industry):
-        complaint.industry, complaint.industry_confidence = INDUSTRIES.normalize(merchant.industry), 1.0
+        complaint.nature, complaint.nature_confidence = data.nature, None
+    if data.industry is not None or registered_industry is not None:
+        complaint.industry, complaint.industry_confidence = data.industry or registered_industry, None
     association = association_for_industry(session, complaint.industry)
     complaint.association_id = association.id if association else None
     complaint.events.append(
@@ -173,12 +179,12 @@ def correct_classification(
         nature = NATURES.normalize(nature) or nature
         if nature != complaint.nature or not complaint.nature_corrected:
             changes.append(f"性质：{complaint.nature or '无'} → {nature}")
-        complaint.nature, complaint.nature_confidence, complaint.nature_corrected = nature, 1.0, True
+        complaint.nature, complaint.nature_confidence, complaint.nature_corrected = nature, None, True
     if industry is not None:
         industry = INDUSTRIES.normalize(industry) or industry
         if industry != complaint.industry or not complaint.industry_corrected:
             changes.append(f"行业：{complaint.industry or '无'} → {industry}")
-        complaint.industry, complaint.industry_confidence, complaint.industry_corrected = industry, 1.0, True
+        complaint.industry, complaint.industry_confidence, complaint.industry_corrected = industry, None, True
         association = association_for_industry(session, industry)
         complaint.association_id = association.id if association else None
     if not changes:

@@ -227,7 +227,7 @@ def test_classification_correction(client: TestClient, staff: Staff, db: Session
     assert corrected.status_code == 200
     body = corrected.json()
     assert body["industry"] == "pharmacy" and body["industry_corrected"] is True
-    assert body["industry_confidence"] == 1.0 and body["nature_corrected"] is False
+    assert body["industry_confidence"] is None and body["nature_corrected"] is False
     assert body["timeline"][-1]["action"] == "classification_corrected"
 
     # Re-routed: the pharmacy association now sees it, the supermarket association no longer does.

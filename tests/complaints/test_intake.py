@@ -69,8 +69,8 @@ def test_given_labels_are_kept_and_registered_merchant_linked(
     )
     complaint = create_complaint(session, data, channel="import", actor="importer", classifier=classifier)
     assert complaint.merchant_id == merchant.id
-    assert (complaint.nature, complaint.nature_confidence) == ("质量", 1.0)
-    assert (complaint.industry, complaint.industry_confidence) == ("pharmacy", 1.0)  # the merchant's industry
+    assert (complaint.nature, complaint.nature_confidence) == ("质量", None)  # given: no model confidence
+    assert (complaint.industry, complaint.industry_confidence) == ("pharmacy", None)  # the merchant register
     assert complaint.association_id == pharmacies.id
 
     by_code = create_complaint(
@@ -141,6 +141,28 @@ def test_correction_is_kept_rerouted_and_survives_reclassification(
     classify_complaint(complaint, classifier)
     assert (complaint.nature, complaint.industry) == ("售后服务", "home_appliance")
     assert correct_classification(session, complaint, actor="xiehui", nature="售后服务") is None
+
+
+def test_reclassification_keeps_given_labels(session: Session, classifier: ComplaintClassifier) -> None:
+    given = create_complaint(
+        session,
+        ComplaintCreate(text="超市鸡蛋标价8元结账收12元", nature="合同", industry="tourism"),
+        channel="import",
+        actor="importer",
+        classifier=classifier,
+    )
+    inferred = create_complaint(
+        session,
+        ComplaintCreate(text="超市鸡蛋标价8元结账收12元"),
+        channel="api",
+        actor="p",
+        classifier=classifier,
+    )
+    inferred.nature, inferred.industry = "合同", "tourism"
+    for complaint in (given, inferred):
+        classify_complaint(complaint, classifier)
+    assert (given.nature, given.industry) == ("合同", "tourism")
+    assert (inferred.nature, inferred.industry) == ("价格", "supermarket")
 
 
 @pytest.mark.parametrize(
