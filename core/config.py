@@ -37,6 +37,7 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="how often a standby scheduler tries the lock and the leader checks it"
     )
     crawl_sources: list[str] = Field(default=[], description="sources the crawl job runs; empty: all")
+    job_runs_keep_days: int = Field(default=90, ge=1, description="job_runs older than this are deleted")
     user_agent: str = "FairMarket/0.1 (+price monitoring for the city consumer association)"
 
     @model_validator(mode="after")

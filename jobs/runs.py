@@ -6,10 +6,11 @@ crash interrupts is visible as ``running``; the next scheduler to take the lead 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.models import JobRun, utcnow
@@ -72,3 +73,12 @@ def recent_runs(session: Session, job: str, *, limit: int = 10) -> Sequence[JobR
         .order_by(JobRun.started_at.desc(), JobRun.id.desc())
         .limit(limit)
     ).all()
+
+
+def prune_runs(sessions: sessionmaker[Session], *, keep_days: int) -> int:
+    """Delete finished runs that started more than ``keep_days`` ago; return how many."""
+    cutoff = utcnow() - dt.timedelta(days=keep_days)
+    with sessions() as session:
+        result = session.execute(delete(JobRun).where(JobRun.started_at < cutoff, JobRun.status != "running"))
+        session.commit()
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -37,12 +38,14 @@ from core.models import CrawlRun
 from crawlers.runner import run_crawl
 from jobs.detection import run_detection
 from jobs.leader import LeaderLock
-from jobs.runs import fail_interrupted_runs, finish_run, start_run
+from jobs.runs import fail_interrupted_runs, finish_run, prune_runs, start_run
 
 log = logging.getLogger(__name__)
 
 JOBSTORE_TABLE = "apscheduler_jobs"
 JOB_NAMES = ("crawl", "detect", "deliver")
+#: The leader deletes job runs older than ``job_runs_keep_days`` this often (deliver alone adds ~2,900 a day).
+PRUNE_EVERY_SECONDS = 24 * 3600
 
 
 class ScheduleError(ValueError):
@@ -283,7 +286,11 @@ class SchedulerService:
             install_jobs(scheduler, self.settings, owner=self.owner, run_now={*interrupted, *self.run_now})
             self.run_now = ()
             scheduler.resume()
+            next_prune = time.monotonic()
             while not stop.wait(self.settings.scheduler_poll_seconds):
+                if time.monotonic() >= next_prune:
+                    prune_runs(session_factory(self.engine), keep_days=self.settings.job_runs_keep_days)
+                    next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
                 if not self.lock.still_held():
                     log.error("scheduler %s lost the leader lock; standing by", self.owner)
                     break

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db import make_engine, session_factory
-from core.models import Alert, Category, JobRun, Merchant, PriceObservation, Product
+from core.models import Alert, Category, JobRun, Merchant, PriceObservation, Product, utcnow
 from jobs.leader import leader_lock_for
-from jobs.runs import INTERRUPTED_ERROR, fail_interrupted_runs, start_run
+from jobs.runs import INTERRUPTED_ERROR, fail_interrupted_runs, prune_runs, start_run
 from jobs.scheduler import (
     ScheduleError,
     SchedulerService,
@@ -146,6 +146,23 @@ def test_fail_interrupted_runs_only_touches_other_owners(engine: Engine) -> None
         ("deliver", "running", None),
     }
     assert fail_interrupted_runs(sessions, owner="me") == []
+
+
+def test_prune_runs_keeps_recent_and_running(engine: Engine, session: Session) -> None:
+    old = utcnow() - dt.timedelta(days=100)
+    session.add_all(
+        [
+            JobRun(job="deliver", started_at=old, finished_at=old, status="ok"),
+            JobRun(job="detect", started_at=old, status="running"),
+            JobRun(job="deliver", status="ok"),
+        ]
+    )
+    session.commit()
+    assert prune_runs(session_factory(engine), keep_days=90) == 1
+    assert sorted((run.job, run.status) for run in _runs(engine)) == [
+        ("deliver", "ok"),
+        ("detect", "running"),
+    ]
 
 
 def test_timetable_from_settings(settings: Settings) -> None:
