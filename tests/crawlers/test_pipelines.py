@@ -1,0 +1,182 @@
+"""The pipeline chain on the saved Xinfadi pages, against a real database (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.utils.misc import load_object
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from core.catalogue import seed_catalogue
+from core.models import CrawlRun, PriceObservation, QuarantinedItem, UnmappedItem
+from crawlers.extensions import CrawlRunRecorder, crawl_status
+from crawlers.items import PriceItem
+from crawlers.spiders.xinfadi import XinfadiSpider
+from tests.crawlers.test_xinfadi import PAGE1, PAGE2
+from tests.crawlers.utils import project_crawler
+
+pytestmark = pytest.mark.postgres
+
+
+def _copy(items: list[PriceItem]) -> list[PriceItem]:
+    return [PriceItem(**dict(item)) for item in items]
+
+
+@pytest.fixture
+def crawler(engine: Engine, db_url: str) -> Iterator[Crawler]:
+    with Session(engine) as session:
+        seed_catalogue(session)
+        session.commit()
+    yield project_crawler(XinfadiSpider, DATABASE_URL=db_url, STORE_BATCH_SIZE=3)
+
+
+def crawl_items(crawler: Crawler, items: list[PriceItem]) -> tuple[CrawlRun, dict[int, str]]:
+    """Run items through the configured pipelines and the crawl-run recorder as Scrapy would."""
+    spider = crawler.spider
+    pipelines = [
+        load_object(path).from_crawler(crawler)
+        for path, _ in sorted(crawler.settings.getdict("ITEM_PIPELINES").items(), key=lambda kv: kv[1])
+    ]
+    recorder = CrawlRunRecorder.from_crawler(crawler)
+    recorder.spider_opened(spider)
+    crawler.stats.inc_value("fairmarket/pages", 2)
+    for pipeline in pipelines:
+        if hasattr(pipeline, "open_spider"):
+            pipeline.open_spider()
+    outcomes: dict[int, str] = {}
+    for item in items:
+        try:
+            for pipeline in pipelines:
+                item = pipeline.process_item(item)
+            outcomes.setdefault(item["raw"]["id"], "passed")
+        except DropItem as exc:
+            recorder.item_dropped(item, None, exc, spider)
+            outcomes.setdefault(item["raw"]["id"], f"{type(exc).__name__}: {exc}")
+    for pipeline in pipelines:
+        if hasattr(pipeline, "close_spider"):
+            pipeline.close_spider()
+    recorder.spider_closed(spider, "finished")
+    with Session(recorder.engine) as session:
+        run = session.get(CrawlRun, recorder.run_id)
+        assert run is not None
+        return run, outcomes
+
+
+EXPECTED: dict[int, str] = {
+    2310401: "passed",
+    2310402: "passed",
+    2310403: "passed",
+    2310404: "passed",  # low > high: swapped
+    2310405: "UnmappedProduct",  # 羊腰子 is not a monitored good
+    2310406: "passed",  # 64 元 per 5L 桶
+    2310407: "QuarantineItem: 无法换算",  # 鸡蛋 per 箱 without a pack size
+    2310408: "passed",
+    2310409: "QuarantineItem: 缺少价格",
+    2310410: "passed",  # and its repeat on page 2 is a duplicate
+    2310411: "passed",
+    2310412: "QuarantineItem: 单价不合常理",  # 12,500 元/斤 apples
+    2310413: "passed",
+}
+
+
+def test_every_saved_row_has_the_expected_outcome(crawler: Crawler, engine: Engine) -> None:
+    run, outcomes = crawl_items(crawler, _copy(PAGE1 + PAGE2))
+    for row_id, expected in EXPECTED.items():
+        assert outcomes[row_id].startswith(expected), (row_id, outcomes[row_id])
+    assert (run.items_stored, run.items_quarantined, run.items_unmapped, run.items_duplicate) == (9, 3, 1, 1)
+    assert run.status == "ok"
+    assert run.pages == 2
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 9
+        reasons = sorted(session.scalars(select(QuarantinedItem.reason)))
+        assert len(reasons) == 3
+        assert all(r for r in reasons)
+        unmapped = session.scalars(select(UnmappedItem)).one()
+        assert (unmapped.raw_name, unmapped.sample["specInfo"]) == ("羊腰子", "挂油")
+
+
+def test_stored_rows_are_normalised_with_provenance(crawler: Crawler, engine: Engine) -> None:
+    crawl_items(crawler, _copy(PAGE1 + PAGE2))
+    with Session(engine) as session:
+        rows = {(o.region, float(o.price)): o for o in session.scalars(select(PriceObservation))}
+    banana = rows[("帝王蕉", 7.85)]
+    assert (float(banana.low_price), float(banana.high_price)) == (6.9, 8.8)
+    oil = rows[("5L/桶", 64.0)]
+    assert (oil.standard_unit, oil.unit_price, oil.raw_unit) == ("L", pytest.approx(12.8), "桶")
+    tomato_boxed = rows[("冀·纸箱", 1.6)]
+    assert (tomato_boxed.unit_price, tomato_boxed.standard_unit, tomato_boxed.price_type) == (
+        1.6,
+        "500g",
+        "wholesale",
+    )
+    for observation in rows.values():
+        assert observation.url == "http://www.xinfadi.com.cn/getPriceData.html"
+        assert observation.spider == "xinfadi"
+        assert observation.extractor == "xinfadi-json"
+        assert len(observation.raw_hash or "") == 64
+        assert observation.fetched_at is not None
+        assert observation.observed_at.isoformat() == "2026-11-27T00:00:00"
+
+
+def test_a_second_crawl_adds_nothing(crawler: Crawler, engine: Engine, db_url: str) -> None:
+    crawl_items(crawler, _copy(PAGE1 + PAGE2))
+    again = project_crawler(XinfadiSpider, DATABASE_URL=db_url)
+    run, _ = crawl_items(again, _copy(PAGE1 + PAGE2))
+    assert (run.items_stored, run.items_duplicate) == (0, 10)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 9
+        assert session.scalar(select(func.count()).select_from(QuarantinedItem)) == 3
+        assert session.scalar(select(UnmappedItem.seen_count)) == 2
+
+
+def test_inverted_ranges_can_be_quarantined_instead(engine: Engine, db_url: str) -> None:
+    with Session(engine) as session:
+        seed_catalogue(session)
+        session.commit()
+    crawler = project_crawler(XinfadiSpider, DATABASE_URL=db_url, PRICE_INVERTED_RANGE="quarantine")
+    banana = [_copy(PAGE1)[3]]
+    _, outcomes = crawl_items(crawler, banana)
+    assert outcomes[2310404].startswith("QuarantineItem: 最低价高于最高价")
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"product_name": " "}, "缺少商品名称"),
+        ({"unit": ""}, "缺少计价单位"),
+        ({"price": "0", "low_price": None, "high_price": None}, "价格必须大于零"),
+        ({"price": "abc"}, "无法识别的价格"),
+        ({"price": "9.5"}, "不在最低价"),
+        ({"observed_at": "明天"}, "无法识别的日期"),
+        ({"observed_at": "2099-01-01"}, "日期在未来"),
+    ],
+)
+def test_bad_values_are_quarantined_with_a_reason(
+    crawler: Crawler, engine: Engine, changes: dict[str, Any], reason: str
+) -> None:
+    item = _copy(PAGE1)[0]
+    item.update(changes)
+    run, outcomes = crawl_items(crawler, [item])
+    assert reason in outcomes[2310401]
+    assert run.items_quarantined == 1
+    with Session(engine) as session:
+        assert reason in session.scalars(select(QuarantinedItem.reason)).one()
+
+
+@pytest.mark.parametrize(
+    ("pages", "stored", "errors", "reason", "status"),
+    [
+        (3, 10, 0, "finished", "ok"),
+        (3, 0, 0, "finished", "ok"),
+        (3, 10, 2, "finished", "degraded"),
+        (0, 0, 1, "finished", "failed"),
+        (5, 10, 0, "shutdown", "failed"),
+    ],
+)
+def test_crawl_status(pages: int, stored: int, errors: int, reason: str, status: str) -> None:
+    assert crawl_status(pages, stored, errors, reason) == status

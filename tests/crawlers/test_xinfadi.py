@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from decimal import Decimal
+
+import pytest
+from scrapy import FormRequest
+from scrapy.http import TextResponse
+
+from crawlers.items import PriceItem
+from crawlers.spiders.base import ERROR_SAMPLES_STAT, ERRORS_STAT
+from crawlers.spiders.xinfadi import MARKET, XinfadiSpider
+from tests.crawlers.utils import FILES, file_response, make_spider
+
+URL = "http://www.xinfadi.com.cn/getPriceData.html"
+
+
+def parse_page(name: str, current: int, **arguments: str) -> tuple[list[PriceItem], list[FormRequest]]:
+    spider = make_spider(
+        XinfadiSpider, start_date="2026-11-27", end_date="2026-11-27", limit="10", **arguments
+    )
+    results = list(spider.parse(file_response(name, URL, method="POST"), current=current))
+    items = [r for r in results if isinstance(r, PriceItem)]
+    requests = [r for r in results if isinstance(r, FormRequest)]
+    return items, requests
+
+
+PAGE1, NEXT = parse_page("xinfadi_page1.json", 1)
+PAGE2, LAST = parse_page("xinfadi_page2.json", 2)
+
+
+def test_first_page_yields_every_row_and_asks_for_the_next_page() -> None:
+    assert len(PAGE1) == 10
+    assert len(NEXT) == 1
+    form = dict(pair.split("=") for pair in NEXT[0].body.decode().split("&"))
+    assert NEXT[0].method == "POST"
+    assert NEXT[0].url == URL
+    assert form["current"] == "2"
+    assert form["limit"] == "10"
+    assert form["pubDateStartTime"] == "2026%2F11%2F27"
+
+
+def test_last_page_stops_at_count() -> None:
+    assert len(PAGE2) == 4
+    assert LAST == []
+
+
+@pytest.mark.parametrize(
+    "item", PAGE1 + PAGE2, ids=lambda item: f"{item['raw']['id']}-{item['product_name']}"
+)
+def test_every_item_keeps_the_source_values_and_provenance(item: PriceItem) -> None:
+    raw = item["raw"]
+    assert item["source"] == "xinfadi"
+    assert item["spider"] == "xinfadi"
+    assert item["extractor"] == "xinfadi-json"
+    assert item["merchant"] == MARKET
+    assert item["price_type"] == "wholesale"
+    assert item["product_name"] == raw["prodName"]
+    # Order in the API is low, HIGH, avg: the representative price is avgPrice.
+    assert (item["low_price"], item["high_price"], item["price"]) == (
+        raw["lowPrice"],
+        raw["highPrice"],
+        raw["avgPrice"],
+    )
+    assert item["unit"] == raw["unitInfo"]
+    assert item["observed_at"] == raw["pubDate"]
+    assert item["url"] == URL
+    assert len(item["raw_hash"]) == 64
+    assert isinstance(item["fetched_at"], dt.datetime)
+
+
+def test_raw_hash_is_the_sha256_of_the_page() -> None:
+    body = (FILES / "xinfadi_page1.json").read_bytes()
+    assert {item["raw_hash"] for item in PAGE1} == {hashlib.sha256(body).hexdigest()}
+
+
+@pytest.mark.parametrize(
+    ("row_id", "region", "spec", "unit"),
+    [
+        (2310401, "冀", None, "斤"),  # empty spec
+        (2310402, "冀·纸箱", "纸箱", "斤"),  # two quotes of 番茄 the same day told apart by grade
+        (2310403, "冀鲁·黑框", "黑框", "斤"),
+        (2310404, "帝王蕉", "帝王蕉", "斤"),  # empty place
+        (2310405, "挂油", "挂油", "个"),
+        (2310406, "5L/桶", "5L/桶", "桶"),
+        (2310407, "", None, "箱"),  # empty place and spec
+        (2310413, "", None, "斤"),
+    ],
+)
+def test_place_and_spec_quirks(row_id: int, region: str, spec: str | None, unit: str) -> None:
+    item = next(i for i in PAGE1 + PAGE2 if i["raw"]["id"] == row_id)
+    assert (item["region"], item["spec"], item["unit"]) == (region, spec, unit)
+
+
+def test_real_quirks_are_passed_on_for_the_pipelines() -> None:
+    banana = next(i for i in PAGE1 if i["product_name"] == "泰国香蕉")
+    assert Decimal(banana["low_price"]) > Decimal(banana["high_price"])  # low > high, as the site prints it
+    ids = [i["raw"]["id"] for i in PAGE1 + PAGE2]
+    assert len(ids) - len(set(ids)) == 1  # a row repeated across pages
+    assert {i["unit"] for i in PAGE1 + PAGE2} >= {"斤", "个", "桶", "箱"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body>\xe7\xb3\xbb\xe7\xbb\x9f\xe7\xbb\xb4\xe6\x8a\xa4</body></html>",
+        b'{"code": 500}',
+        b'{"list": 3}',
+    ],
+)
+def test_garbage_is_reported_not_parsed(body: bytes) -> None:
+    spider = make_spider(XinfadiSpider)
+    response = TextResponse(URL, body=body, encoding="utf-8")
+    assert list(spider.parse(response)) == []
+    assert spider.crawler.stats.get_value(ERRORS_STAT) == 1
+    assert "新发地返回的不是价格数据" in spider.crawler.stats.get_value(ERROR_SAMPLES_STAT)[0]
+
+
+def test_an_empty_page_ends_the_crawl_even_if_count_says_more() -> None:
+    spider = make_spider(XinfadiSpider, limit="10")
+    body = json.dumps({"current": 3, "limit": 10, "count": 500, "list": []}).encode()
+    assert list(spider.parse(TextResponse(URL, body=body, encoding="utf-8"), current=3)) == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"start_date": "2026-13-01"}, {"start_date": "2026-11-28", "end_date": "2026-11-27"}, {"limit": "0"}],
+)
+def test_bad_arguments_are_refused_with_a_reason(arguments: dict[str, str]) -> None:
+    with pytest.raises(ValueError, match=r"start_date|end_date|limit"):
+        make_spider(XinfadiSpider, **arguments)
+
+
+def test_base_url_points_the_spider_elsewhere() -> None:
+    spider = make_spider(XinfadiSpider, base_url="http://127.0.0.1:8000/")
+    assert spider.page_request(1).url == "http://127.0.0.1:8000/getPriceData.html"

@@ -1,0 +1,40 @@
+"""Offline spider testing: saved responses as Scrapy responses, spiders bound to a real crawler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.test import get_crawler
+
+import crawlers.settings
+
+FILES = Path(__file__).parent / "files"
+SpiderT = TypeVar("SpiderT", bound=Spider)
+
+
+def file_response(
+    name: str, url: str, *, method: str = "GET", body: bytes = b"", **meta: Any
+) -> TextResponse:
+    """The saved file ``files/<name>`` as the response to ``url`` (HTML or JSON by extension)."""
+    request = Request(url, method=method, body=body, meta=meta)
+    response_class = HtmlResponse if name.endswith(".html") else TextResponse
+    return response_class(url=url, request=request, body=(FILES / name).read_bytes(), encoding="utf-8")
+
+
+def make_spider(spider_class: type[SpiderT], **arguments: Any) -> SpiderT:
+    """A spider as ``scrapy crawl`` would build it, with stats for its error reports."""
+    crawler = get_crawler(spider_class)
+    spider = spider_class.from_crawler(crawler, **arguments)
+    crawler.spider = spider
+    return spider
+
+
+def project_crawler(spider_class: type[Spider], **overrides: Any) -> Any:
+    """A crawler with the project's settings (pipelines, extensions) and ``overrides``."""
+    project = {key: value for key, value in vars(crawlers.settings).items() if key.isupper()}
+    crawler = get_crawler(spider_class, {**project, **overrides})
+    crawler.spider = spider_class.from_crawler(crawler)
+    return crawler
