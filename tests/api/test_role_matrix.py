@@ -19,13 +19,24 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.messages import alert_payload
 from api.main import create_app
+from core.accounts import create_api_key
 from core.config import Settings
-from core.models import Alert, Association, Category, Complaint, Delivery, Product, Subscription, User
-from core.security import hash_password
+from core.models import (
+    Alert,
+    Association,
+    Category,
+    Complaint,
+    CrawlRun,
+    Delivery,
+    Product,
+    Subscription,
+    User,
+)
 from tests.utils.auth import login_headers, make_association, make_user
 
 ROLES = ("public", "staff_a", "staff_b", "consumer", "admin")
@@ -132,12 +143,15 @@ class World:
             )
         )
 
+    def crawl_run(self) -> int:
+        return self.add(CrawlRun(spider="xinfadi", source="xinfadi", status="ok", pages=3, items_stored=120))
+
     def user(self) -> int:
         return self.add(
             User(
                 username=f"matrix{next(_counter)}",
                 role="consumer_staff",
-                password_hash=hash_password("x" * 12),
+                password_hash="!no-login",
             )
         )
 
@@ -224,6 +238,8 @@ MATRIX: dict[str, Route] = {
     ),
     "GET /api/inbox": Route(STAFF),
     "GET /api/jobs": Route(STAFF),
+    "GET /api/crawls": Route(STAFF),
+    "GET /api/crawls/{run_id}": Route(STAFF, lambda w: {"path": {"run_id": w.crawl_run()}}),
     "POST /api/inbox/{item_id:int}/read": Route(
         Access(401, 200, 404, 404, 404), lambda w: {"path": {"item_id": w.inbox_item_of_a()}}
     ),
@@ -315,3 +331,45 @@ def test_every_role_gets_the_declared_answer(world: tuple[TestClient, World]) ->
             elif response.status_code >= 400:
                 assert response.json()["error"]["code"], key
     assert not wrong, "\n".join(wrong)
+
+
+def _ids(response: Any) -> set[int]:
+    assert response.status_code == 200, response.text
+    return {item["id"] for item in response.json()["data"]}
+
+
+@pytest.mark.parametrize("credential", ["token", "api_key"])
+def test_association_b_never_sees_association_a_records(
+    world: tuple[TestClient, World], credential: str
+) -> None:
+    client, state = world
+    complaint, alert, item = state.complaint_of_a(), state.alert_of_a(), state.inbox_item_of_a()
+    a, b = state.headers["staff_a"], state.headers["staff_b"]
+    if credential == "api_key":
+        staff_b = state.session.scalar(select(User).where(User.username == "staff_b"))
+        assert staff_b is not None
+        b = {"X-API-Key": create_api_key(state.session, staff_b, actor="test", name="同步脚本")[1]}
+        state.session.commit()
+
+    assert complaint in _ids(client.get("/api/complaints", headers=a))
+    assert complaint not in _ids(client.get("/api/complaints", headers=b))
+    assert not _ids(client.get("/api/complaints", params={"association_id": state.a_id}, headers=b))
+    assert client.get(f"/api/complaints/{complaint}", headers=b).status_code == 404
+
+    assert alert in _ids(client.get("/api/alerts", headers=a))
+    assert alert not in _ids(client.get("/api/alerts", headers=b))
+    assert alert not in _ids(client.get("/api/alerts", params={"industry": "supermarket"}, headers=b))
+    assert client.get(f"/api/alerts/{alert}", headers=b).status_code == 404
+    assert client.get(f"/api/alerts/{alert}/deliveries", headers=b).status_code == 404
+
+    assert item in _ids(client.get("/api/inbox", headers=a))
+    assert item not in _ids(client.get("/api/inbox", headers=b))
+    assert client.get("/api/inbox", params={"association_id": state.a_id}, headers=b).status_code == 403
+    assert client.post(f"/api/inbox/{item}/read", headers=b).status_code == 404
+
+    for response in (
+        client.get(f"/api/complaints/{complaint}", headers=b),
+        client.get("/api/complaints", headers=b),
+        client.get("/api/alerts", headers=b),
+    ):
+        assert "TS-MATRIX" not in response.text and "多收钱" not in response.text
