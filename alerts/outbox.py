@@ -24,7 +24,7 @@ from functools import cache, partial
 from itertools import groupby
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, select, update
+from sqlalchemy import CursorResult, Select, String, case, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -274,15 +274,15 @@ def enqueue_pending(session: Session, *, now: dt.datetime | None = None) -> int:
 # --- delivery --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class _Claim:
     id: int
     token: int  # ``attempts`` after the claim
 
 
-def _due(now: dt.datetime, batch: int, dialect: str) -> Select[int, int, str]:
+def _due(now: dt.datetime, batch: int, dialect: str) -> Select[int]:
     query = (
-        select(Delivery.id, Delivery.attempts, Delivery.status)
+        select(Delivery.id)
         .where(
             Delivery.status.in_(DUE_STATUSES),
             Delivery.channel != "inbox",
@@ -296,12 +296,6 @@ def _due(now: dt.datetime, batch: int, dialect: str) -> Select[int, int, str]:
     return query
 
 
-def _claim_values(attempts: int, now: dt.datetime, lease: dt.timedelta, retry: RetryPolicy) -> dict[str, Any]:
-    if attempts >= retry.max_attempts:
-        return {"status": "dead", "last_error": f"no outcome recorded after {attempts} attempts"}
-    return {"status": "sending", "attempts": attempts + 1, "next_attempt_at": now + lease}
-
-
 def claim_due(
     sessions: sessionmaker[Session],
     now: dt.datetime,
@@ -310,29 +304,33 @@ def claim_due(
     lease: dt.timedelta,
     retry: RetryPolicy = DEFAULT_RETRY,
 ) -> list[_Claim]:
-    """Lease up to ``batch`` due rows to this process.
+    """Lease up to ``batch`` due rows to this process, in one UPDATE … RETURNING.
 
-    PostgreSQL skips rows other workers hold (``FOR UPDATE SKIP LOCKED``); on SQLite the guarded
-    UPDATE (same ``attempts`` and still due) lets exactly one of two racing workers win a row. A row
-    whose lease ran out after its last attempt (its sender died every time) is retired as dead.
+    On PostgreSQL the rows are picked with ``FOR UPDATE SKIP LOCKED``, so parallel workers take
+    different rows; on SQLite the statement holds the write lock from pick to update. A row whose
+    lease ran out after its last attempt (its sender died every time) is retired as dead instead.
     """
-    claims: list[_Claim] = []
+    exhausted = Delivery.attempts >= retry.max_attempts
     with sessions() as session, session.begin():
-        dialect = session.get_bind().dialect.name
-        for row_id, attempts, status in session.execute(_due(now, batch, dialect)).all():
-            result = session.execute(
-                update(Delivery)
-                .where(
-                    Delivery.id == row_id,
-                    Delivery.attempts == attempts,
-                    Delivery.status == status,
-                    Delivery.next_attempt_at <= now,
-                )
-                .values(**_claim_values(attempts, now, lease, retry))
+        due = _due(now, batch, session.get_bind().dialect.name).scalar_subquery()
+        rows = session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(due))
+            .values(
+                status=case((exhausted, "dead"), else_="sending"),
+                attempts=case((exhausted, Delivery.attempts), else_=Delivery.attempts + 1),
+                next_attempt_at=case((exhausted, Delivery.next_attempt_at), else_=now + lease),
+                last_error=case(
+                    (
+                        exhausted,
+                        "no outcome recorded after " + Delivery.attempts.cast(String) + " attempts",
+                    ),
+                    else_=Delivery.last_error,
+                ),
             )
-            if _rowcount(result) == 1 and attempts < retry.max_attempts:
-                claims.append(_Claim(row_id, attempts + 1))
-    return claims
+            .returning(Delivery.id, Delivery.attempts, Delivery.status)
+        ).all()
+    return sorted(_Claim(row_id, attempts) for row_id, attempts, state in rows if state == "sending")
 
 
 def _finish(session: Session, claim: _Claim, **values: Any) -> bool:
