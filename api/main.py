@@ -13,6 +13,7 @@ from api.routes import (
     alerts,
     audit,
     auth,
+    complaint_search,
     complaints,
     crawls,
     health,
@@ -33,6 +34,7 @@ def api_router() -> APIRouter:
     router.include_router(auth.router)
     router.include_router(users.router)
     router.include_router(audit.router)
+    router.include_router(complaint_search.router)
     router.include_router(complaints.router)
     router.include_router(products.router)
     router.include_router(prices.router)

@@ -1,0 +1,245 @@
+"""Complaint search and its export, for staff.
+
+A trade association's staff search only the complaints routed to their association and see them
+masked, as the index holds them; the consumer association searches everything and sees the original
+text. Any ``q`` is a valid search: it is tokenized, never parsed as query syntax.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from decimal import Decimal
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from api.deps import Caller, SessionDep, StaffDep
+from complaints.workflow import STATUS_NAMES
+from search.backends.base import SearchBackend
+from search.export import csv_chunks, export_rows, safe_filename, xlsx_chunks
+from search.query import MAX_OFFSET, InvalidCursor, SearchQuery, china_day_start_utc
+from search.service import (
+    DisplayHit,
+    SearchOutcome,
+    SearchUnavailable,
+    get_search_backend,
+    search_complaints,
+)
+
+router = APIRouter(prefix="/complaints/search", tags=["complaint search"])
+
+_backend_lock = threading.Lock()
+
+
+def get_backend(request: Request) -> SearchBackend:
+    """The app's search backend, built on first use."""
+    with _backend_lock:
+        backend: SearchBackend | None = getattr(request.app.state, "search_backend", None)
+        if backend is None:
+            backend = get_search_backend(request.app.state.settings, request.app.state.engine)
+            request.app.state.search_backend = backend
+        return backend
+
+
+SearchBackendDep = Annotated[SearchBackend, Depends(get_backend)]
+
+
+class HighlightPublic(BaseModel):
+    field: str = Field(description="title 或 text；start/end 是该字段原文中的字符位置")
+    start: int
+    end: int
+
+
+class SearchHitPublic(BaseModel):
+    id: int
+    tracking_code: str
+    title: str | None
+    text: str
+    highlights: list[HighlightPublic]
+    nature: str | None
+    industry: str | None
+    district: str | None
+    merchant: str | None
+    status: str
+    status_name: str
+    created_at: dt.datetime
+    amount: Decimal | None
+    score: float | None
+
+
+class FacetValuePublic(BaseModel):
+    value: str
+    count: int
+
+
+class HistogramBucketPublic(BaseModel):
+    start: dt.date
+    count: int
+
+
+class ComplaintSearchPublic(BaseModel):
+    total: int
+    hits: list[SearchHitPublic]
+    facets: dict[str, list[FacetValuePublic]]
+    histogram: list[HistogramBucketPublic]
+    next_cursor: str | None
+    personal_data_masked: bool
+
+
+ValuesParam = Annotated[list[str] | None, Query()]
+
+
+def search_query(
+    q: str = "",
+    nature: ValuesParam = None,
+    industry: ValuesParam = None,
+    district: ValuesParam = None,
+    merchant: ValuesParam = None,
+    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    not_nature: ValuesParam = None,
+    not_industry: ValuesParam = None,
+    not_district: ValuesParam = None,
+    not_merchant: ValuesParam = None,
+    not_status: ValuesParam = None,
+    created_from: Annotated[dt.date | None, Query(description="首日（北京时间），含")] = None,
+    created_to: Annotated[dt.date | None, Query(description="末日（北京时间），含")] = None,
+    amount_min: Annotated[Decimal | None, Query(ge=0, le=10**12)] = None,
+    amount_max: Annotated[Decimal | None, Query(ge=0, le=10**12)] = None,
+    sort: Literal["relevance", "date"] = "relevance",
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=0, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500, description="上一页返回的 next_cursor")] = None,
+    facets: bool = True,
+    histogram: Literal["day", "week", "month"] | None = None,
+) -> SearchQuery:
+    if not cursor and page * size > MAX_OFFSET:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"页码过深（前 {MAX_OFFSET} 条以内），请改用 cursor 翻页"
+        )
+    return SearchQuery(
+        q=q,
+        nature=tuple(nature or ()),
+        industry=tuple(industry or ()),
+        district=tuple(district or ()),
+        merchant=tuple(merchant or ()),
+        status=tuple(status_ or ()),
+        not_nature=tuple(not_nature or ()),
+        not_industry=tuple(not_industry or ()),
+        not_district=tuple(not_district or ()),
+        not_merchant=tuple(not_merchant or ()),
+        not_status=tuple(not_status or ()),
+        created_from=china_day_start_utc(created_from) if created_from else None,
+        created_to=china_day_start_utc(created_to + dt.timedelta(days=1)) if created_to else None,
+        amount_min=amount_min,
+        amount_max=amount_max,
+        sort=sort,
+        page=page,
+        size=size,
+        cursor=cursor,
+        facets=facets,
+        histogram=histogram,
+    )
+
+
+SearchQueryDep = Annotated[SearchQuery, Depends(search_query)]
+
+
+def _scoped(query: SearchQuery, caller: Caller) -> SearchQuery | None:
+    """The query limited to what the caller may search; None when that is nothing."""
+    if caller.sees_personal_data:
+        return query
+    if caller.association_id is None:
+        return None
+    return query.model_copy(update={"association_id": caller.association_id})
+
+
+def _hit(hit: DisplayHit) -> SearchHitPublic:
+    document = hit.document
+    return SearchHitPublic(
+        id=document.id,
+        tracking_code=document.tracking_code,
+        title=hit.title,
+        text=hit.text,
+        highlights=[HighlightPublic(field=h.field, start=h.start, end=h.end) for h in hit.highlights],
+        nature=document.nature,
+        industry=document.industry,
+        district=document.district,
+        merchant=document.merchant,
+        status=document.status,
+        status_name=STATUS_NAMES.get(document.status, document.status),
+        created_at=document.created_at,
+        amount=None if document.amount_cents is None else Decimal(document.amount_cents) / 100,
+        score=hit.score,
+    )
+
+
+def _run(session: SessionDep, backend: SearchBackend, query: SearchQuery, caller: Caller) -> SearchOutcome:
+    try:
+        return search_complaints(session, backend, query, unmasked=caller.sees_personal_data)
+    except InvalidCursor as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from error
+    except SearchUnavailable as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from error
+
+
+@router.get("", response_model=ComplaintSearchPublic)
+def search(
+    query: SearchQueryDep, session: SessionDep, caller: StaffDep, backend: SearchBackendDep
+) -> ComplaintSearchPublic:
+    """Full-text search with filters, facets (each ignoring its own filter), histogram and cursor."""
+    masked = not caller.sees_personal_data
+    scoped = _scoped(query, caller)
+    if scoped is None:
+        return ComplaintSearchPublic(
+            total=0, hits=[], facets={}, histogram=[], next_cursor=None, personal_data_masked=masked
+        )
+    outcome = _run(session, backend, scoped, caller)
+    result = outcome.result
+    return ComplaintSearchPublic(
+        total=result.total,
+        hits=[_hit(h) for h in outcome.hits],
+        facets={
+            facet: [FacetValuePublic(value=f.value, count=f.count) for f in counts]
+            for facet, counts in result.facets.items()
+        },
+        histogram=[HistogramBucketPublic(start=b.start, count=b.count) for b in result.histogram],
+        next_cursor=result.next_cursor,
+        personal_data_masked=masked,
+    )
+
+
+@router.get("/export")
+def export(
+    query: SearchQueryDep,
+    session: SessionDep,
+    caller: StaffDep,
+    backend: SearchBackendDep,
+    format_: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+    filename: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 100_000,
+) -> StreamingResponse:
+    """The search's hits (newest first, up to 100,000) as CSV or Excel, streamed."""
+    scoped = _scoped(query, caller)
+    if scoped is not None:
+        _run(session, backend, scoped.model_copy(update={"size": 0, "facets": False}), caller)
+
+    def page(page_query: SearchQuery) -> tuple[list[DisplayHit], str | None]:
+        outcome = _run(session, backend, page_query, caller)
+        return outcome.hits, outcome.result.next_cursor
+
+    rows = export_rows(scoped, page, limit) if scoped is not None else iter(())
+    name = safe_filename(filename, format_)
+    media_type = (
+        "text/csv; charset=utf-8"
+        if format_ == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return StreamingResponse(
+        csv_chunks(rows) if format_ == "csv" else xlsx_chunks(rows),
+        media_type=media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )

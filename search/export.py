@@ -1,0 +1,126 @@
+"""Export a search as CSV or Excel, streamed: pages come from the backend by cursor, rows go out as made.
+
+CSV is written row by row (UTF-8 with BOM so Excel opens the Chinese correctly). Excel is written with
+openpyxl's write-only workbook, which keeps rows in a temporary file rather than in memory; the finished
+``.xlsx`` is then sent from disk in chunks. Cells that a spreadsheet would read as a formula are quoted.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import Workbook
+
+from complaints.workflow import STATUS_NAMES
+from search.query import SearchQuery
+from search.service import DisplayHit
+
+MAX_EXPORT_ROWS = 100_000
+PAGE_SIZE = 1000
+HEADERS = (
+    "编号",
+    "查询码",
+    "登记时间",
+    "标题",
+    "投诉内容",
+    "投诉性质",
+    "行业",
+    "区县",
+    "被投诉商家",
+    "状态",
+    "涉案金额（元）",
+)
+CHINA_OFFSET = dt.timedelta(hours=8)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_FILENAME = re.compile(r"[^\w.\-]+")
+
+SearchPage = Callable[[SearchQuery], tuple[list[DisplayHit], str | None]]
+
+
+def safe_filename(requested: str | None, extension: str) -> str:
+    """A bare file name (no directories, no dots up front) ending in ``extension``."""
+    stem = (requested or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = _UNSAFE_FILENAME.sub("_", stem).strip("._")[:80]
+    stem = re.sub(r"\.(csv|xlsx)$", "", stem, flags=re.IGNORECASE) or "complaints-export"
+    return f"{stem}.{extension}"
+
+
+def _cell(value: str | None) -> str:
+    if value and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value or ""
+
+
+def row_values(hit: DisplayHit) -> list[Any]:
+    document = hit.document
+    amount = None if document.amount_cents is None else Decimal(document.amount_cents) / 100
+    return [
+        document.id,
+        document.tracking_code,
+        (document.created_at + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M"),
+        _cell(hit.title),
+        _cell(hit.text),
+        document.nature or "",
+        document.industry or "",
+        document.district or "",
+        _cell(document.merchant),
+        STATUS_NAMES.get(document.status, document.status),
+        amount,
+    ]
+
+
+def export_rows(
+    query: SearchQuery, search_page: SearchPage, limit: int = MAX_EXPORT_ROWS
+) -> Iterator[list[Any]]:
+    """Rows of every hit of ``query`` (date order) up to ``limit``, one page in memory at a time."""
+    page_query = query.model_copy(
+        update={
+            "sort": "date",
+            "size": PAGE_SIZE,
+            "page": 1,
+            "cursor": None,
+            "facets": False,
+            "histogram": None,
+        }
+    )
+    sent = 0
+    while sent < limit:
+        hits, cursor = search_page(page_query)
+        for hit in hits[: limit - sent]:
+            yield row_values(hit)
+            sent += 1
+        if cursor is None or not hits:
+            return
+        page_query = page_query.model_copy(update={"cursor": cursor})
+
+
+def csv_chunks(rows: Iterator[list[Any]]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS)
+    yield ("\ufeff" + buffer.getvalue()).encode()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(["" if value is None else value for value in row])
+        yield buffer.getvalue().encode()
+
+
+def xlsx_chunks(rows: Iterator[list[Any]], chunk_bytes: int = 64 * 1024) -> Iterator[bytes]:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("投诉检索结果")
+    sheet.append(list(HEADERS))
+    for row in rows:
+        sheet.append(row)
+    with tempfile.TemporaryFile() as file:
+        workbook.save(file)
+        file.seek(0)
+        while chunk := file.read(chunk_bytes):
+            yield chunk
