@@ -18,9 +18,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import String
 
 from analysis.detectors import MARKET_KEYS, OBSERVATION_COLUMNS, SERIES_KEYS, retail_with_market
 from analysis.episodes import series_excerpt
@@ -94,19 +93,37 @@ def read_rules(path: Path = RULES_FILE) -> RuleSet:
     return parse_rules(document)
 
 
+def _categories(values: tuple[Any, ...]) -> pd.Categorical:
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+
+
 def _observation_frame(rows: list[Any]) -> pd.DataFrame:
-    dates, merchants, products, regions, prices, price_types, availability = zip(*rows, strict=True)
+    """Columns from one chunk of rows; repeated values (days, regions) are converted once each."""
+    dates, merchants, products, regions, prices, price_types, availability = (
+        [row[index] for row in rows] for index in range(len(OBSERVATION_COLUMNS))
+    )
+    day_codes, days = pd.factorize(np.asarray(dates, dtype=object))
+    day_values = np.array(list(days), dtype="datetime64[D]").astype("datetime64[ns]")
     return pd.DataFrame(
         {
-            "date": np.array(dates, dtype="datetime64[D]").astype("datetime64[ns]"),
+            "date": day_values[day_codes],
             "merchant_id": pd.array(merchants, dtype="Int64"),
-            "product_id": np.array(products, dtype="int64"),
-            "region": pd.Categorical(regions),
-            "unit_price": np.array(prices, dtype="float64"),
-            "price_type": pd.Categorical(price_types),
-            "availability": pd.Categorical(availability),
+            "product_id": np.fromiter(products, dtype="int64", count=len(products)),
+            "region": _categories(regions),
+            "unit_price": np.fromiter(prices, dtype="float64", count=len(prices)),
+            "price_type": _categories(price_types),
+            "availability": _categories(availability),
         }
     )
+
+
+#: The observation columns the analysis needs, in OBSERVATION_COLUMNS order. Read through the driver's
+#: own cursor: at millions of rows, building SQLAlchemy rows costs more than the query.
+_OBSERVATIONS_SQL = (
+    "SELECT observed_date, merchant_id, product_id, region, unit_price, price_type, availability "
+    "FROM price_observations WHERE observed_date >= {mark} AND observed_date <= {mark}"
+)
 
 
 def read_observations(
@@ -114,29 +131,29 @@ def read_observations(
 ) -> pd.DataFrame:
     """Price observations of ``start``..``end`` with the columns the analysis needs.
 
-    Streamed in chunks (a server-side cursor on PostgreSQL), each turned into compact columns
-    (categoricals for the strings) at once, so memory stays near the size of the final frame.
+    Streamed in chunks (a server-side cursor on PostgreSQL; SQLite cursors are incremental) of raw
+    driver rows, each turned into compact columns (categoricals for the strings) at once, so memory
+    stays near the size of the final frame.
 
     Returns
     -------
     DataFrame
         :data:`analysis.detectors.OBSERVATION_COLUMNS`, ``unit_price`` in 元 per standard unit.
     """
-    statement = (
-        select(
-            type_coerce(PriceObservation.observed_date, String),
-            PriceObservation.merchant_id,
-            PriceObservation.product_id,
-            PriceObservation.region,
-            PriceObservation.unit_price,
-            PriceObservation.price_type,
-            PriceObservation.availability,
-        )
-        .where(PriceObservation.observed_date >= start, PriceObservation.observed_date <= end)
-        .order_by(None)
-    )
-    result = session.execute(statement.execution_options(stream_results=True, yield_per=chunk_rows))
-    chunks = [_observation_frame(rows) for rows in result.partitions(chunk_rows)]
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        cursor = driver.cursor(name=f"observations_{id(session):x}")
+        cursor.execute(_OBSERVATIONS_SQL.format(mark="%s"), (start, end))
+    else:
+        cursor = driver.cursor()
+        cursor.execute(_OBSERVATIONS_SQL.format(mark="?"), (start.isoformat(), end.isoformat()))
+    chunks = []
+    try:
+        while rows := cursor.fetchmany(chunk_rows):
+            chunks.append(_observation_frame(rows))
+    finally:
+        cursor.close()
     if not chunks:
         return pd.DataFrame({column: pd.Series(dtype="float64") for column in OBSERVATION_COLUMNS}).astype(
             {"date": "datetime64[ns]", "region": "category", "price_type": "category"}
