@@ -31,6 +31,10 @@ SERIES_DEFAULT_DAYS = 90
 #: Prices arrive a few times a day: browsers and proxies may reuse an answer for five minutes.
 CACHE_CONTROL = "public, max-age=300"
 INDEX_DEFAULT_DAYS = 365
+#: Ids longer than this are no ids (and would overflow an INTEGER column).
+MAX_ID_DIGITS = 9
+#: Text parameters: no control characters (PostgreSQL refuses NUL), a sane length.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 
 
 class MerchantRef(BaseModel):
@@ -92,7 +96,7 @@ def _invalid(message: str) -> HTTPException:
 def find_product(session: Session, reference: str) -> Product:
     """A good by code, Chinese name or id."""
     conditions = [Product.code == reference, Product.name == reference]
-    if reference.isdigit():
+    if reference.isascii() and reference.isdigit() and len(reference) <= MAX_ID_DIGITS:
         conditions.append(Product.id == int(reference))
     product = session.scalar(
         select(Product).where(or_(*conditions)).options(selectinload(Product.category)).limit(1)
@@ -106,8 +110,10 @@ def resolve_window(
     start: dt.date | None, end: dt.date | None, latest: dt.date | None, default_days: int
 ) -> tuple[dt.date, dt.date]:
     """The requested window, defaulting to the last ``default_days`` up to the newest price."""
-    end = end or latest or dt.date.today()
-    start = start or end - dt.timedelta(days=default_days - 1)
+    if end is None:
+        end = max(latest or dt.date.today(), start or dt.date.min)
+    if start is None:
+        start = end - dt.timedelta(days=default_days - 1) if end.toordinal() > default_days else dt.date.min
     if start > end:
         raise _invalid(f"起始日期 {start} 晚于结束日期 {end}")
     if (end - start).days + 1 > MAX_WINDOW_DAYS:
@@ -129,9 +135,22 @@ def read_baskets(settings: Settings) -> dict[str, Basket]:
 def price_series(
     session: SessionDep,
     response: Response,
-    product: str = Query(..., min_length=1, description="product code, Chinese name or id"),
-    region: str | None = Query(None, description="region (city or market) as stored with the prices"),
-    merchant: int | None = Query(None, description="merchant id: one seller's prices only"),
+    product: str = Query(
+        ...,
+        min_length=1,
+        max_length=100,
+        pattern=TEXT_PATTERN,
+        description="product code, Chinese name or id",
+    ),
+    region: str | None = Query(
+        None,
+        max_length=100,
+        pattern=TEXT_PATTERN,
+        description="region (city or district) as stored with the prices",
+    ),
+    merchant: int | None = Query(
+        None, ge=1, le=2**31 - 1, description="merchant id: one seller's prices only"
+    ),
     start: dt.date | None = Query(None, alias="from", description="first day (YYYY-MM-DD)"),
     end: dt.date | None = Query(None, alias="to", description="last day (YYYY-MM-DD)"),
     frequency: Frequency = Query("day"),
@@ -230,9 +249,18 @@ def price_index(
     session: SessionDep,
     response: Response,
     settings: SettingsDep,
-    basket: str | None = Query(None, description="basket code, e.g. livelihood"),
-    category: str | None = Query(None, description="category code, e.g. vegetables"),
-    city: str | None = Query(None, description="region (city) as stored with the prices; all when empty"),
+    basket: str | None = Query(
+        None, max_length=100, pattern=TEXT_PATTERN, description="basket code, e.g. livelihood"
+    ),
+    category: str | None = Query(
+        None, max_length=100, pattern=TEXT_PATTERN, description="category code, e.g. vegetables"
+    ),
+    city: str | None = Query(
+        None,
+        max_length=100,
+        pattern=TEXT_PATTERN,
+        description="region (city or district) as stored; all when empty",
+    ),
     start: dt.date | None = Query(None, alias="from", description="first day (YYYY-MM-DD)"),
     end: dt.date | None = Query(None, alias="to", description="last day (YYYY-MM-DD)"),
     price_type: PriceType = Query("retail"),

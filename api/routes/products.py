@@ -58,7 +58,9 @@ def price_unit(standard_unit: str) -> str:
 @router.get("", response_model=ProductsPublic)
 def list_products(
     session: SessionDep,
-    category: str | None = Query(None, description="category code, e.g. vegetables"),
+    category: str | None = Query(
+        None, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="category code, e.g. vegetables"
+    ),
 ) -> ProductsPublic:
     statement = select(Product).join(Product.category).options(selectinload(Product.category))
     if category is not None:

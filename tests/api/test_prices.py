@@ -133,6 +133,11 @@ SERIES_BAD_REQUESTS: list[tuple[dict[str, object], int, str]] = [
     ({"product": "pork", "from": "2010-01-01", "to": "2024-03-01"}, 422, "区间过长"),
     ({"product": "pork", "frequency": "hour"}, 422, "请求参数无效"),
     ({}, 422, "请求参数无效"),
+    ({"product": "pork", "region": "南岗\x00区"}, 400, "无效字符"),
+    ({"product": "pork", "region": "南岗\x01区"}, 422, "请求参数无效"),
+    ({"product": "9" * 30}, 404, "未知商品"),
+    ({"product": "²"}, 404, "未知商品"),
+    ({"product": "pork", "merchant": 10**12}, 422, "请求参数无效"),
 ]
 
 
@@ -141,6 +146,17 @@ def test_series_bad_parameters(client: TestClient, goods: dict[str, Product]) ->
         response = client.get("/api/prices/series", params=params)
         assert response.status_code == status, params
         assert message in response.json()["error"]["message"], params
+
+
+def test_series_windows_at_the_ends_of_the_calendar(client: TestClient, goods: dict[str, Product]) -> None:
+    early = client.get("/api/prices/series", params={"product": "pork", "to": "0001-01-02"})
+    assert early.status_code == 200
+    assert (early.json()["start"], early.json()["count"]) == ("0001-01-01", 0)
+    late = client.get("/api/prices/series", params={"product": "pork", "from": "9999-12-31"})
+    assert late.status_code == 200
+    assert (late.json()["end"], late.json()["count"]) == ("9999-12-31", 0)
+    since = client.get("/api/prices/series", params={"product": "pork", "from": "2024-03-10"}).json()
+    assert (since["start"], since["end"], since["count"]) == ("2024-03-10", "2024-03-17", 8)
 
 
 def test_category_index_chained_jevons(client: TestClient, goods: dict[str, Product]) -> None:
@@ -193,6 +209,8 @@ INDEX_BAD_REQUESTS: list[tuple[dict[str, object], int, str]] = [
     ({"basket": "luxury"}, 404, "未知的价格篮子"),
     ({"category": "spaceships"}, 404, "未知的商品类别"),
     ({"category": "vegetables", "to": "yesterday"}, 422, "请求参数无效"),
+    ({"category": "vegetables\x1b"}, 422, "请求参数无效"),
+    ({"basket": "x" * 101}, 422, "请求参数无效"),
 ]
 
 
