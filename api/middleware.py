@@ -118,7 +118,7 @@ class RateLimiter:
         bucket = self.buckets.get((client, kind))
         if bucket is None:
             if len(self.buckets) >= MAX_TRACKED_CLIENTS:
-                self.buckets.clear()
+                self._forget_idle(now)
             bucket = self.buckets[(client, kind)] = TokenBucket(tokens=capacity, updated=now)
         bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * refill_per_second)
         bucket.updated = now
@@ -126,6 +126,14 @@ class RateLimiter:
             bucket.tokens -= 1
             return 0.0
         return (1 - bucket.tokens) / refill_per_second
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop clients idle for a minute (their buckets are full again), keeping the limited ones."""
+        idle = [key for key, bucket in self.buckets.items() if now - bucket.updated >= 60]
+        for key in idle:
+            del self.buckets[key]
+        if len(self.buckets) >= MAX_TRACKED_CLIENTS:
+            self.buckets.clear()
 
 
 class RateLimitMiddleware:

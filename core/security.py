@@ -25,7 +25,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(password: str, password_hash: str) -> bool:
+_UNKNOWN_USER_HASH = _hasher.hash("no such user: compared only to spend the same time")
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Check a password; with no hash (unknown user) spend the same time so usernames cannot be probed."""
+    if password_hash is None:
+        _hasher.verify(password, _UNKNOWN_USER_HASH)
+        return False
     try:
         return _hasher.verify(password, password_hash)
     except Exception:

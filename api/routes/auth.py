@@ -1,3 +1,5 @@
+"""Staff sign-in: the OAuth2 password flow issues a bearer token (machine clients use API keys)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -25,7 +27,8 @@ def login(
 ) -> Token:
     """OAuth2 password flow: exchange username and password for a bearer token."""
     user = session.scalar(select(User).where(User.username == form.username))
-    if user is None or user.disabled or not verify_password(form.password, user.password_hash):
+    password_ok = verify_password(form.password, user.password_hash if user else None)
+    if user is None or user.disabled or not password_ok:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "用户名或密码错误 (wrong username or password)",

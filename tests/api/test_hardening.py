@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.csrf import CSRF_COOKIE, CsrfProtected, csrf_token
 from api.main import create_app
+from api.middleware import MAX_TRACKED_CLIENTS, RateLimiter
 from core.config import Settings
 from core.models import Complaint
 from tests.utils.auth import login_headers, make_association, make_user
@@ -81,6 +82,25 @@ def test_anonymous_clients_are_rate_limited_with_retry_after(settings: Settings)
         _assert_error(limited, 429, "rate_limited")
         assert 1 <= int(limited.headers["Retry-After"]) <= 20
         assert client.get("/api/health").status_code == 200
+
+
+def test_token_bucket_refills_at_the_configured_rate() -> None:
+    limiter = RateLimiter()
+    assert [limiter.take("10.0.0.1", "public", 2, now=0.0) for _ in range(2)] == [0.0, 0.0]
+    assert limiter.take("10.0.0.1", "public", 2, now=0.0) == pytest.approx(30.0)
+    assert limiter.take("10.0.0.2", "public", 2, now=0.0) == 0.0
+    assert limiter.take("10.0.0.1", "public", 2, now=29.0) > 0
+    assert limiter.take("10.0.0.1", "public", 2, now=31.0) == 0.0
+
+
+def test_token_buckets_forget_idle_clients_first() -> None:
+    limiter = RateLimiter()
+    limiter.take("busy", "public", 1, now=100.0)
+    for number in range(MAX_TRACKED_CLIENTS - 1):
+        limiter.take(f"idle-{number}", "public", 1, now=0.0)
+    limiter.take("newcomer", "public", 1, now=100.0)
+    assert set(limiter.buckets) == {("busy", "public"), ("newcomer", "public")}
+    assert limiter.take("busy", "public", 1, now=100.0) > 0
 
 
 def test_staff_calls_have_their_own_larger_allowance(settings: Settings, session: Session) -> None:
