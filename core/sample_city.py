@@ -30,6 +30,8 @@ DISTRICTS = ("道里区", "南岗区", "道外区", "香坊区", "平房区", "�
 WHOLESALE_SOURCE = "xinfadi-sample"
 RETAIL_SOURCE = "sample-city"
 WHOLESALE_REGION = "北京新发地"
+# Retail prices are compared across the city (a shop's district is an attribute of the merchant).
+CITY = "哈尔滨市"
 # Prices are observed at 09:00 Harbin time, stored as naive UTC.
 OBSERVATION_TIME = dt.time(1, 0)
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -370,7 +372,7 @@ def generate_prices(city: SampleCity, products: dict[str, Product]) -> Iterator[
                     source=RETAIL_SOURCE,
                     product_id=product.id,
                     merchant=merchant.name,
-                    region=merchant.district or "网上",
+                    region=CITY,
                     observed_at=dt.datetime.combine(day, OBSERVATION_TIME),
                     price=price,
                     raw_unit=good.quote_unit,
