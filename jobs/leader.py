@@ -131,3 +131,30 @@ def leader_lock_for(engine: Engine) -> LeaderLock:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return FileLock(Path(f"{url.database}.scheduler.lock"))
     raise ValueError(f"the scheduler needs PostgreSQL or a SQLite file, not {url.render_as_string()}")
+
+
+def leader_active(engine: Engine) -> bool:
+    """Whether some scheduler process holds the leader lock of this database right now."""
+    url = engine.url
+    if url.get_backend_name() == "postgresql":
+        with engine.connect() as connection:
+            held = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " AND ((classid::bigint << 32) | objid::bigint) = :key"
+                ),
+                {"key": SCHEDULER_LOCK_KEY},
+            )
+        return bool(held)
+    path = Path(f"{url.database}.scheduler.lock")
+    if not path.is_file():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import SessionDep, SettingsDep, StaffDep
+from jobs.leader import leader_active
 from jobs.runs import recent_runs
 from jobs.scheduler import JOB_NAMES, ScheduleError, read_next_run_times, timetable
 
@@ -35,6 +36,7 @@ class JobPublic(BaseModel):
 
 
 class JobsPublic(BaseModel):
+    scheduler_active: bool
     data: list[JobPublic]
     count: int
 
@@ -46,7 +48,11 @@ def list_jobs(
     _caller: StaffDep,
     limit: int = Query(10, ge=1, le=100, description="recent runs per job"),
 ) -> JobsPublic:
-    """Times are UTC. ``next_run_at`` is what the running scheduler stored; empty before it first led."""
+    """Times are UTC. ``next_run_at`` is what the scheduler stored; empty before one first led.
+
+    ``scheduler_active`` says whether a ``fairmarket scheduler`` process holds the lead right now: without
+    one, nothing runs however due it is.
+    """
     try:
         entries = timetable(settings)
     except ScheduleError as exc:
@@ -62,4 +68,5 @@ def list_jobs(
         )
         for name in JOB_NAMES
     ]
-    return JobsPublic(data=jobs, count=len(jobs))
+    active = leader_active(session.get_bind().engine)
+    return JobsPublic(scheduler_active=active, data=jobs, count=len(jobs))

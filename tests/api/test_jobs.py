@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.main import create_app
 from core.config import Settings
+from jobs.leader import leader_lock_for
 from jobs.scheduler import build_scheduler, execute_job, install_jobs, stop_scheduler
 from tests.utils.auth import login_headers, make_user
 
@@ -23,6 +24,7 @@ def test_jobs_need_staff(client: TestClient) -> None:
 def test_jobs_before_a_scheduler_ever_ran(client: TestClient, session: Session) -> None:
     make_user(session, "xiehui", "consumer_staff")
     body = client.get("/api/jobs", headers=login_headers(client, "xiehui")).json()
+    assert body["scheduler_active"] is False
     assert [job["name"] for job in body["data"]] == ["crawl", "detect", "deliver"]
     detect = body["data"][1]
     assert detect == {
@@ -66,3 +68,15 @@ def test_jobs_off_and_bad_timetable(session: Session, settings: Settings) -> Non
         response = client.get("/api/jobs", headers=login_headers(client, "xiehui"))
     assert response.status_code == 503
     assert "调度配置有误" in response.json()["error"]["message"]
+
+
+def test_jobs_tell_whether_a_scheduler_leads(client: TestClient, session: Session, engine: Engine) -> None:
+    make_user(session, "xiehui", "consumer_staff")
+    headers = login_headers(client, "xiehui")
+    lock = leader_lock_for(engine)
+    assert lock.try_acquire()
+    try:
+        assert client.get("/api/jobs", headers=headers).json()["scheduler_active"] is True
+    finally:
+        lock.release()
+    assert client.get("/api/jobs", headers=headers).json()["scheduler_active"] is False
