@@ -8,6 +8,7 @@ and without staff names. Search and export live in ``api.routes.complaint_search
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from decimal import Decimal
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from sqlalchemy import CursorResult, false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
+from api.routes.complaint_search import get_backend as get_search_backend_of_app
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier
 from complaints.intake import (
@@ -40,9 +42,11 @@ from complaints.workflow import (
 )
 from core import audit
 from core.models import Complaint, ComplaintEvent
+from search.service import index_complaints
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
+log = logging.getLogger(__name__)
 _classifier_lock = threading.Lock()
 
 
@@ -58,6 +62,19 @@ def get_complaint_classifier(request: Request, session: SessionDep) -> Complaint
 
 
 ClassifierDep = Annotated[ComplaintClassifier, Depends(get_complaint_classifier)]
+
+
+def update_search_index(request: Request, session: Session, complaint_id: int) -> None:
+    """Index the committed complaint; if the index is unreachable the complaint stays filed.
+
+    The drift is then found and fixed by ``fairmarket reindex --check --repair``.
+    """
+    try:
+        backend = get_search_backend_of_app(request)
+    except Exception:
+        log.exception("search backend unavailable; complaint %s not indexed", complaint_id)
+        return
+    index_complaints(session, [complaint_id], backend=backend)
 
 
 class ComplaintCreated(BaseModel):
@@ -228,19 +245,25 @@ def _complaint_for(session: Session, complaint_id: int, caller: Caller) -> Compl
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
 def file_complaint(
-    complaint_in: ComplaintCreate, session: SessionDep, caller: CallerDep, classifier: ClassifierDep
+    complaint_in: ComplaintCreate,
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    classifier: ClassifierDep,
 ) -> ComplaintCreated:
     """File a complaint (anyone); keep the tracking code to follow it."""
     complaint = create_complaint(
         session, complaint_in, channel="api", actor=caller.username or "public", classifier=classifier
     )
     session.commit()
-    return ComplaintCreated(
+    created = ComplaintCreated(
         id=complaint.id,
         tracking_code=complaint.tracking_code,
         status=complaint.status,
         accept_deadline=complaint.accept_deadline,
     )
+    update_search_index(request, session, complaint.id)
+    return created
 
 
 @router.get("/track/{code}", response_model=ComplaintTrack)
@@ -326,7 +349,11 @@ def read_complaint(complaint_id: int, session: SessionDep, caller: StaffDep) -> 
 
 @router.post("/{complaint_id:int}/transitions", response_model=ComplaintDetail)
 def move_complaint(
-    complaint_id: int, step: TransitionRequest, session: SessionDep, caller: StaffDep
+    complaint_id: int,
+    step: TransitionRequest,
+    request: Request,
+    session: SessionDep,
+    caller: StaffDep,
 ) -> ComplaintDetail:
     """One workflow step; a step the workflow does not allow from the current status is a 409.
 
@@ -363,13 +390,16 @@ def move_complaint(
         after={"status": step.to_status, "note": event.note},
     )
     session.commit()
-    return _detail(complaint, caller)
+    detail = _detail(complaint, caller)
+    update_search_index(request, session, complaint.id)
+    return detail
 
 
 @router.patch("/{complaint_id:int}/classification", response_model=ComplaintDetail)
 def correct_complaint_classification(
     complaint_id: int,
     correction: ClassificationCorrection,
+    request: Request,
     session: SessionDep,
     caller: StaffDep,
     classifier: ClassifierDep,
@@ -404,4 +434,6 @@ def correct_complaint_classification(
             after=audit.snapshot(complaint, fields),
         )
     session.commit()
-    return _detail(complaint, caller)
+    detail = _detail(complaint, caller)
+    update_search_index(request, session, complaint.id)
+    return detail

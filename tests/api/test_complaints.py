@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.db import session_factory
 from core.models import AuditLog, Complaint
+from search.service import check_consistency
 from tests.utils.auth import login_headers, make_association, make_user
 
 PHONE = "13812345678"
@@ -283,3 +284,17 @@ def test_any_complaint_text_is_stored_or_refused_cleanly(
     if filed.status_code == 201:
         tracked = client.get(f"/api/complaints/track/{filed.json()['tracking_code']}")
         assert tracked.status_code == 200
+
+
+def test_search_index_follows_every_change(client: TestClient, staff: Staff, db: Session) -> None:
+    created = _file(client)
+    backend = client.app.state.search_backend  # type: ignore[attr-defined]
+    report = check_consistency(db, backend)
+    assert report.consistent and report.indexed == 1
+
+    steps = f"/api/complaints/{created['id']}/transitions"
+    assert client.post(steps, json={"to_status": "accepted"}, headers=staff["xiehui"]).status_code == 200
+    url = f"/api/complaints/{created['id']}/classification"
+    assert client.patch(url, json={"nature": "计量"}, headers=staff["xiehui"]).status_code == 200
+    db.expire_all()
+    assert check_consistency(db, backend).consistent
