@@ -29,6 +29,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from alerts.outbox import deliver_due, enqueue_pending
@@ -266,13 +267,16 @@ class SchedulerService:
         poll = self.settings.scheduler_poll_seconds
         log.info("scheduler %s waiting for the leader lock", self.owner)
         while not stop.is_set():
-            if not self.lock.try_acquire():
-                stop.wait(poll)
-                continue
             try:
-                self._lead(stop)
-            finally:
-                self.lock.release()
+                if self.lock.try_acquire():
+                    try:
+                        self._lead(stop)
+                    finally:
+                        self.lock.release()
+                    continue
+            except DBAPIError as exc:
+                log.error("scheduler %s cannot reach the database, retrying: %s", self.owner, exc)
+            stop.wait(poll)
 
     def _lead(self, stop: threading.Event) -> None:
         log.info("scheduler %s is the leader", self.owner)

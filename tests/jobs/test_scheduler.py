@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from core.config import Settings
@@ -236,6 +236,26 @@ def test_service_runs_a_missed_job_after_a_restart(
     assert not worker.is_alive()
     assert [run.details["owner"] for run in _runs(engine, "detect")] == [service.owner]
     assert _runs(engine, "crawl") == []  # its 06:00 run is still ahead
+
+
+def test_service_waits_out_an_unreachable_database(db_url: str, settings: Settings) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a SQLite file cannot be unreachable")
+    missing = make_engine(
+        make_url(db_url).set(database="fairmarket_no_such_database").render_as_string(False)
+    )
+    service = SchedulerService(
+        settings.model_copy(update={"scheduler_poll_seconds": 0.1}), missing, leader_lock_for(missing)
+    )
+    stop = threading.Event()
+    worker = threading.Thread(target=service.run, args=(stop,))
+    worker.start()
+    time.sleep(0.5)
+    assert worker.is_alive()  # still retrying, not crashed
+    stop.set()
+    worker.join(timeout=WAIT_SECONDS)
+    assert not worker.is_alive()
+    missing.dispose()
 
 
 def test_leader_lock_is_exclusive(engine: Engine) -> None:
