@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from complaints.classification import get_classifier
 from complaints.intake import create_complaint
 from complaints.schemas import ComplaintCreate
+from complaints.workflow import CHINA_TIME
 from core.models import Complaint
 from importing.fields import FieldError, ImportSummary, parse_datetime, parse_money, text_value
 from importing.readers import BadRow, Row
@@ -92,7 +93,7 @@ def pending_complaint(row: Row) -> PendingComplaint:
     amount = text_value(row.data, "amount")
     values["amount"] = parse_money(amount, "amount") if amount is not None else None
     created = text_value(row.data, "created_at")
-    created_at = parse_datetime(created, "created_at") if created is not None else None
+    created_at = parse_datetime(created, "created_at", naive_zone=CHINA_TIME) if created is not None else None
     try:
         data = ComplaintCreate(**values)
     except ValidationError as exc:

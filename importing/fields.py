@@ -67,8 +67,14 @@ def text_value(row: dict[str, Any], name: str, *, required: bool = False) -> str
     return text
 
 
-def parse_datetime(value: Any, name: str, *, now: dt.datetime | None = None) -> dt.datetime:
-    """A date or date-time (ISO 8601, 2026/3/1, 20260301, 2026年3月1日); aware times become naive UTC."""
+def parse_datetime(
+    value: Any, name: str, *, naive_zone: dt.tzinfo | None = None, now: dt.datetime | None = None
+) -> dt.datetime:
+    """A date or date-time (ISO 8601, 2026/3/1, 20260301, 2026年3月1日) as naive UTC.
+
+    Times without a zone are taken in ``naive_zone`` when given (China time for complaints people wrote
+    down), else as they are.
+    """
     text = str(value).strip()
     parsed: dt.datetime | None = None
     try:
@@ -82,6 +88,8 @@ def parse_datetime(value: Any, name: str, *, now: dt.datetime | None = None) -> 
                 continue
     if parsed is None:
         raise FieldError(f"{name} 日期无法识别：“{text}” (bad date {text!r}, expected YYYY-MM-DD)")
+    if parsed.tzinfo is None and naive_zone is not None:
+        parsed = parsed.replace(tzinfo=naive_zone)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
     latest = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)) + dt.timedelta(days=1)

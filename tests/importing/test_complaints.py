@@ -41,10 +41,11 @@ def test_good_rows_land_bad_rows_named(session: Session) -> None:
     complaints = {c.district: c for c in session.scalars(select(Complaint))}
     masks = complaints["南岗区"]
     assert masks.channel == "import" and masks.merchant_name == "好又多超市"
-    assert masks.created_at == dt.datetime(2026, 3, 1, 10, 0)
+    assert masks.created_at == dt.datetime(2026, 3, 1, 2, 0), "10:00 China time, stored as UTC"
     assert masks.amount == Decimal("120")
     assert masks.events[0].action == "received"
-    assert complaints[None].nature_confidence == 1.0, "a nature given in the file is kept"
+    given = complaints[None]
+    assert (given.nature, given.nature_confidence) == ("售后服务", None), "a nature given in the file is kept"
 
 
 def test_rerun_and_other_file_with_same_rows_add_nothing(session: Session) -> None:
