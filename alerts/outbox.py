@@ -24,7 +24,7 @@ from functools import cache, partial
 from itertools import groupby
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, String, case, select, update
+from sqlalchemy import CursorResult, Select, String, case, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -339,6 +339,7 @@ def _finish(session: Session, claim: _Claim, **values: Any) -> bool:
         update(Delivery)
         .where(Delivery.id == claim.id, Delivery.attempts == claim.token, Delivery.status == "sending")
         .values(**values)
+        .execution_options(synchronize_session=False)
     )
     return _rowcount(result) == 1
 
@@ -438,7 +439,9 @@ def _deliver_claims(
                 select(Subscription).where(Subscription.id.in_({d.subscription_id for d in deliveries}))
             )
         }
+        session.expunge_all()  # keep what was read: sends happen outside any transaction
         session.rollback()
+        postgres = session.get_bind().dialect.name == "postgresql"
 
         def group_of(delivery: Delivery) -> tuple[Any, ...]:
             """Digest subscriptions get one message per channel and bot; everything else goes alone."""
@@ -455,6 +458,10 @@ def _deliver_claims(
             group = list(grouped)
             first = group[0]
             subscription = subscriptions.get(first.subscription_id or 0)
+            if postgres:
+                # An outcome lost to a database crash only means one more send, which receivers drop;
+                # not waiting for the WAL flush on each of them makes delivery several times faster.
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
             try:
                 _send(
                     first.channel, subscription, first.payload.get("target"), _message(group, now), settings
