@@ -18,6 +18,7 @@ from analysis.detectors import (
     detect_peer_outliers,
     detect_supply_shortages,
     leave_one_out_median,
+    recent_market_move,
     retail_with_market,
     wholesale_prices,
 )
@@ -320,3 +321,15 @@ def test_leave_one_out_median_excludes_each_element_itself() -> None:
     result = leave_one_out_median(values, groups)
 
     np.testing.assert_allclose(result, [2.0, 3.0, 2.0, 3.0, 7.0, 9.0, np.nan])
+
+
+def test_recent_market_move_is_the_largest_daily_move_of_the_last_two_days() -> None:
+    prices = {seller: [4.0, 4.0, 6.0, 6.0, 6.0] for seller in (1, 2, 3)}
+    retail = retail_with_market(_market(prices))
+
+    moves = recent_market_move(retail)
+
+    expected = pd.Series(
+        [0.0, 0.0, np.log(1.5), np.log(1.5), 0.0] * 3, index=retail.index, name="recent_move"
+    )
+    pd.testing.assert_series_equal(moves, expected)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -198,3 +198,25 @@ def test_cli_detect_json_prints_one_object_per_alert(
     }
     assert surge["severity"] in ("medium", "high") and surge["evidence"]["series"]["dates"]
     assert bad_date.exit_code == 2 and "YYYY-MM-DD" in bad_date.output
+
+
+def test_a_supply_shortage_raises_a_market_level_alert(session: Session, settings: Settings) -> None:
+    ids = _seed(session)
+    session.execute(
+        update(PriceObservation)
+        .where(
+            PriceObservation.observed_date >= _day(57),
+            PriceObservation.price_type == "retail",
+            PriceObservation.merchant_id != ids["gouger"],
+        )
+        .values(availability="out_of_stock")
+    )
+    session.commit()
+
+    results = run_detection(session, settings, as_of=_day(DAYS - 1))
+
+    [shortage] = [result for result in results if result.rule == "supply_shortage"]
+    assert (shortage.merchant, shortage.product, shortage.region) == (None, "大白菜", "南岗区")
+    assert (shortage.start_date, shortage.end_date) == (_day(57), _day(59))
+    assert shortage.evidence["current"] == pytest.approx(5 / 6, abs=1e-3)
+    assert shortage.evidence["series"]["dates"] == [_day(day).isoformat() for day in (57, 58, 59)]
