@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -174,20 +175,52 @@ def test_admin_cannot_disable_themselves(client: TestClient, session: Session, a
     assert response.status_code == 409
 
 
-def test_account_actions_are_audited_with_before_and_after(
+def test_account_changes_are_audited_with_before_and_after(
     client: TestClient, session: Session, admin: dict[str, str]
 ) -> None:
     clerk = make_user(session, "clerk", "consumer_staff")
     client.post(f"/api/users/{clerk.id}/disable", headers=admin)
+    payload = {"username": "newbie", "password": "a long passphrase", "role": "consumer_staff"}
+    created = client.post("/api/users", json=payload, headers=admin).json()
 
     entries = client.get("/api/audit", params={"entity": "user"}, headers=admin).json()
 
-    assert entries["count"] == 1
-    entry = entries["data"][0]
-    assert entry["actor"] == "root" and entry["action"] == "user.disable"
-    assert entry["entity_id"] == str(clerk.id)
-    assert entry["before"]["disabled"] is False and entry["after"]["disabled"] is True
-    assert "password_hash" not in entry["after"]
+    assert [e["action"] for e in entries["data"]] == ["user.create", "user.disable"]
+    creation, disabling = entries["data"]
+    assert disabling["actor"] == "root" and disabling["entity_id"] == str(clerk.id)
+    assert disabling["before"]["disabled"] is False and disabling["after"]["disabled"] is True
+    assert creation["entity_id"] == str(created["id"]) and creation["after"]["username"] == "newbie"
+    assert creation["before"] is None and "password_hash" not in creation["after"]
+    assert "argon2" not in json.dumps(entries)
+
+
+def test_staff_actions_in_other_routers_are_audited_but_public_ones_are_not(
+    client: TestClient, session: Session
+) -> None:
+    make_user(session, "xiehui", "consumer_staff")
+    headers = login_headers(client, "xiehui")
+    filed = client.post("/api/complaints", json={"text": "超市鸡蛋标价8元一斤，结账时收了12元，多收钱。"})
+    assert client.get("/api/audit", headers=headers).json()["count"] == 0
+
+    moved = client.post(
+        f"/api/complaints/{filed.json()['id']}/transitions", json={"to_status": "accepted"}, headers=headers
+    )
+
+    assert moved.status_code == 200, moved.text
+    entries = client.get("/api/audit", params={"entity": "complaint"}, headers=headers).json()["data"]
+    assert [(e["actor"], e["action"]) for e in entries] == [("xiehui", "complaint.transition")]
+    assert entries[0]["before"]["status"] == "received" and entries[0]["after"]["status"] == "accepted"
+
+
+def test_refused_actions_leave_no_audit_entry(
+    client: TestClient, session: Session, admin: dict[str, str]
+) -> None:
+    root = session.scalar(select(User).where(User.username == "root"))
+    assert root is not None
+    assert client.post(f"/api/users/{root.id}/disable", headers=admin).status_code == 409
+    payload = {"username": "root", "password": "a long passphrase", "role": "admin"}
+    assert client.post("/api/users", json=payload, headers=admin).status_code == 409
+    assert client.get("/api/audit", headers=admin).json()["count"] == 0
 
 
 def test_audit_log_reads_filtered_newest_first_for_consumer_staff(
