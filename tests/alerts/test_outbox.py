@@ -348,3 +348,25 @@ def test_a_row_whose_sender_dies_every_time_is_retired(
     (row,) = _deliveries(session, inbox=False)
     assert (row.status, row.attempts) == ("dead", 2)
     assert row.last_error == "no outcome recorded after 2 attempts"
+
+
+def test_two_fan_outs_at_once_create_each_row_once(session: Session, sessions: sessionmaker[Session]) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
+    merchant = make_merchant(session, "大润发", "supermarket")
+    for _ in range(40):
+        make_alert(session, merchant=merchant, product=None)
+    created: list[int] = []
+    barrier = threading.Barrier(3)
+
+    def fan_out() -> None:
+        with sessions() as own:
+            barrier.wait()
+            created.append(enqueue_pending(own))
+
+    workers = [threading.Thread(target=fan_out) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sum(created) == 80 and len(_deliveries(session)) == 80
