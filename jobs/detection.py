@@ -193,6 +193,17 @@ def read_catalogue(session: Session) -> list[tuple[int, str, str, str, str]]:
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
+def _merchants(session: Session, ids: set[int]) -> dict[int, tuple[str, str | None]]:
+    """Name and industry of the given merchants, queried in chunks the drivers accept."""
+    wanted = sorted(ids)
+    found: dict[int, tuple[str, str | None]] = {}
+    for first in range(0, len(wanted), 5000):
+        chunk = wanted[first : first + 5000]
+        statement = select(Merchant.id, Merchant.name, Merchant.industry).where(Merchant.id.in_(chunk))
+        found.update({row.id: (row.name, row.industry) for row in session.execute(statement)})
+    return found
+
+
 def _latest_observation_date(session: Session) -> dt.date | None:
     return session.scalar(select(func.max(PriceObservation.observed_date)))
 
@@ -227,9 +238,8 @@ class _Context:
     ruleset: RuleSet
     retail: pd.DataFrame
     complaints: pd.DataFrame
-    merchants: dict[int, tuple[str, str | None]]
     products: dict[int, tuple[str, str]]
-    as_of: dt.date
+    merchants: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     seller_series: dict[tuple[Any, ...], pd.DataFrame] = field(default_factory=dict)
     market_series: dict[tuple[Any, ...], pd.Series] = field(default_factory=dict)
     peer_rows: dict[tuple[Any, ...], pd.DataFrame] = field(default_factory=dict)
@@ -530,19 +540,16 @@ def run_detection(
         )
         for rule in ruleset.enabled_rules
     ]
-    involved = {int(value) for outcome in outcomes for value in outcome.episodes["merchant_id"].dropna()}
-    merchants = {
-        row.id: (row.name, row.industry)
-        for row in session.execute(
-            select(Merchant.id, Merchant.name, Merchant.industry).where(Merchant.id.in_(involved))
-        )
-    }
     products = {
         row.id: (row.name, row.standard_unit)
         for row in session.execute(select(Product.id, Product.name, Product.standard_unit))
     }
-    context = _Context(ruleset, retail, complaints, merchants, products, as_of)
+    context = _Context(ruleset, retail, complaints, products)
     context.index_series(outcome.episodes for outcome in outcomes)
+    involved = {int(value) for outcome in outcomes for value in outcome.episodes["merchant_id"].dropna()}
+    peers = {int(value) for rows in context.peer_rows.values() for value in rows["merchant_id"].dropna()}
+    context.merchants = _merchants(session, involved | peers)
+    merchants = context.merchants
     existing = _existing_alerts(session, [rule.id for rule in ruleset.rules], start)
     results: list[DetectionResult] = []
     changed: list[tuple[Alert, Literal["raised", "updated"]]] = []

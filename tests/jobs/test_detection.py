@@ -121,7 +121,8 @@ def test_evidence_carries_reference_peers_complaints_and_series(session: Session
     assert evidence["reference"]["value"] < evidence["current"]
     assert evidence["reference"]["window"]["to"] == _day(49).isoformat()
     assert evidence["peers"]["count"] == SELLERS and len(evidence["peers"]["sample"]) == SELLERS - 1
-    assert "哈尔滨第1超市" not in {peer["merchant"] for peer in evidence["peers"]["sample"]}
+    peer_names = {peer["merchant"] for peer in evidence["peers"]["sample"]}
+    assert peer_names == {f"哈尔滨第{number}超市" for number in range(2, SELLERS + 1)}
     assert len(evidence["complaints"]) == 4
     series = evidence["series"]
     assert len(series["dates"]) == len(series["merchant"]) == len(series["market_median"]) == 19
