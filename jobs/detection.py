@@ -93,7 +93,7 @@ def read_rules(path: Path = RULES_FILE) -> RuleSet:
     return parse_rules(document)
 
 
-def _categories(values: tuple[Any, ...]) -> pd.Categorical:
+def _categories(values: list[Any]) -> pd.Categorical:
     codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
     return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
 
@@ -142,6 +142,8 @@ def read_observations(
     """
     connection = session.connection()
     driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the session's database connection is closed")
     if connection.dialect.name == "postgresql":
         cursor = driver.cursor(name=f"observations_{id(session):x}")
         cursor.execute(_OBSERVATIONS_SQL.format(mark="%s"), (start, end))
