@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi import FastAPI, Form, Request
@@ -312,8 +313,38 @@ def test_injection_strings_are_plain_data(
         )
         tracked = client.get(f"/api/complaints/track/{attack}")
         audited = client.get("/api/audit", params={"actor": attack}, headers=staff)
+        searched = client.get("/api/complaints/search", params={"q": attack}, headers=staff)
 
         assert filtered.status_code == 200 and filtered.json()["count"] == 0, attack
         assert tracked.status_code in (404, 422), attack
         assert audited.status_code == 200 and audited.json()["count"] == 0, attack
+        assert searched.status_code == 200 and searched.json()["total"] <= 1, attack  # symbols alone: all
     assert _complaints(session) == 1
+
+
+TRAVERSALS = [
+    "../../etc/passwd",
+    "..\\..\\windows\\win.ini",
+    "/etc/shadow",
+    "%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "....//....//secret.csv",
+    "报表\r\nSet-Cookie: session=stolen",
+]
+
+
+def test_export_file_names_cannot_traverse_or_inject_headers(
+    client: TestClient, staff: dict[str, str]
+) -> None:
+    client.post("/api/complaints", json=COMPLAINT)
+    for attack in TRAVERSALS:
+        response = client.get(
+            "/api/complaints/search/export", params={"q": "鸡蛋", "filename": attack}, headers=staff
+        )
+        assert response.status_code == 200, attack
+        disposition = response.headers["Content-Disposition"]
+        name = unquote(disposition.split("filename*=UTF-8''", 1)[1])
+        assert name.endswith(".csv") and not name.startswith("."), attack
+        assert not {"/", "\\", "\r", "\n"} & set(name) and ".." not in name, attack
+        assert "set-cookie" not in {key.lower() for key in response.headers}, attack
+    wrong_format = client.get("/api/complaints/search/export", params={"format": "../../x"}, headers=staff)
+    _assert_error(wrong_format, 422)

@@ -37,6 +37,8 @@ from core.models import (
     Subscription,
     User,
 )
+from search.backends.base import SearchBackend
+from search.service import get_search_backend, index_complaints
 from tests.utils.auth import login_headers, make_association, make_user
 
 ROLES = ("public", "staff_a", "staff_b", "consumer", "admin")
@@ -81,6 +83,7 @@ class World:
     """Two trade associations, the consumer association, one user per role, and records owned by A."""
 
     session: Session
+    search: SearchBackend
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     association_a: Association | None = None
     association_b: Association | None = None
@@ -96,8 +99,9 @@ class World:
         return int(record.id)
 
     def complaint_of_a(self) -> int:
+        """A complaint routed to A, indexed for search like a filed one."""
         number = next(_counter)
-        return self.add(
+        complaint_id = self.add(
             Complaint(
                 tracking_code=f"TS-MATRIX{number:04d}",
                 text="超市鸡蛋标价8元一斤，结账时收了12元，多收钱。",
@@ -107,6 +111,8 @@ class World:
                 status="received",
             )
         )
+        assert index_complaints(self.session, [complaint_id], backend=self.search)
+        return complaint_id
 
     def alert_of_a(self) -> int:
         return self.add(
@@ -204,6 +210,8 @@ MATRIX: dict[str, Route] = {
         ANYONE, lambda w: {"path": {"code": w.session.get(Complaint, w.complaint_of_a()).tracking_code}}
     ),
     "GET /api/complaints": Route(STAFF),
+    "GET /api/complaints/search": Route(STAFF, plain(params={"q": "鸡蛋 多收钱"})),
+    "GET /api/complaints/search/export": Route(STAFF, plain(params={"q": "鸡蛋", "format": "csv"})),
     "GET /api/complaints/{complaint_id:int}": Route(
         A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"complaint_id": w.complaint_of_a()}}
     ),
@@ -286,7 +294,7 @@ def world(settings: Settings) -> Iterator[tuple[TestClient, World]]:
     app = create_app(settings.model_copy(update={"rate_limit_per_minute": 0}))
     with TestClient(app) as client:
         session: Session = app.state.sessions()
-        world = World(session=session)
+        world = World(session=session, search=get_search_backend(app.state.settings, app.state.engine))
         world.association_a = make_association(session, "chaoshi", ["supermarket"])
         world.association_b = make_association(session, "yaodian", ["pharmacy"])
         consumer_association = make_association(session, "xiaoxie", [], consumer=True)
@@ -361,6 +369,14 @@ def test_association_b_never_sees_association_a_records(
     assert alert not in _ids(client.get("/api/alerts", params={"industry": "supermarket"}, headers=b))
     assert client.get(f"/api/alerts/{alert}", headers=b).status_code == 404
     assert client.get(f"/api/alerts/{alert}/deliveries", headers=b).status_code == 404
+
+    search = {"q": "鸡蛋 多收钱"}
+    hits_for_a = client.get("/api/complaints/search", params=search, headers=a).json()["hits"]
+    assert complaint in {hit["id"] for hit in hits_for_a}
+    found_by_b = client.get("/api/complaints/search", params=search, headers=b)
+    assert found_by_b.status_code == 200 and found_by_b.json()["total"] == 0
+    exported = client.get("/api/complaints/search/export", params=search, headers=b)
+    assert exported.status_code == 200 and "TS-MATRIX" not in exported.text
 
     assert item in _ids(client.get("/api/inbox", headers=a))
     assert item not in _ids(client.get("/api/inbox", headers=b))
