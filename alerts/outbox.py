@@ -24,7 +24,7 @@ from functools import cache, partial
 from itertools import groupby
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, String, case, select, text, update
+from sqlalchemy import CursorResult, Select, String, case, exists, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -187,12 +187,29 @@ def _alert_rows(session: Session, subscribers: list[_Subscriber], now: dt.dateti
 def _complaint_rows(
     session: Session, subscribers: list[_Subscriber], now: dt.datetime
 ) -> list[dict[str, Any]]:
+    # A complaint needs a look if its inbox item is missing (found through the unique dedupe key) or
+    # if a subscription with other channels already existed when it was filed.
+    inbox_key = (
+        "complaint:"
+        + Complaint.id.cast(String)
+        + ":assoc:"
+        + Complaint.association_id.cast(String)
+        + ":inbox"
+    )
+    has_inbox_item = exists().where(Delivery.dedupe_key == inbox_key)
+    external = [
+        s.subscription.created_at for s in subscribers if set(s.subscription.channels or []) - {"inbox"}
+    ]
+    needs_look = (
+        ~has_inbox_item if not external else or_(~has_inbox_item, Complaint.created_at >= min(external))
+    )
     complaints = session.execute(
         select(Complaint, Product.category_id)
         .outerjoin(Product, Product.id == Complaint.product_id)
         .where(
             Complaint.association_id.is_not(None),
             Complaint.status.in_(COMPLAINT_STATUSES_TO_DELIVER),
+            needs_look,
         )
         .order_by(Complaint.id)
     ).all()
