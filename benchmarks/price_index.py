@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -162,47 +163,48 @@ def part_api_speed(sellers: int, days: int) -> None:
         engine = make_engine(url)
         sessions = session_factory(engine)
         with sessions() as session:
-            cabbage = session.scalar(select(Product.id).where(Product.code == "chinese_cabbage"))
-            vegetables = session.scalars(
-                select(Product.id).join(Category).where(Category.code == "vegetables")
-            ).all()
-            codes = session.execute(select(Product.code, Product.id)).all()
-        basket = [product_id for code, product_id in codes if code in _livelihood_codes()]
+            ids = {code: product_id for code, product_id in session.execute(select(Product.code, Product.id))}
+            vegetables = list(
+                session.scalars(select(Product.id).join(Category).where(Category.code == "vegetables"))
+            )
+        basket = [ids[code] for code in _livelihood_codes() if code in ids]
         end = FIRST_DAY + dt.timedelta(days=days - 1)
         window = {"from": FIRST_DAY.isoformat(), "to": end.isoformat()}
-        cases = [
-            ("series day", {"product": "chinese_cabbage", "region": CITY, **window}, [cabbage], "/series"),
+        cabbage = {"product": "chinese_cabbage", "region": CITY, **window}
+        cases: list[tuple[str, str, dict[str, str], list[int]]] = [
+            ("series day", "/api/prices/series", cabbage, [ids["chinese_cabbage"]]),
             (
                 "series month",
-                {"product": "chinese_cabbage", "region": CITY, "frequency": "month", **window},
-                [cabbage],
-                "/series",
+                "/api/prices/series",
+                {**cabbage, "frequency": "month"},
+                [ids["chinese_cabbage"]],
             ),
-            ("index category", {"category": "vegetables", "city": CITY, **window}, vegetables, "/index"),
-            ("index basket", {"basket": "livelihood", "city": CITY, **window}, basket, "/index"),
+            (
+                "index category",
+                "/api/prices/index",
+                {"category": "vegetables", "city": CITY, **window},
+                vegetables,
+            ),
+            ("index basket", "/api/prices/index", {"basket": "livelihood", "city": CITY, **window}, basket),
         ]
         print(f"{'request':<15} {'rows':>9} {'read rows':>10} {'endpoint':>10} {'ratio':>6}")
-        with TestClient(create_app(settings)) as client:
-            for name, params, product_ids, path in cases:
-                response = client.get(f"/api/prices{path}", params=params)
+        with TestClient(create_app(settings)) as client, sessions() as session:
+            for name, path, params, product_ids in cases:
+                response = client.get(path, params=params)
                 assert response.status_code == 200, response.text
-                with sessions() as session:
-                    frame = read_price_rows(
-                        session,
-                        product_ids=product_ids,
-                        start=FIRST_DAY,
-                        end=end,
-                        price_type="retail",
-                        region=CITY,
-                    )
-                    baseline = median_seconds(
-                        lambda ids=product_ids, s=session: read_price_rows(
-                            s, product_ids=ids, start=FIRST_DAY, end=end, price_type="retail", region=CITY
-                        )
-                    )
-                endpoint = median_seconds(lambda p=path, q=params: client.get(f"/api/prices{p}", params=q))
+                read = partial(
+                    read_price_rows,
+                    session,
+                    product_ids=product_ids,
+                    start=FIRST_DAY,
+                    end=end,
+                    price_type="retail",
+                    region=CITY,
+                )
+                baseline = median_seconds(read)
+                endpoint = median_seconds(partial(client.get, path, params=params))
                 print(
-                    f"{name:<15} {len(frame):>9,} {baseline * 1000:>8.0f}ms {endpoint * 1000:>8.0f}ms"
+                    f"{name:<15} {len(read()):>9,} {baseline * 1000:>8.0f}ms {endpoint * 1000:>8.0f}ms"
                     f" {endpoint / baseline:>6.2f}"
                 )
         engine.dispose()

@@ -236,12 +236,18 @@ def find_index_subject(
         goods = session.execute(
             select(Product.id, Product.code).where(Product.code.in_(list(chosen.weights)))
         )
-        return IndexSubject("basket", chosen.code, chosen.name, dict(goods.tuples().all()), chosen.weights)
+        return IndexSubject(
+            "basket",
+            chosen.code,
+            chosen.name,
+            {product_id: code for product_id, code in goods},
+            chosen.weights,
+        )
     found = session.scalar(select(Category).where(Category.code == category))
     if found is None:
         raise _not_found(f"未知的商品类别：{category}")
     goods = session.execute(select(Product.id, Product.code).where(Product.category_id == found.id))
-    return IndexSubject("category", found.code, found.name, dict(goods.tuples().all()))
+    return IndexSubject("category", found.code, found.name, {product_id: code for product_id, code in goods})
 
 
 @router.get("/index", response_model=PriceIndexPublic)
