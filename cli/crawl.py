@@ -10,7 +10,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import select
 
 from core.config import get_settings
@@ -57,7 +57,7 @@ def crawl(
         typer.echo(f"数据源配置有误：{exc}", err=True)
         raise typer.Exit(code=2) from exc
     if list_sources:
-        table = Table("数据源", "爬虫", "说明")
+        table = Table(Column("数据源", no_wrap=True), "爬虫", "说明")
         for item in sources.values():
             table.add_row(item.name, item.spider, item.description)
         console.print(table)
@@ -105,7 +105,8 @@ def _load_sites() -> dict[str, Site]:
 @sites_app.command("list")
 def sites_list() -> None:
     """List the registered retail sites."""
-    table = Table("名称", "说明", "域名", "商品页", "测试网址", "间隔(秒)", "并发")
+    table = Table("说明", "域名", "商品页", "测试网址", "间隔(秒)", "并发")
+    table.columns.insert(0, Column("名称", no_wrap=True))
     for site in _load_sites().values():
         table.add_row(
             site.name,

@@ -1,17 +1,30 @@
-"""Why an item left the pipeline: each reason is a ``DropItem`` the crawl-run recorder acts on."""
+"""Why an item left the pipeline: each reason is a ``DropItem`` the crawl-run recorder acts on.
+
+Drops are routine (most wholesale names are not monitored goods), so they are logged quietly:
+quarantined items at INFO, unmapped names and repeats at DEBUG.
+"""
 
 from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
 
-class QuarantineItem(DropItem):
+class _QuietDrop(DropItem):
+    default_log_level = "DEBUG"
+
+    def __init__(self, message: str, log_level: str | None = None) -> None:
+        super().__init__(message, log_level or self.default_log_level)
+
+
+class QuarantineItem(_QuietDrop):
     """The item is wrong (unreadable, impossible, absurd): kept aside in quarantined_items with the reason."""
 
+    default_log_level = "INFO"
 
-class UnmappedProduct(DropItem):
+
+class UnmappedProduct(_QuietDrop):
     """No catalogue good matches the name: recorded in unmapped_items for staff to map."""
 
 
-class DuplicateItem(DropItem):
+class DuplicateItem(_QuietDrop):
     """The same observation (natural key) was already seen in this crawl."""

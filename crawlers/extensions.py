@@ -1,9 +1,10 @@
 """One crawl_runs row per crawl: pages, stored / quarantined / unmapped / duplicate items, errors, status.
 
 Dropped items are acted on here, in one place: quarantined ones are kept with their reason
-(``core.prices.quarantine``), unmapped names are counted for staff (``record_unmapped``), duplicates
-are only counted. The row is created when the spider opens (or taken over from the runner, which
-creates it first so that a crash of the whole process is still reported) and completed when it closes.
+(``core.prices.quarantine``), unmapped names are recorded for staff once per crawl (``record_unmapped``;
+its seen_count is the number of crawls that met the name), duplicates are only counted. The row is
+created when the spider opens (or taken over from the runner, which creates it first so that a crash
+of the whole process is still reported) and completed when it closes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
 from core.db import get_engine, session_factory
@@ -44,16 +47,19 @@ def now() -> dt.datetime:
 
 
 class CrawlRunRecorder:
-    def __init__(self, crawler: Crawler, engine: Engine, run_id: int | None) -> None:
+    def __init__(self, crawler: Crawler, engine: Engine, run_id: int | None, batch_size: int = 500) -> None:
         self.crawler = crawler
         self.engine = engine
         self.run_id = run_id
-        self.session = session_factory(engine)()
+        self.batch_size = batch_size
+        self.pending: list[tuple[Any, DropItem]] = []
+        self.unmapped_names: set[tuple[str | None, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
         run_id = crawler.settings.getint("CRAWL_RUN_ID") or None
-        recorder = cls(crawler, get_engine(crawler.settings.get("DATABASE_URL")), run_id)
+        engine = get_engine(crawler.settings.get("DATABASE_URL"))
+        recorder = cls(crawler, engine, run_id, crawler.settings.getint("STORE_BATCH_SIZE", 500))
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(recorder.item_dropped, signal=signals.item_dropped)
@@ -62,32 +68,58 @@ class CrawlRunRecorder:
 
     def spider_opened(self, spider: Spider) -> None:
         source = getattr(spider, "source_name", spider.name)
-        run = self.session.get(CrawlRun, self.run_id) if self.run_id else None
-        if run is None:
-            run = CrawlRun(spider=spider.name, source=source, started_at=now(), status="running")
-            self.session.add(run)
-        run.spider, run.source, run.status, run.started_at = spider.name, source, "running", now()
-        self.session.commit()
-        self.run_id = run.id
+        with session_factory(self.engine)() as session, session.begin():
+            run = session.get(CrawlRun, self.run_id) if self.run_id else None
+            if run is None:
+                run = CrawlRun(spider=spider.name, source=source, started_at=now(), status="running")
+                session.add(run)
+            run.spider, run.source, run.status, run.started_at = spider.name, source, "running", now()
+            session.flush()
+            self.run_id = run.id
         logger.info("crawl run %s started for %s", run.id, source)
 
     def item_dropped(self, item: Any, response: Any, exception: DropItem, spider: Spider) -> None:
         stats = self.crawler.stats
-        source = item.get("source") or spider.name
         if isinstance(exception, DuplicateItem):
             stats.inc_value(DUPLICATE_STAT)
             return
         if isinstance(exception, UnmappedProduct):
             stats.inc_value(UNMAPPED_STAT)
-            record_unmapped(self.session, source, item["product_name"], sample=_raw(item))
+            # One record per name and crawl: unmapped_items.seen_count counts the crawls that saw it.
+            key = (item.get("source"), item["product_name"])
+            if key in self.unmapped_names:
+                return
+            self.unmapped_names.add(key)
         else:
-            # QuarantineItem, or any other DropItem: kept with its reason, never silently lost.
-            if not isinstance(exception, QuarantineItem):
-                logger.warning("unexpected drop reason %s, quarantined", type(exception).__name__)
             stats.inc_value(QUARANTINED_STAT)
-            quarantine(self.session, source, str(exception), _raw(item), url=item.get("url"))
-        # Committed at once: an open write transaction would lock SQLite for the storage pipeline.
-        self.session.commit()
+        self.pending.append((item, exception))
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the dropped items kept so far in one short transaction (SQLite allows one writer)."""
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            with session_factory(self.engine)() as session, session.begin():
+                for item, exception in batch:
+                    self._keep(session, item, exception)
+        except SQLAlchemyError as exc:
+            logger.exception("keeping %d dropped items failed", len(batch))
+            record = getattr(self.crawler.spider, "record_error", None)
+            if record is not None:
+                record(f"保存 {len(batch)} 条隔离/未映射记录失败：{exc}")
+
+    def _keep(self, session: Session, item: Any, exception: DropItem) -> None:
+        source = item.get("source") or self.crawler.spider.name
+        if isinstance(exception, UnmappedProduct):
+            record_unmapped(session, source, item["product_name"], sample=_raw(item))
+            return
+        # QuarantineItem, or any other DropItem: kept with its reason, never silently lost.
+        if not isinstance(exception, QuarantineItem):
+            logger.warning("unexpected drop reason %s, quarantined", type(exception).__name__)
+        quarantine(session, source, str(exception), _raw(item), url=item.get("url"))
 
     def spider_error(self, failure: Failure, response: Any, spider: Spider) -> None:
         record = getattr(spider, "record_error", None)
@@ -98,37 +130,36 @@ class CrawlRunRecorder:
             record(message)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        self.flush()
         stats = self.crawler.stats
-        self.session.commit()
-        run = self.session.get(CrawlRun, self.run_id)
-        if run is None:
-            return
-        pages = int(stats.get_value(PAGES_STAT, 0))
-        stored = int(stats.get_value(STORED_STAT, 0))
-        errors = int(stats.get_value(ERRORS_STAT, 0)) + int(stats.get_value(STORE_ERRORS_STAT, 0) > 0)
-        run.pages = pages
-        run.items_stored = stored
-        run.items_quarantined = int(stats.get_value(QUARANTINED_STAT, 0))
-        run.items_unmapped = int(stats.get_value(UNMAPPED_STAT, 0))
-        run.items_duplicate = int(stats.get_value(DUPLICATE_STAT, 0))
-        run.errors = errors
-        run.error_samples = list(stats.get_value(ERROR_SAMPLES_STAT, []))
-        run.finished_at = now()
-        run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
-        run.status = crawl_status(pages, stored, errors, reason)
-        self.session.commit()
-        self.session.close()
-        logger.info(
-            "crawl run %s %s: %d pages, %d stored, %d quarantined, %d unmapped, %d duplicate, %d errors",
-            run.id,
-            run.status,
-            run.pages,
-            run.items_stored,
-            run.items_quarantined,
-            run.items_unmapped,
-            run.items_duplicate,
-            run.errors,
-        )
+        with session_factory(self.engine)() as session, session.begin():
+            run = session.get(CrawlRun, self.run_id)
+            if run is None:
+                return
+            pages = int(stats.get_value(PAGES_STAT, 0))
+            stored = int(stats.get_value(STORED_STAT, 0))
+            errors = int(stats.get_value(ERRORS_STAT, 0)) + int(stats.get_value(STORE_ERRORS_STAT, 0) > 0)
+            run.pages = pages
+            run.items_stored = stored
+            run.items_quarantined = int(stats.get_value(QUARANTINED_STAT, 0))
+            run.items_unmapped = int(stats.get_value(UNMAPPED_STAT, 0))
+            run.items_duplicate = int(stats.get_value(DUPLICATE_STAT, 0))
+            run.errors = errors
+            run.error_samples = list(stats.get_value(ERROR_SAMPLES_STAT, []))
+            run.finished_at = now()
+            run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
+            run.status = crawl_status(pages, stored, errors, reason)
+            logger.info(
+                "crawl run %s %s: %d pages, %d stored, %d quarantined, %d unmapped, %d duplicate, %d errors",
+                run.id,
+                run.status,
+                run.pages,
+                run.items_stored,
+                run.items_quarantined,
+                run.items_unmapped,
+                run.items_duplicate,
+                run.errors,
+            )
 
 
 def _raw(item: Any) -> dict[str, Any]:

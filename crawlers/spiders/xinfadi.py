@@ -4,7 +4,7 @@ Form: ``limit, current, pubDateStartTime, pubDateEndTime, prodPcatid, prodCatid,
 ``{"current", "limit", "count", "list": [{"id", "prodName", ..., "lowPrice", "highPrice", "avgPrice",
 "place", "specInfo", "unitInfo", "pubDate"}]}``. Prices are strings in 元 per ``unitInfo``. Pages are
 followed until ``count`` rows were offered. The site repeats rows across pages and sometimes prints
-low > high; the pipelines deal with both.
+low > high; the pipelines deal with both. The first page's ``count`` tells how many pages to request.
 """
 
 from __future__ import annotations
@@ -106,9 +106,11 @@ class XinfadiSpider(PriceSpider):
                 yield self.item(response, row)
             else:
                 self.record_error(f"新发地价格行格式不对 (page {current}): {str(row)[:100]}")
-        pages = min(math.ceil(count / self.limit), MAX_PAGES)
-        if rows and current < pages:
-            yield self.page_request(current + 1)
+        if current == 1 and rows:
+            # The first page says how many rows there are: ask for the rest at once (concurrency permitting).
+            pages = min(math.ceil(count / self.limit), MAX_PAGES)
+            for page in range(2, pages + 1):
+                yield self.page_request(page)
 
     def item(self, response: Response, row: dict[str, Any]) -> PriceItem:
         def text(key: str) -> str:

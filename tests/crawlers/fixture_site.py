@@ -36,17 +36,20 @@ class FixtureSite:
     robots: str = ROBOTS
     requests: list[tuple[str, str, str]] = field(default_factory=list)
     url: str = ""
+    _filtered: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def price_page(self, form: dict[str, str]) -> dict[str, Any]:
         limit = max(1, int(form.get("limit", "20") or 20))
         current = max(1, int(form.get("current", "1") or 1))
         start = form.get("pubDateStartTime", "").replace("/", "-")
         end = form.get("pubDateEndTime", "").replace("/", "-")
-        rows = [
-            row
-            for row in self.rows
-            if (not start or row["pubDate"][:10] >= start) and (not end or row["pubDate"][:10] <= end)
-        ]
+        if (start, end) not in self._filtered:
+            self._filtered[start, end] = [
+                row
+                for row in self.rows
+                if (not start or row["pubDate"][:10] >= start) and (not end or row["pubDate"][:10] <= end)
+            ]
+        rows = self._filtered[start, end]
         pages = max(1, math.ceil(len(rows) / limit))
         chunk = rows[(current - 1) * limit : current * limit] if current <= pages else []
         return {"current": current, "limit": limit, "count": len(rows), "list": chunk}

@@ -118,6 +118,15 @@ def test_garbage_is_reported_not_parsed(body: bytes) -> None:
     assert "新发地返回的不是价格数据" in spider.crawler.stats.get_value(ERROR_SAMPLES_STAT)[0]
 
 
+def test_the_first_page_asks_for_all_the_others_at_once() -> None:
+    spider = make_spider(XinfadiSpider, limit="10")
+    data = json.loads((FILES / "xinfadi_page1.json").read_text(encoding="utf-8"))
+    data["count"] = 45
+    response = TextResponse(URL, body=json.dumps(data).encode(), encoding="utf-8")
+    pages = [r.cb_kwargs["current"] for r in spider.parse(response, current=1) if isinstance(r, FormRequest)]
+    assert pages == [2, 3, 4, 5]
+
+
 def test_an_empty_page_ends_the_crawl_even_if_count_says_more() -> None:
     spider = make_spider(XinfadiSpider, limit="10")
     body = json.dumps({"current": 3, "limit": 10, "count": 500, "list": []}).encode()
