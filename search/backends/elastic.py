@@ -21,10 +21,12 @@ from search.backends.base import Progress, from_millis, to_millis
 from search.query import (
     FACET_FIELDS,
     MAX_FACET_VALUES,
+    MAX_OFFSET,
     BackendHit,
     BackendResult,
     FacetCount,
     HistogramBucket,
+    InvalidCursor,
     SearchDocument,
     SearchQuery,
     decode_cursor,
@@ -202,9 +204,12 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
         if sort == "relevance"
         else [{"created_at": "desc"}, {"id": "desc"}],
     }
-    if query.cursor:
-        types = ((float, int), int) if sort == "relevance" else (int, int)
-        body["search_after"] = decode_cursor(query.cursor, sort, types)
+    if sort == "relevance":
+        body["from"] = relevance_offset(query)
+        if body["from"] + query.size > MAX_OFFSET:
+            raise InvalidCursor(f"按相关度排序最多翻到第 {MAX_OFFSET} 条，更多结果请按时间排序")
+    elif query.cursor:
+        body["search_after"] = decode_cursor(query.cursor, sort, (int, int))
     else:
         body["from"] = query.offset
     aggs: dict[str, Any] = {}
@@ -242,6 +247,18 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
     return body
 
 
+def relevance_offset(query: SearchQuery) -> int:
+    """Where a relevance page starts: its cursor holds an offset, not the last score.
+
+    A score-based ``search_after`` needs the exact score back, and the JSON score is a rounded float:
+    a server comparing it with its own value repeats or skips tied hits. Offsets cannot drift, at the
+    price of Elasticsearch's result window (10,000 hits) for relevance; date order pages without limit.
+    """
+    if query.cursor:
+        return int(decode_cursor(query.cursor, "relevance", (int,))[0])
+    return query.offset
+
+
 def parse_response(query: SearchQuery, response: Mapping[str, Any]) -> BackendResult:
     hits = response["hits"]["hits"]
     aggregations = response.get("aggregations", {})
@@ -261,7 +278,10 @@ def parse_response(query: SearchQuery, response: Mapping[str, Any]) -> BackendRe
     sort = query.effective_sort
     next_cursor = None
     if query.size and len(hits) == query.size:
-        next_cursor = encode_cursor(sort, list(hits[-1]["sort"]))
+        if sort == "relevance":
+            next_cursor = encode_cursor(sort, [relevance_offset(query) + len(hits)])
+        else:
+            next_cursor = encode_cursor(sort, list(hits[-1]["sort"]))
     return BackendResult(
         total=response["hits"]["total"]["value"],
         hits=[
