@@ -67,6 +67,8 @@ def flag_rule(
     params = rule.params
     if rule.kind in EMERGENCY_KINDS and emergency is None:
         raise ValueError(f"rule {rule.id}: an emergency rule needs its declared emergency")
+    if emergency is not None and not emergency.overlaps(start, as_of):
+        return empty_flags()
     if rule.kind in ("emergency_rise", "average_rise") and emergency is not None:
         return detect_emergency_rises(
             _covered(retail, product_ids),

@@ -57,6 +57,10 @@ class Emergency(BaseModel):
     def covers(self, day: dt.date) -> bool:
         return day >= self.start and (self.end is None or day <= self.end)
 
+    def overlaps(self, first: dt.date, last: dt.date) -> bool:
+        """Whether the emergency is in force on any day of ``first``..``last``."""
+        return self.start <= last and (self.end is None or self.end >= first)
+
 
 class SeverityBands(BaseModel):
     """Lower bounds of ``breach`` (how far past the threshold, in the rule's units) for each severity.

@@ -502,7 +502,7 @@ def _load_window(ruleset: RuleSet, as_of: dt.date) -> dt.date:
         if rule.emergency is None:
             continue
         emergency = ruleset.emergency(rule.emergency)
-        if emergency.start <= as_of and (emergency.end is None or emergency.end >= start):
+        if emergency.overlaps(start, as_of):
             start = min(start, emergency.start - dt.timedelta(days=rule.reference_days))
     return start
 

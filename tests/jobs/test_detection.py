@@ -12,9 +12,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from analysis.rules import Emergency
 from core.config import Settings
 from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product
-from jobs.detection import episode_key, run_detection
+from jobs.detection import episode_key, read_rules, run_detection
 
 FIRST_DAY = dt.date(2024, 3, 1)
 DAYS = 60
@@ -221,3 +222,26 @@ def test_a_supply_shortage_raises_a_market_level_alert(session: Session, setting
     assert (shortage.start_date, shortage.end_date) == (_day(57), _day(59))
     assert shortage.evidence["current"] == pytest.approx(5 / 6, abs=1e-3)
     assert shortage.evidence["series"]["dates"] == [_day(day).isoformat() for day in (57, 58, 59)]
+
+
+def test_emergency_rules_judge_prices_against_the_pre_emergency_reference(
+    session: Session, settings: Settings
+) -> None:
+    _seed(session)
+    shipped = read_rules()
+    declared = Emergency(id="covid19_heilongjiang_2020", name="测试紧急状态", start=_day(50), end=_day(56))
+    ruleset = shipped.model_copy(update={"emergencies": [declared]})
+
+    results = run_detection(session, settings, as_of=_day(DAYS - 1), ruleset=ruleset)
+
+    by_rule: dict[str, set[str | None]] = {}
+    for result in results:
+        by_rule.setdefault(result.rule, set()).add(result.merchant)
+    assert by_rule["emergency_rise_ca396"] == {"哈尔滨第1超市"}
+    assert by_rule["average_rise_pa"] == {"哈尔滨第1超市"}
+    assert by_rule["markup_ratio_jining"] >= {"哈尔滨第1超市", "哈尔滨第5超市", "哈尔滨第6超市"}
+    assert "emergency_rise_hainan" not in by_rule  # covers 防疫用品 only
+    rise = next(result for result in results if result.rule == "emergency_rise_ca396")
+    assert (rise.start_date, rise.end_date) == (_day(50), _day(54))
+    assert rise.evidence["reference"]["window"] == {"from": _day(20).isoformat(), "to": _day(49).isoformat()}
+    assert rise.evidence["rule"]["emergency"]["name"] == "测试紧急状态"
