@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from core.catalogue import seed_catalogue
+from core.db import session_factory
 from core.models import Merchant, PriceObservation, Product, QuarantinedItem, UnmappedItem
 from core.prices import (
     PriceInput,
@@ -140,3 +142,25 @@ def test_record_unmapped_counts_sightings(session: Session) -> None:
     assert rows["xinfadi"].seen_count == 3
     assert rows["xinfadi"].sample == {"line": 1}
     assert rows["import"].seen_count == 1
+
+
+def test_concurrent_writers_of_the_same_observation_do_not_collide(engine: Engine, eggs: Product) -> None:
+    """Two crawlers storing the same price at once: one stores it, the other sees a duplicate, no error."""
+    first, second = session_factory(engine)(), session_factory(engine)()
+    results: list[str] = []
+    try:
+        get_or_create_merchant(first, "哈尔滨好又多超市(南岗店)")
+        first.commit()
+        results.append(store_observation(first, _eggs_price(eggs)))
+        waiting = threading.Thread(
+            target=lambda: results.append(store_observation(second, _eggs_price(eggs)))
+        )
+        waiting.start()
+        waiting.join(timeout=0.5)  # the second writer waits for the first one's lock
+        first.commit()
+        waiting.join(timeout=30)
+        second.commit()
+    finally:
+        first.close()
+        second.close()
+    assert sorted(results) == ["duplicate", "stored"]
