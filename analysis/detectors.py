@@ -186,7 +186,8 @@ def detect_peer_outliers(
     Cabral, L. and Xu, L. (2021), Seller reputation and price gouging: evidence from the COVID-19
     pandemic, Economic Inquiry 59(3).
     """
-    frame = retail[retail["n_sellers"] >= min_peers]
+    needed = [*MARKET_KEYS, "merchant_id", "unit_price", "log_price", "market_log_price", "peer_log_price"]
+    frame = retail.loc[retail["n_sellers"] >= min_peers, needed]
     if frame.empty:
         return empty_flags()
     deviation = frame["log_price"] - frame["peer_log_price"]
@@ -255,7 +256,8 @@ def detect_market_surges(
         level [元/unit]; ``change`` = excess [fraction]; ``market_change`` = the market's change over
         the window [fraction]; ``breach`` = excess - ``threshold`` [fraction].
     """
-    frame = retail[retail["n_sellers"] >= min_peers].sort_values([*SERIES_KEYS, "date"])
+    needed = [*SERIES_KEYS, "date", "unit_price", "log_price", "market_log_price"]
+    frame = retail.loc[retail["n_sellers"] >= min_peers, needed].sort_values([*SERIES_KEYS, "date"])
     if len(frame) <= window:
         return empty_flags()
     position = frame["log_price"] - frame["market_log_price"]
