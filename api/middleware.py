@@ -27,6 +27,7 @@ STAFF_RATE_FACTOR = 10
 LOGIN_PATH = "/api/auth/token"
 LOGIN_RATE_DIVISOR = 12
 UNLIMITED_PATHS = ("/api/health",)
+UNLIMITED_PREFIXES = ("/static/",)
 MAX_TRACKED_CLIENTS = 50_000
 DOCS_PATHS = ("/docs", "/redoc")
 
@@ -157,7 +158,12 @@ class RateLimitMiddleware:
         return "public", self.per_minute
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.per_minute <= 0 or scope["path"] in UNLIMITED_PATHS:
+        if (
+            scope["type"] != "http"
+            or self.per_minute <= 0
+            or scope["path"] in UNLIMITED_PATHS
+            or scope["path"].startswith(UNLIMITED_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         client = scope["client"][0] if scope.get("client") else "unknown"

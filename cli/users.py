@@ -1,4 +1,4 @@
-"""``fairmarket user``: add, list, disable and re-enable staff accounts."""
+"""``fairmarket user``: add, list, disable and re-enable staff accounts, reset passwords."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from core.accounts import (
     create_user,
     find_association,
     find_user,
+    set_password,
     set_user_disabled,
 )
 from core.db import get_engine, session_scope, upgrade_database
@@ -69,6 +70,21 @@ def add(
             typer.echo(f"已创建用户 {user.username}（{STAFF_ROLE_NAMES[role]}，id={user.id}）")
     except AccountError as error:
         raise fail(error) from error
+
+
+@app.command("passwd")
+def passwd(
+    username: str,
+    password: Annotated[str | None, typer.Option(help="不填则交互输入")] = None,
+) -> None:
+    """Reset a staff member's password (their bearer tokens stay valid until they expire)."""
+    secret = password or typer.prompt("新密码", hide_input=True, confirmation_prompt=True)
+    try:
+        with accounts_session() as session:
+            set_password(session, find_user(session, username), actor=CLI_ACTOR, password=secret)
+    except AccountError as error:
+        raise fail(error) from error
+    typer.echo(f"用户 {username} 的密码已重置")
 
 
 @app.command("list")

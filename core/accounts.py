@@ -70,8 +70,7 @@ def create_user(
         raise AccountError(f"未知角色：{role}（可选：{'、'.join(STAFF_ROLE_NAMES)}）")
     if role == "association_staff" and association is None:
         raise AccountError("行业协会工作人员必须指定所属协会")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+    _check_password(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"用户名已存在：{username}", conflict=True)
     user = User(
@@ -85,6 +84,20 @@ def create_user(
     session.add(user)
     session.flush()
     record(session, actor, "user.create", "user", user.id, None, snapshot(user, USER_FIELDS))
+    return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
+
+
+def set_password(session: Session, user: User, *, actor: str, password: str) -> User:
+    """Replace a password (a reset by an administrator); the audit entry never holds the hash."""
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    session.flush()
+    record(session, actor, "user.password_reset", "user", user.id, None, None)
     return user
 
 

@@ -13,6 +13,7 @@ from core.accounts import user_for_api_key
 from core.config import get_settings
 from core.db import get_engine, make_engine, session_factory
 from core.models import ApiKey, AuditLog, User
+from core.security import verify_password
 from tests.utils.auth import make_association
 
 runner = CliRunner()
@@ -139,3 +140,22 @@ def test_apikey_for_disabled_user_is_refused(database: str) -> None:
     _run("user", "disable", "robot")
     code, output = _run("apikey", "create", "--user", "robot", "--name", "x")
     assert code == 1 and "已停用" in output
+
+
+def test_user_passwd_resets_the_password_and_is_audited(database: str) -> None:
+    _run("user", "add", "clerk", "--role", "consumer_staff", "--password", PASSWORD)
+    old_hash = _users(database)["clerk"].password_hash
+
+    assert _run("user", "passwd", "clerk", "--password", "short")[0] == 1
+    code, output = _run(
+        "user", "passwd", "clerk", prompt="another long passphrase\nanother long passphrase\n"
+    )
+
+    assert code == 0, output
+    new_hash = _users(database)["clerk"].password_hash
+    assert new_hash != old_hash and verify_password("another long passphrase", new_hash)
+    engine = make_engine(database)
+    with session_factory(engine)() as session:
+        reset = session.scalar(select(AuditLog).where(AuditLog.action == "user.password_reset"))
+        assert reset is not None and reset.before is None and reset.after is None
+    engine.dispose()
