@@ -51,7 +51,9 @@ def detect_format(path: Path, head: bytes) -> FileFormat:
 
 
 def detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) when the first bytes decode as such, else GB18030."""
+    """UTF-16 or UTF-8 by BOM; UTF-8 when the first bytes decode as such, else GB18030."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # Excel's "Unicode text" export
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
@@ -59,6 +61,12 @@ def detect_encoding(head: bytes) -> str:
     except UnicodeDecodeError:
         return FALLBACK_ENCODING
     return "utf-8"
+
+
+def _delimiter(path: Path, sample: str) -> str:
+    """Tab for .tsv files and for headers with more tabs than commas (Excel text exports), else comma."""
+    header = sample.split("\n", 1)[0]
+    return "\t" if path.suffix.lower() == ".tsv" or header.count("\t") > header.count(",") else ","
 
 
 def _normalise_key(key: str | None) -> str:
@@ -100,16 +108,18 @@ def _jsonl_rows(text: IO[str]) -> Iterator[Row | BadRow]:
 def read_rows(stream: IO[bytes], path: Path) -> Iterator[Row | BadRow]:
     """Rows of a CSV or JSONL file given as a binary stream (``path`` names it and hints the format)."""
     head = stream.read(SNIFF_BYTES)
-    if b"\x00" in head:
+    encoding = detect_encoding(head)
+    if encoding != "utf-16" and b"\x00" in head:
         raise ImportFileError("不是文本文件 (binary file, expected CSV or JSONL)")
     stream.seek(0)
-    file_format = detect_format(path, head)
-    text = io.TextIOWrapper(stream, encoding=detect_encoding(head), newline="")
+    sample = head.decode(encoding, errors="ignore")
+    file_format = detect_format(path, sample.lstrip("\ufeff").encode())
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
         if file_format == "jsonl":
             yield from _jsonl_rows(text)
         else:
-            yield from _csv_rows(text, "\t" if path.suffix.lower() == ".tsv" else ",")
+            yield from _csv_rows(text, _delimiter(path, sample))
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"文件编码无法识别 (cannot decode the file: {exc.reason})") from exc
     except csv.Error as exc:

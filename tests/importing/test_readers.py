@@ -41,6 +41,11 @@ def test_tsv_is_tab_separated() -> None:
     assert _rows(b"a\tb\n1\t2\n", "x.tsv") == [Row(2, {"a": "1", "b": "2"})]
 
 
+def test_excel_unicode_text_export() -> None:
+    content = "日期\t商品\r\n2026-03-01\t鸡蛋,红皮\r\n".encode("utf-16")
+    assert _rows(content, "导出.txt") == [Row(2, {"日期": "2026-03-01", "商品": "鸡蛋,红皮"})]
+
+
 def test_jsonl_reports_bad_lines_and_goes_on() -> None:
     content = '{"Text": "一"}\nnot json\n\n[1, 2]\n{"text": "二"}\n'.encode()
     rows = _rows(content, "c.jsonl")
