@@ -282,6 +282,7 @@ class User(Base):
     association_id: Mapped[int | None] = mapped_column(ForeignKey("associations.id"))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    tokens_valid_after: Mapped[dt.datetime | None] = mapped_column(DateTime)  # set by a password reset
 
     association: Mapped[Association | None] = relationship()
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 05:09:39.670290
+Create Date: 2026-11-29 06:18:15.661523
 """
 from alembic import op
 import sqlalchemy as sa
@@ -152,6 +152,7 @@ def upgrade() -> None:
     sa.Column('association_id', sa.Integer(), nullable=True),
     sa.Column('disabled', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('tokens_valid_after', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['association_id'], ['associations.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('username')
