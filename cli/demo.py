@@ -1,4 +1,8 @@
-"""``fairmarket demo`` (a fresh sample city, served) and ``fairmarket serve`` (the configured database)."""
+"""``fairmarket demo`` (a fresh sample city, served) and ``fairmarket serve`` (the configured database).
+
+The application and the sample city are imported inside the commands: building the app pulls in every
+router, job and analysis module, which would slow down every other ``fairmarket`` command.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,9 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from api.main import create_app
 from complaints.workflow import today_in_china
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
-from importing.sample_city import load_sample_city
 
 DEMO_DATA_DIR = Path("data") / "demo"
 DEMO_DATABASE = "fairmarket-demo.db"
@@ -25,6 +27,8 @@ def serve(
     port: int = typer.Option(8000, "--port"),
 ) -> None:
     """Serve the API and pages on the configured database (runs migrations on start)."""
+    from api.main import create_app
+
     _print_urls(host, port)
     uvicorn.run(create_app(get_settings()), host=host, port=port)
 
@@ -51,6 +55,8 @@ def _fresh_database(data_dir: Path) -> Path:
 
 def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
     """Create the demo database with the sample city; returns the settings that point at it."""
+    from importing.sample_city import load_sample_city
+
     database = _fresh_database(data_dir)
     console.print(f"演示数据库每次全新生成 (fresh demo database): {database.resolve()}")
     settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{database.resolve()}", search_url="")
@@ -84,5 +90,7 @@ def demo(
     settings = build_demo(data_dir, days=days, complaints=complaints)
     if not serve_after:
         return
+    from api.main import create_app
+
     _print_urls("127.0.0.1", port)
     uvicorn.run(create_app(settings), host="127.0.0.1", port=port)
