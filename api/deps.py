@@ -8,6 +8,7 @@ key's user.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -82,10 +83,17 @@ def _unauthorized(message: str) -> HTTPException:
 
 
 def _token_user(session: Session, token: str, secret: str) -> User | None:
+    """The active user a token was issued to, unless their tokens were revoked after it was issued."""
     claims = decode_access_token(token, secret)
     subject = str(claims.get("sub", "")) if claims else ""
     user = session.get(User, int(subject)) if subject.isdigit() else None
-    return None if user is None or user.disabled else user
+    if claims is None or user is None or user.disabled:
+        return None
+    if user.tokens_valid_after is not None:
+        issued = dt.datetime.fromtimestamp(float(claims.get("iat", 0)), dt.UTC).replace(tzinfo=None)
+        if issued < user.tokens_valid_after:
+            return None
+    return user
 
 
 def get_caller(

@@ -77,7 +77,7 @@ def passwd(
     username: str,
     password: Annotated[str | None, typer.Option(help="不填则交互输入")] = None,
 ) -> None:
-    """Reset a staff member's password (their bearer tokens stay valid until they expire)."""
+    """Reset a staff member's password; their signed-in sessions end at once."""
     secret = password or typer.prompt("新密码", hide_input=True, confirmation_prompt=True)
     try:
         with accounts_session() as session:

@@ -92,21 +92,29 @@ def _check_password(password: str) -> None:
         raise AccountError(f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符")
 
 
+def _revoke_tokens(user: User) -> None:
+    """Tokens issued before now stop working."""
+    user.tokens_valid_after = utcnow()
+
+
 def set_password(session: Session, user: User, *, actor: str, password: str) -> User:
-    """Replace a password (a reset by an administrator); the audit entry never holds the hash."""
+    """Replace a password and sign the user out everywhere; the audit entry never holds the hash."""
     _check_password(password)
     user.password_hash = hash_password(password)
+    _revoke_tokens(user)
     session.flush()
     record(session, actor, "user.password_reset", "user", user.id, None, None)
     return user
 
 
 def set_user_disabled(session: Session, user: User, *, actor: str, disabled: bool) -> User:
-    """Disable (or re-enable) an account; a disabled account's tokens and API keys stop working."""
+    """Disable (or re-enable) an account; its tokens stop for good, its API keys while it is disabled."""
     if user.disabled == disabled:
         return user
     before = snapshot(user, USER_FIELDS)
     user.disabled = disabled
+    if disabled:
+        _revoke_tokens(user)
     session.flush()
     action = "user.disable" if disabled else "user.enable"
     record(session, actor, action, "user", user.id, before, snapshot(user, USER_FIELDS))

@@ -43,7 +43,12 @@ def create_access_token(
     *, subject: str, secret: str, minutes: int, extra: dict[str, Any] | None = None
 ) -> str:
     now = dt.datetime.now(dt.UTC)
-    claims = {"sub": subject, "iat": now, "exp": now + dt.timedelta(minutes=minutes), **(extra or {})}
+    claims = {
+        "sub": subject,
+        "iat": now.timestamp(),  # to the microsecond, so a revocation right after a sign-in is exact
+        "exp": now + dt.timedelta(minutes=minutes),
+        **(extra or {}),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.accounts import create_api_key, revoke_api_key
+from core.accounts import create_api_key, revoke_api_key, set_password
 from core.audit import AuditLogIsAppendOnly, record
 from core.config import Settings
 from core.models import ApiKey, AuditLog, User
@@ -93,6 +93,30 @@ def test_disabling_a_user_cuts_off_token_and_key(
     assert client.get("/api/users/me", headers={"X-API-Key": secret}).status_code == 401
     login = client.post("/api/auth/token", data={"username": "clerk", "password": "correct horse battery"})
     assert login.status_code == 401
+
+
+def test_password_reset_and_disabling_sign_the_user_out_everywhere(
+    client: TestClient, session: Session, admin: dict[str, str]
+) -> None:
+    clerk = make_user(session, "clerk", "consumer_staff")
+    before_reset = login_headers(client, "clerk")
+
+    set_password(session, clerk, actor="root", password="a brand new passphrase")
+    session.commit()
+
+    assert client.get("/api/users/me", headers=before_reset).status_code == 401
+    after_reset = login_headers(client, "clerk", "a brand new passphrase")
+    assert client.get("/api/users/me", headers=after_reset).status_code == 200
+
+    client.post(f"/api/users/{clerk.id}/disable", headers=admin)
+    client.post(f"/api/users/{clerk.id}/enable", headers=admin)
+    assert client.get("/api/users/me", headers=after_reset).status_code == 401
+    assert (
+        client.get(
+            "/api/users/me", headers=login_headers(client, "clerk", "a brand new passphrase")
+        ).status_code
+        == 200
+    )
 
 
 def test_expired_and_forged_tokens_are_401(client: TestClient, session: Session, settings: Settings) -> None:
