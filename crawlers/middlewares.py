@@ -6,6 +6,7 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
 
@@ -38,5 +39,5 @@ class BackoffRetryMiddleware:
             from twisted.internet import reactor  # the running reactor, installed by Scrapy
 
             request.meta["backoff_waited_for"] = retry_times
-            await deferLater(reactor, delay, lambda: None)
+            await maybe_deferred_to_future(deferLater(reactor, delay, lambda: None))
         return None

@@ -36,6 +36,8 @@ class FixtureSite:
     robots: str = ROBOTS
     requests: list[tuple[str, str, str]] = field(default_factory=list)
     url: str = ""
+    # The first ``failures`` price requests answer 503 (a struggling site), the rest succeed.
+    failures: int = 0
     _filtered: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def price_page(self, form: dict[str, str]) -> dict[str, Any]:
@@ -84,7 +86,10 @@ def _handler(site: FixtureSite) -> type[BaseHTTPRequestHandler]:
             site.requests.append(("POST", self.path, self.headers.get("User-Agent", "")))
             length = int(self.headers.get("Content-Length", "0"))
             form = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
-            if urlsplit(self.path).path == "/getPriceData.html":
+            if urlsplit(self.path).path == "/getPriceData.html" and site.failures > 0:
+                site.failures -= 1
+                self._send(503, "text/html; charset=utf-8", "<h1>服务器繁忙</h1>".encode())
+            elif urlsplit(self.path).path == "/getPriceData.html":
                 body = json.dumps(site.price_page(form), ensure_ascii=False).encode()
                 self._send(200, "application/json;charset=UTF-8", body)
             else:

@@ -29,10 +29,10 @@ def catalogue(engine: Engine) -> Engine:
     return engine
 
 
-def scrapy_crawl(site_url: str, db_url: str) -> subprocess.CompletedProcess[str]:
+def scrapy_crawl(site_url: str, db_url: str, *settings: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "scrapy", "crawl", "xinfadi", "-a", f"base_url={site_url}"]
     command += ["-a", "start_date=2026-11-27", "-a", "end_date=2026-11-27", "-a", "limit=10"]
-    command += ["-s", f"DATABASE_URL={db_url}", *FAST]
+    command += ["-s", f"DATABASE_URL={db_url}", *(settings or FAST)]
     return subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
 
 
@@ -84,6 +84,17 @@ def test_scrapy_crawl_xinfadi_into_a_fresh_database(catalogue: Engine, db_url: s
     assert (first_run.items_quarantined, first_run.items_unmapped, first_run.items_duplicate) == (3, 1, 1)
     assert first_run.duration_seconds is not None and first_run.finished_at is not None
     assert (second_run.status, second_run.items_stored, second_run.items_duplicate) == ("ok", 0, 10)
+
+
+def test_a_struggling_site_is_retried_with_backoff(catalogue: Engine, db_url: str) -> None:
+    backoff = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "RETRY_BACKOFF_BASE=0.05"]
+    with serve(FixtureSite(failures=2)) as site:
+        result = scrapy_crawl(site.url, db_url, *backoff)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [path for _, path, _ in site.requests].count("/getPriceData.html") == 4  # 2 refused, 2 pages
+    with Session(catalogue) as session:
+        run = session.scalars(select(CrawlRun)).one()
+    assert (run.status, run.items_stored, run.errors) == ("ok", 9, 0)
 
 
 def test_robots_txt_is_obeyed_and_reported(catalogue: Engine, db_url: str) -> None:

@@ -28,7 +28,7 @@ PAGE2, NEXT2 = parse("mofcom_pork_page2.html")
         (0, "哈尔滨哈达农副产品股份有限公司", "黑龙江", "23.60"),
         (1, "黑龙江省牡丹江市牡丹峰农副产品批发市场", "黑龙江", "22.8"),
         (2, "长春市净月区东部农产品批发市场", "吉林", ""),  # empty cell: quarantined later as "no price"
-        (3, "沈阳八家子农副产品批发市场", "辽宁", "1,024.00"),
+        (3, "沈阳八家子农副产品批发市场", "辽宁", "10,240.00"),  # a typo: quarantined as absurd
     ],
 )
 def test_rows_by_header(index: int, market: str, province: str, price: str) -> None:

@@ -16,9 +16,12 @@ from core.catalogue import seed_catalogue
 from core.models import CrawlRun, PriceObservation, QuarantinedItem, UnmappedItem
 from crawlers.extensions import CrawlRunRecorder, crawl_status
 from crawlers.items import PriceItem
+from crawlers.spiders.bulletin import BulletinSpider
+from crawlers.spiders.mofcom import MofcomSpider
+from crawlers.spiders.product_page import ProductPageSpider
 from crawlers.spiders.xinfadi import XinfadiSpider
 from tests.crawlers.test_xinfadi import PAGE1, PAGE2
-from tests.crawlers.utils import project_crawler
+from tests.crawlers.utils import file_response, make_spider, project_crawler
 
 pytestmark = pytest.mark.postgres
 
@@ -35,7 +38,7 @@ def crawler(engine: Engine, db_url: str) -> Iterator[Crawler]:
     yield project_crawler(XinfadiSpider, DATABASE_URL=db_url, STORE_BATCH_SIZE=3)
 
 
-def crawl_items(crawler: Crawler, items: list[PriceItem]) -> tuple[CrawlRun, dict[int, str]]:
+def crawl_items(crawler: Crawler, items: list[PriceItem]) -> tuple[CrawlRun, dict[Any, str]]:
     """Run items through the configured pipelines and the crawl-run recorder as Scrapy would."""
     spider = crawler.spider
     pipelines = [
@@ -48,15 +51,16 @@ def crawl_items(crawler: Crawler, items: list[PriceItem]) -> tuple[CrawlRun, dic
     for pipeline in pipelines:
         if hasattr(pipeline, "open_spider"):
             pipeline.open_spider()
-    outcomes: dict[int, str] = {}
-    for item in items:
+    outcomes: dict[Any, str] = {}
+    for position, item in enumerate(items):
+        key = item["raw"].get("id", position)
         try:
             for pipeline in pipelines:
                 item = pipeline.process_item(item)
-            outcomes.setdefault(item["raw"]["id"], "passed")
+            outcomes.setdefault(key, "passed")
         except DropItem as exc:
             recorder.item_dropped(item, None, exc, spider)
-            outcomes.setdefault(item["raw"]["id"], f"{type(exc).__name__}: {exc}")
+            outcomes.setdefault(key, f"{type(exc).__name__}: {exc}")
     for pipeline in pipelines:
         if hasattr(pipeline, "close_spider"):
             pipeline.close_spider()
@@ -180,3 +184,84 @@ def test_bad_values_are_quarantined_with_a_reason(
 )
 def test_crawl_status(pages: int, stored: int, errors: int, reason: str, status: str) -> None:
     assert crawl_status(pages, stored, errors, reason) == status
+
+
+def _saved_items(spider_class: type, page: str, url: str, **arguments: str) -> list[PriceItem]:
+    spider = make_spider(spider_class, **arguments)
+    return [r for r in spider.parse(file_response(page, url)) if isinstance(r, PriceItem)]
+
+
+@pytest.mark.parametrize(
+    ("spider_class", "page", "url", "arguments", "expected"),
+    [
+        (
+            MofcomSpider,
+            "mofcom_pork_page1.html",
+            "http://nc.mofcom.gov.cn/jghq/priceList?craftIndex=13245",
+            {"date": "2026-11-27"},
+            {"passed": 2, "QuarantineItem: 缺少价格": 1, "QuarantineItem: 单价不合常理": 1},
+        ),
+        (
+            BulletinSpider,
+            "harbin_bulletin.html",
+            "http://fgw.harbin.gov.cn/art/2026/11/27/art_1234_5678.html",
+            {"source": "harbin-bulletin"},
+            {"passed": 6, "QuarantineItem: 无法识别的价格": 1, "UnmappedProduct": 1},
+        ),
+        (
+            ProductPageSpider,
+            "product_jsonld.html",
+            "https://shop.example.com/item/1.html",
+            {"urls": "https://shop.example.com/item/1.html"},
+            {"passed": 1},
+        ),
+        (
+            ProductPageSpider,
+            "product_opengraph.html",
+            "https://shop.example.com/item/2.html",
+            {"urls": "https://shop.example.com/item/2.html"},
+            {"QuarantineItem: 无法换算": 1},  # 30 eggs per box cannot become 元/500g
+        ),
+    ],
+    ids=["mofcom", "bulletin", "json-ld", "opengraph"],
+)
+def test_saved_pages_of_every_spider_through_the_pipelines(
+    engine: Engine,
+    db_url: str,
+    spider_class: type,
+    page: str,
+    url: str,
+    arguments: dict[str, str],
+    expected: dict[str, int],
+) -> None:
+    with Session(engine) as session:
+        seed_catalogue(session)
+        session.commit()
+    crawler = project_crawler(spider_class, arguments, DATABASE_URL=db_url)
+    _, outcomes = crawl_items(crawler, _saved_items(spider_class, page, url, **arguments))
+    found: dict[str, int] = {}
+    for outcome in outcomes.values():
+        kind = next((prefix for prefix in expected if outcome.startswith(prefix)), outcome)
+        found[kind] = found.get(kind, 0) + 1
+    assert found == expected
+
+
+def test_retail_observations_keep_availability_and_unit_price(engine: Engine, db_url: str) -> None:
+    with Session(engine) as session:
+        seed_catalogue(session)
+        session.commit()
+    url = "https://shop.example.com/item/1.html"
+    crawler = project_crawler(ProductPageSpider, {"urls": url}, DATABASE_URL=db_url)
+    crawl_items(crawler, _saved_items(ProductPageSpider, "product_jsonld.html", url, urls=url))
+    with Session(engine) as session:
+        observation = session.scalars(select(PriceObservation)).one()
+    assert (observation.availability, observation.price_type, observation.extractor) == (
+        "limited",
+        "retail",
+        "json-ld",
+    )
+    assert (observation.standard_unit, observation.unit_price, observation.spec) == (
+        "L",
+        pytest.approx(13.98),
+        "5L",
+    )

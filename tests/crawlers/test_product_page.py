@@ -22,7 +22,7 @@ EXAMPLE_RULES = SITES["example-mart"].rules
         (
             "product_jsonld.html",
             None,
-            {"name": "金龙鱼 非转基因大豆油", "spec": "5L", "price": "69.90", "availability": "limited"},
+            {"name": "金龙鱼大豆油", "spec": "5L", "price": "69.90", "availability": "limited"},
             "json-ld",
         ),
         (
@@ -102,7 +102,7 @@ def test_spider_item_from_a_json_ld_page() -> None:
     [item] = list(spider.parse(file_response("product_jsonld.html", url)))
     assert isinstance(item, PriceItem)
     assert (item["product_name"], item["price"], item["unit"], item["spec"]) == (
-        "金龙鱼 非转基因大豆油",
+        "金龙鱼大豆油",
         "69.90",
         "件",
         "5L",

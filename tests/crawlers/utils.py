@@ -32,9 +32,11 @@ def make_spider(spider_class: type[SpiderT], **arguments: Any) -> SpiderT:
     return spider
 
 
-def project_crawler(spider_class: type[Spider], **overrides: Any) -> Any:
-    """A crawler with the project's settings (pipelines, extensions) and ``overrides``."""
+def project_crawler(
+    spider_class: type[Spider], arguments: dict[str, str] | None = None, **overrides: Any
+) -> Any:
+    """A crawler with the project's settings (pipelines, extensions) and ``overrides``, its spider built."""
     project = {key: value for key, value in vars(crawlers.settings).items() if key.isupper()}
     crawler = get_crawler(spider_class, {**project, **overrides})
-    crawler.spider = spider_class.from_crawler(crawler)
+    crawler.spider = spider_class.from_crawler(crawler, **(arguments or {}))
     return crawler
