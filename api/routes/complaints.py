@@ -319,6 +319,12 @@ def list_complaints(
     elif association_id is not None:
         query = query.where(Complaint.association_id == association_id)
     if status_:
+        unknown = sorted(set(status_) - set(STATUS_NAMES))
+        if unknown:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"未知的状态：{'、'.join(unknown)}（可选：{'、'.join(STATUS_NAMES)}）",
+            )
         query = query.where(Complaint.status.in_(status_))
     if nature:
         query = query.where(Complaint.nature.in_([NATURES.normalize(n) or n for n in nature]))

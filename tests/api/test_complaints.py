@@ -219,6 +219,8 @@ def test_list_filters_and_paging(client: TestClient, staff: Staff) -> None:
     )
     assert both.json()["count"] == 3
     assert client.get("/api/complaints", params={"size": 0}, headers=headers).status_code == 422
+    assert client.get("/api/complaints", params={"status": "received"}, headers=headers).json()["count"] == 3
+    assert client.get("/api/complaints", params={"status": "lost"}, headers=headers).status_code == 422
 
 
 def test_classification_correction(client: TestClient, staff: Staff, db: Session) -> None:
