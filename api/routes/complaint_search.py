@@ -18,6 +18,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, SessionDep, StaffDep
+from api.timestamps import UtcDateTime
 from complaints.workflow import STATUS_NAMES
 from search.backends.base import SearchBackend
 from search.export import csv_chunks, export_rows, safe_filename, xlsx_chunks
@@ -66,7 +67,7 @@ class SearchHitPublic(BaseModel):
     merchant: str | None
     status: str
     status_name: str
-    created_at: dt.datetime
+    created_at: UtcDateTime
     amount: Decimal | None
     score: float | None
 
@@ -212,7 +213,22 @@ def search(
     )
 
 
-@router.get("/export")
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "CSV（UTF-8，带 BOM）或 Excel 文件",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 def export(
     query: SearchQueryDep,
     session: SessionDep,
@@ -233,11 +249,7 @@ def export(
 
     rows = export_rows(scoped, page, limit) if scoped is not None else iter(())
     name = safe_filename(filename, format_)
-    media_type = (
-        "text/csv; charset=utf-8"
-        if format_ == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    media_type = "text/csv; charset=utf-8" if format_ == "csv" else XLSX_MEDIA_TYPE
     return StreamingResponse(
         csv_chunks(rows) if format_ == "csv" else xlsx_chunks(rows),
         media_type=media_type,
