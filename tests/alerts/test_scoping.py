@@ -1,5 +1,5 @@
-"""Property: over many random alerts and subscriptions, a subscriber receives exactly the alerts
-inside its own subscription — never one outside, and none missing."""
+"""Property: over many random alerts, routed complaints and subscriptions, a subscriber receives
+exactly what lies inside its own subscription — never one outside, and none missing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.outbox import enqueue_pending
-from core.models import Alert, Association, Delivery, Merchant, Product, Subscription
+from core.models import Alert, Association, Complaint, Delivery, Merchant, Product, Subscription
 from tests.utils.alerts import make_alert, make_merchant, make_product, make_subscription
 from tests.utils.auth import make_association
 
@@ -47,6 +47,22 @@ def inside(
     if subscription.districts and district not in subscription.districts:
         return False
     return SEVERITIES.index(alert.severity) >= SEVERITIES.index(subscription.min_severity)
+
+
+def complaint_inside(
+    subscription: Subscription, association: Association, complaint: Complaint, session: Session
+) -> bool:
+    """Complaints carry no severity; the other filters read as for alerts."""
+    industries = subscription.industries or association.industries
+    if industries and complaint.industry not in industries:
+        return False
+    if subscription.products or subscription.categories:
+        product = session.get(Product, complaint.product_id) if complaint.product_id else None
+        if product is None or not (
+            product.id in subscription.products or product.category_id in subscription.categories
+        ):
+            return False
+    return not subscription.districts or complaint.district in subscription.districts
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -91,12 +107,31 @@ def test_subscribers_receive_exactly_the_alerts_inside_their_subscriptions(
         for _ in range(150)
     ]
 
+    complaints = []
+    for index in range(60):
+        association = rng.choice(associations[1:])
+        product = rng.choice([*products, None])
+        complaint = Complaint(
+            tracking_code=f"TS-P{seed}-{index:04d}",
+            text="价格投诉",
+            industry=rng.choice(INDUSTRIES),
+            association_id=association.id,
+            product_id=product.id if product else None,
+            district=rng.choice([None, *DISTRICTS]),
+            status=rng.choice(["received", "accepted", "mediating", "closed"]),
+        )
+        session.add(complaint)
+        complaints.append(complaint)
+    session.commit()
+
     enqueue_pending(session)
 
     by_id = {a.id: a for a in associations}
     delivered = {
         (row.alert_id, row.subscription_id)
-        for row in session.scalars(select(Delivery).where(Delivery.channel == "webhook"))
+        for row in session.scalars(
+            select(Delivery).where(Delivery.channel == "webhook", Delivery.alert_id.is_not(None))
+        )
     }
     promised = {
         (alert.id, subscription.id)
@@ -108,9 +143,34 @@ def test_subscribers_receive_exactly_the_alerts_inside_their_subscriptions(
     assert 0 < len(promised) < len(alerts) * len(subscriptions)
     inbox = {
         (row.alert_id, row.association_id)
-        for row in session.scalars(select(Delivery).where(Delivery.channel == "inbox"))
+        for row in session.scalars(
+            select(Delivery).where(Delivery.channel == "inbox", Delivery.alert_id.is_not(None))
+        )
     }
     assert inbox == {
         (alert_id, by_id[next(s for s in subscriptions if s.id == sid).association_id].id)
         for alert_id, sid in promised
     }
+
+    complaint_deliveries = {
+        (row.complaint_id, row.subscription_id)
+        for row in session.scalars(
+            select(Delivery).where(Delivery.channel == "webhook", Delivery.complaint_id.is_not(None))
+        )
+    }
+    promised_complaints = {
+        (complaint.id, subscription.id)
+        for complaint in complaints
+        if complaint.status != "closed"
+        for subscription in subscriptions
+        if subscription.association_id == complaint.association_id
+        and complaint_inside(subscription, by_id[subscription.association_id], complaint, session)
+    }
+    assert complaint_deliveries == promised_complaints and promised_complaints
+    complaint_inboxes = {
+        (row.complaint_id, row.association_id)
+        for row in session.scalars(
+            select(Delivery).where(Delivery.channel == "inbox", Delivery.complaint_id.is_not(None))
+        )
+    }
+    assert complaint_inboxes == {(c.id, c.association_id) for c in complaints if c.status != "closed"}
