@@ -33,7 +33,7 @@ from core.sample_city import ASSOCIATIONS, build_sample_city, generate_complaint
 BATCH = 500
 
 
-def rate(count: int, work: Callable[[], None]) -> float:
+def rate(count: int, work: Callable[[], object]) -> float:
     started = time.perf_counter()
     work()
     return count / (time.perf_counter() - started)
