@@ -17,7 +17,10 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -434,267 +437,62 @@ def _store(session: Session, batch: list[PriceInput]) -> tuple[int, int]:
 
 # --- complaints ----------------------------------------------------------------------------------
 
-NATURE_WEIGHTS = {
-    "价格": 20,
-    "质量": 20,
-    "售后服务": 18,
-    "虚假宣传": 10,
-    "合同": 10,
-    "假冒伪劣": 7,
-    "计量": 6,
-    "安全": 4,
-    "其他": 5,
+COMPLAINTS_FILE = Path(__file__).with_name("sample_complaints.yaml")
+KIND_GROUPS = {
+    "all": frozenset({"food", "fresh", "medical", "device", "meal", "service"}),
+    "goods": frozenset({"food", "fresh", "medical", "device"}),
 }
-FOOD_KINDS = frozenset({"food", "fresh"})
-# Goods each industry's complaints are about, by kind: what a template may say depends on the kind.
-INDUSTRY_GOODS: dict[str, tuple[tuple[str, str], ...]] = {
-    "supermarket": (
-        ("鸡蛋", "fresh"),
-        ("大米", "food"),
-        ("猪肉", "fresh"),
-        ("大豆油", "food"),
-        ("纯牛奶", "food"),
-        ("苹果", "fresh"),
-        ("西红柿", "fresh"),
-        ("五花肉", "fresh"),
-        ("带鱼", "fresh"),
-        ("酸奶", "food"),
-    ),
-    "farm_market": (
-        ("大白菜", "fresh"),
-        ("猪肉", "fresh"),
-        ("鲤鱼", "fresh"),
-        ("土豆", "fresh"),
-        ("黄瓜", "fresh"),
-        ("牛肉", "fresh"),
-        ("鸡蛋", "fresh"),
-        ("草鱼", "fresh"),
-        ("芹菜", "fresh"),
-        ("香蕉", "fresh"),
-    ),
-    "pharmacy": (
-        ("医用外科口罩", "medical"),
-        ("N95口罩", "medical"),
-        ("84消毒液", "medical"),
-        ("医用酒精", "medical"),
-        ("体温计", "medical"),
-        ("感冒药", "medical"),
-        ("布洛芬", "medical"),
-    ),
-    "ecommerce": (
-        ("大米", "food"),
-        ("花生油", "food"),
-        ("纯牛奶", "food"),
-        ("口罩", "medical"),
-        ("蓝牙耳机", "device"),
-        ("羽绒服", "device"),
-        ("电饭煲", "device"),
-    ),
-    "catering": (
-        ("铁锅炖", "meal"),
-        ("锅包肉", "meal"),
-        ("火锅套餐", "meal"),
-        ("烧烤", "meal"),
-        ("杀猪菜", "meal"),
-    ),
-    "home_appliance": (
-        ("冰箱", "device"),
-        ("空调", "device"),
-        ("洗衣机", "device"),
-        ("燃气热水器", "device"),
-        ("液晶电视", "device"),
-        ("油烟机", "device"),
-    ),
-    "telecom": (("宽带", "service"), ("手机套餐", "service"), ("流量包", "service"), ("合约机", "device")),
-    "tourism": (
-        ("冰雪大世界门票", "service"),
-        ("一日游", "service"),
-        ("跟团游", "service"),
-        ("滑雪套票", "service"),
-        ("民宿", "service"),
-    ),
-    "other": (("商品", "device"), ("会员服务", "service")),
-}
-# What one unit of each kind of good typically costs in a complaint (元).
-PRICE_RANGES = {
-    "fresh": (2.0, 40.0),
-    "food": (8.0, 90.0),
-    "medical": (5.0, 60.0),
-    "device": (150.0, 5000.0),
-    "meal": (60.0, 500.0),
-    "service": (30.0, 1500.0),
-}
-ALL_KINDS = frozenset({"food", "fresh", "medical", "device", "meal", "service"})
-GOODS_KINDS = frozenset({"food", "fresh", "medical", "device"})
-# (nature, kinds of goods the sentence fits, template)
-TEMPLATES: tuple[tuple[str, frozenset[str], str], ...] = (
-    (
-        "价格",
-        GOODS_KINDS,
-        "{day}在{merchant}购买{good}，标价{usual}元，结账时却按{price}元收取，要求退还多收的差价。",
-    ),
-    (
-        "价格",
-        FOOD_KINDS | {"medical"},
-        "{merchant}的{good}平时卖{usual}元，这几天涨到{price}元，涨幅太大，怀疑哄抬价格。",
-    ),
-    (
-        "价格",
-        GOODS_KINDS,
-        "{merchant}{good}价签与收银系统价格不一致，价签写{usual}元，实际收{price}元，属于价格欺诈。",
-    ),
-    (
-        "价格",
-        FOOD_KINDS | {"meal"},
-        "在{merchant}消费，商家未明码标价，{good}结账时收了{price}元，远高于周边商户，请求处理。",
-    ),
-    ("价格", frozenset({"meal", "service"}), "{merchant}收取“服务费”{amount}元，事先未告知，认为是乱收费。"),
-    ("价格", frozenset({"service"}), "{merchant}的{good}资费无故上涨，每月多扣{usual}元，没有任何通知。"),
-    ("质量", FOOD_KINDS, "{day}在{merchant}买的{good}，回家发现已经变质，有异味，要求退货并赔偿。"),
-    (
-        "质量",
-        frozenset({"device"}),
-        "从{merchant}购买的{good}使用不到一个月就出现故障，商家只同意维修不同意更换。",
-    ),
-    (
-        "质量",
-        frozenset({"device", "medical"}),
-        "{merchant}出售的{good}存在明显质量问题，与宣传图片差距很大，花费{amount}元，要求退款。",
-    ),
-    ("质量", FOOD_KINDS | {"medical"}, "在{merchant}买的{good}已过保质期仍在销售，要求商家下架并赔偿。"),
-    ("质量", frozenset({"meal"}), "在{merchant}就餐，{good}不新鲜，吃完后全家腹泻，要求商家承担医药费。"),
-    (
-        "质量",
-        frozenset({"service"}),
-        "{merchant}提供的{good}与约定严重不符，服务质量很差，要求退还{amount}元。",
-    ),
-    (
-        "售后服务",
-        frozenset({"device", "service"}),
-        "{merchant}的{good}出现问题，多次联系客服无人处理，推来推去，至今没有解决。",
-    ),
-    (
-        "售后服务",
-        frozenset({"device"}),
-        "{good}坏了申请售后，{merchant}要求我自己承担来回运费和检测费{usual}元，不合理。",
-    ),
-    ("售后服务", ALL_KINDS, "在{merchant}办理退款，商家一直拖延，已经过去二十多天，金额{amount}元。"),
-    ("售后服务", frozenset({"device"}), "{merchant}承诺上门安装{good}，约了三次都没人来，耽误工作。"),
-    ("虚假宣传", GOODS_KINDS, "{merchant}宣传{good}“买一送一”，实际结账时不赠送，属于虚假宣传。"),
-    (
-        "虚假宣传",
-        GOODS_KINDS,
-        "{merchant}宣称{good}是原价{price}元的限时特价{usual}元，查证原价根本没有那么高。",
-    ),
-    ("虚假宣传", FOOD_KINDS | {"device"}, "{merchant}广告写的是进口{good}，实际是国产，夸大宣传误导消费者。"),
-    (
-        "虚假宣传",
-        frozenset({"service", "meal"}),
-        "{merchant}宣传的{good}包含多个项目，实际大幅缩水，与宣传不符。",
-    ),
-    (
-        "合同",
-        ALL_KINDS,
-        "在{merchant}办理预付卡充值{amount}元，现在商家要求变更套餐，否则不能继续使用，违反约定。",
-    ),
-    (
-        "合同",
-        frozenset({"device", "service"}),
-        "与{merchant}签订的{good}合同约定的条款与实际不符，要求解除合同退还{amount}元。",
-    ),
-    (
-        "合同",
-        frozenset({"device", "service", "meal"}),
-        "{merchant}收了{good}定金{usual}元后单方面取消订单，拒绝退还定金。",
-    ),
-    (
-        "假冒伪劣",
-        GOODS_KINDS,
-        "在{merchant}买的{good}怀疑是假货，包装印刷模糊，防伪码查不到，花了{amount}元。",
-    ),
-    ("假冒伪劣", GOODS_KINDS, "{merchant}销售的{good}没有生产厂家和合格证，是三无产品，要求退一赔三。"),
-    (
-        "计量",
-        frozenset({"fresh"}),
-        "在{merchant}买{good}，称的是{weight}斤，回家复称只有{short}斤，缺斤短两。",
-    ),
-    ("计量", frozenset({"fresh"}), "{merchant}的电子秤有问题，买的{good}每斤少了一两多，怀疑是“鬼秤”。"),
-    (
-        "安全",
-        frozenset({"device"}),
-        "在{merchant}购买的{good}使用时冒烟起火，险些造成伤害，要求商家赔偿并检测。",
-    ),
-    (
-        "安全",
-        ALL_KINDS - {"service"},
-        "{merchant}店内地面湿滑没有警示标志，老人在店内摔倒受伤，商家拒绝承担责任。",
-    ),
-    (
-        "安全",
-        frozenset({"service"}),
-        "参加{merchant}的{good}时安全措施不到位，孩子受伤，要求赔偿医疗费{amount}元。",
-    ),
-    ("其他", ALL_KINDS, "{merchant}工作人员态度恶劣，辱骂消费者，请求协会调查处理。"),
-    ("其他", ALL_KINDS, "{merchant}强制要求扫码关注公众号才能结账，侵犯消费者选择权。"),
-)
-TITLES = {
-    "价格": "价格问题",
-    "质量": "商品质量问题",
-    "售后服务": "售后服务问题",
-    "虚假宣传": "虚假宣传",
-    "合同": "合同纠纷",
-    "假冒伪劣": "疑似假冒伪劣",
-    "计量": "缺斤短两",
-    "安全": "安全隐患",
-    "其他": "其他问题",
-}
-DEMANDS = (
-    "要求退款",
-    "要求退一赔三",
-    "要求赔礼道歉并退还差价",
-    "要求更换商品",
-    "要求商家整改",
-    "要求赔偿损失",
-)
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN_NAMES = (
-    "伟",
-    "芳",
-    "秀英",
-    "敏",
-    "静",
-    "丽",
-    "强",
-    "磊",
-    "军",
-    "洋",
-    "勇",
-    "艳",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "秀兰",
-)
-STREETS = (
-    "学府路",
-    "西大直街",
-    "红旗大街",
-    "中山路",
-    "友谊路",
-    "安定街",
-    "和兴路",
-    "哈平路",
-    "通达街",
-    "长江路",
-)
-UNNAMED_MERCHANTS: tuple[tuple[str, str, str | None], ...] = (
-    ("中央大街一家俄罗斯商品店", "other", "道里区"),
-    ("某短视频平台店铺", "ecommerce", None),
-    ("小区门口的水果店", "farm_market", "南岗区"),
-    ("一家健身房", "other", "香坊区"),
-)
+
+
+@dataclass(frozen=True)
+class Template:
+    nature: str
+    kinds: frozenset[str]  # kinds of goods the sentence fits
+    text: str
+
+
+@dataclass(frozen=True)
+class ComplaintVocabulary:
+    """What the sample complaints are made of (``sample_complaints.yaml``)."""
+
+    nature_weights: dict[str, int]
+    price_ranges: dict[str, tuple[float, float]]  # 元 per unit of each kind of good
+    industry_goods: dict[str, tuple[tuple[str, str], ...]]  # industry → (good, kind)
+    templates: tuple[Template, ...]
+    titles: dict[str, str]
+    demands: tuple[str, ...]
+    surnames: str
+    given_names: tuple[str, ...]
+    streets: tuple[str, ...]
+    unnamed_merchants: tuple[tuple[str, str, str | None], ...]  # (name, industry, district)
+
+
+@cache
+def complaint_vocabulary(path: Path = COMPLAINTS_FILE) -> ComplaintVocabulary:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    templates = tuple(
+        Template(
+            nature=item["nature"],
+            kinds=KIND_GROUPS[item["kinds"]] if isinstance(item["kinds"], str) else frozenset(item["kinds"]),
+            text=item["text"],
+        )
+        for item in raw["templates"]
+    )
+    return ComplaintVocabulary(
+        nature_weights=dict(raw["nature_weights"]),
+        price_ranges={kind: (low, high) for kind, (low, high) in raw["price_ranges"].items()},
+        industry_goods={
+            industry: tuple((good, kind) for good, kind in goods)
+            for industry, goods in raw["industry_goods"].items()
+        },
+        templates=templates,
+        titles=dict(raw["titles"]),
+        demands=tuple(raw["demands"]),
+        surnames=raw["surnames"],
+        given_names=tuple(raw["given_names"]),
+        streets=tuple(raw["streets"]),
+        unnamed_merchants=tuple((m["name"], m["industry"], m["district"]) for m in raw["unnamed_merchants"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -715,7 +513,8 @@ class SampleComplaint:
 
 
 def _person(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + rng.choice(GIVEN_NAMES)
+    words = complaint_vocabulary()
+    return rng.choice(words.surnames) + rng.choice(words.given_names)
 
 
 def _phone(rng: random.Random) -> str:
@@ -725,7 +524,7 @@ def _phone(rng: random.Random) -> str:
 
 
 def _address(rng: random.Random, district: str | None) -> str:
-    street = rng.choice(STREETS)
+    street = rng.choice(complaint_vocabulary().streets)
     unit, floor, door = rng.randint(1, 6), rng.randint(1, 30), rng.randint(1, 4)
     return f"{district or rng.choice(DISTRICTS)}{street}{rng.randint(1, 400)}号{unit}单元{floor}0{door}室"
 
@@ -733,7 +532,7 @@ def _address(rng: random.Random, district: str | None) -> str:
 def _complaint_text(
     rng: random.Random, template: str, merchant: str, good: str, kind: str, day: dt.date
 ) -> tuple[str, Decimal]:
-    low, high = PRICE_RANGES[kind]
+    low, high = complaint_vocabulary().price_ranges[kind]
     usual = round(rng.uniform(low, high), 1)
     price = round(usual * rng.uniform(1.2, 2.5), 1)
     amount = Decimal(str(round(rng.choice((price, price * rng.randint(2, 10))), 2)))
@@ -757,8 +556,8 @@ def _personal_details(rng: random.Random, text: str, district: str | None) -> st
     if roll < 0.12:
         return f"{text}我叫{_person(rng)}，联系电话{_phone(rng)}。"
     if roll < 0.22:
-        honorific = rng.choice(("先生", "女士"))
-        return f"{text}本人{rng.choice(SURNAMES)}{honorific}，电话：{_phone(rng)}，请尽快回复。"
+        surname, honorific = rng.choice(complaint_vocabulary().surnames), rng.choice(("先生", "女士"))
+        return f"{text}本人{surname}{honorific}，电话：{_phone(rng)}，请尽快回复。"
     if roll < 0.32:
         return f"{text}我家住{_address(rng, district)}，可上门核实。"
     return text
@@ -803,6 +602,8 @@ def _workflow_steps(
 def generate_complaints(city: SampleCity, count: int = 2000) -> list[SampleComplaint]:
     """``count`` complaints over the city's days, plus a burst about the gouging episode."""
     rng = random.Random(city.seed + 2)
+    words = complaint_vocabulary()
+    gouging_templates = [t for t in words.templates if t.nature == "价格" and "medical" in t.kinds][:3]
     complaints: list[SampleComplaint] = []
     gouging = city.gouging
     burst: list[tuple[str, str, str | None, dt.date]] = [
@@ -818,25 +619,26 @@ def generate_complaints(city: SampleCity, count: int = 2000) -> list[SampleCompl
         if index < len(burst):
             merchant_name, industry, district, day = burst[index]
             good, kind = "医用外科口罩", "medical"
-            nature, _, template = TEMPLATES[rng.choice((0, 1, 2))]
+            chosen = rng.choice(gouging_templates)
         else:
             day = city.start + dt.timedelta(days=rng.randrange((city.end - city.start).days + 1))
             if rng.random() < 0.1:
-                merchant_name, industry, district = rng.choice(UNNAMED_MERCHANTS)
+                merchant_name, industry, district = rng.choice(words.unnamed_merchants)
             else:
                 merchant = rng.choice(city.merchants)
                 merchant_name, industry, district = merchant.name, merchant.industry, merchant.district
-            good, kind = rng.choice(INDUSTRY_GOODS[industry])
-            fitting = [t for t in TEMPLATES if kind in t[1]]
-            nature, _, template = rng.choices(fitting, [NATURE_WEIGHTS[t[0]] for t in fitting])[0]
-        text, amount = _complaint_text(rng, template, merchant_name, good, kind, day)
+            good, kind = rng.choice(words.industry_goods[industry])
+            fitting = [t for t in words.templates if kind in t.kinds]
+            chosen = rng.choices(fitting, [words.nature_weights[t.nature] for t in fitting])[0]
+        nature = chosen.nature
+        text, amount = _complaint_text(rng, chosen.text, merchant_name, good, kind, day)
         person = _person(rng)
         created_at = dt.datetime.combine(day, dt.time(rng.randint(0, 13), rng.randint(0, 59)))
         complaints.append(
             SampleComplaint(
                 created_at=created_at,
                 text=_personal_details(rng, text, district),
-                title=f"{merchant_name}{TITLES[nature]}"[:200],
+                title=f"{merchant_name}{words.titles[nature]}"[:200],
                 merchant_name=merchant_name,
                 district=district or rng.choice(DISTRICTS),
                 nature=nature,
@@ -844,7 +646,7 @@ def generate_complaints(city: SampleCity, count: int = 2000) -> list[SampleCompl
                 amount=amount if rng.random() < 0.8 else None,
                 consumer_name=person,
                 contact=_phone(rng),
-                demands=rng.choice(DEMANDS),
+                demands=rng.choice(words.demands),
                 product_category=good,
                 steps=_workflow_steps(rng, created_at, city.end),
             )
