@@ -301,9 +301,7 @@ def update_subscription(
         merged = SubscriptionBase.model_validate({**current, **changes.model_dump(exclude_unset=True)})
     except ValidationError as exc:
         raise _invalid(exc) from exc
-    association = session.get(Association, subscription.association_id)
-    assert association is not None
-    _check_scope(session, association, merged)
+    _check_scope(session, session.get_one(Association, subscription.association_id), merged)
     before = audit.snapshot(subscription, AUDITED_FIELDS)
     for name, value in merged.model_dump().items():
         setattr(subscription, name, value)
