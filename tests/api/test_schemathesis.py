@@ -30,13 +30,6 @@ from tests.utils.auth import login_headers, make_association, make_user
 EXAMPLES_PER_OPERATION = 12
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
-KNOWN_DEVIATIONS = {
-    "GET /api/complaints/search": "SearchHitPublic.created_at is naive UTC: use api.timestamps.UtcDateTime",
-    "GET /api/complaints/search/export": "answers text/csv or xlsx while the OpenAPI schema declares JSON",
-}
-"""Operations known to break their documented contract, each with what to fix; the test fails when one
-of them starts passing, so this list only shrinks."""
-
 EVIDENCE = {
     "rule": {"title": "紧急状态期间涨价", "citation": "CA PC §396"},
     "reference": {"value": 3.2, "window": {"from": "2026-01-14", "to": "2026-01-20"}},
@@ -113,7 +106,4 @@ def test_every_operation_answers_as_documented(
 
     failures = {op.label: failure for op in operations if (failure := _operation_failure(op, headers))}
 
-    unexpected = {label: failure for label, failure in failures.items() if label not in KNOWN_DEVIATIONS}
-    fixed = sorted(set(KNOWN_DEVIATIONS) - set(failures))
-    assert not unexpected, "\n\n".join(f"{label}:\n{failure}" for label, failure in unexpected.items())
-    assert not fixed, f"these now answer as documented; remove them from KNOWN_DEVIATIONS: {fixed}"
+    assert not failures, "\n\n".join(f"{label}:\n{failure}" for label, failure in failures.items())
