@@ -67,7 +67,7 @@ def crawl(
     upgrade_database(engine)
     options = {"start_date": start_date, "end_date": end_date, "base_url": base_url}
     try:
-        run_ids = run_crawl(source or None, settings, **{k: v for k, v in options.items() if v})
+        run_ids = run_crawl(source or None, settings, arguments={k: v for k, v in options.items() if v})
     except UnknownSourceError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=2) from exc

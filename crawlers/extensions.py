@@ -25,7 +25,7 @@ from core.db import get_engine, session_factory
 from core.models import CrawlRun
 from core.prices import quarantine, record_unmapped
 from crawlers.drops import DuplicateItem, QuarantineItem, UnmappedProduct
-from crawlers.pipelines.store import DUPLICATE_STAT, STORE_ERRORS_STAT, STORED_STAT
+from crawlers.pipelines.store import DUPLICATE_STAT, STORED_STAT
 from crawlers.spiders.base import ERROR_SAMPLES_STAT, ERRORS_STAT, PAGES_STAT
 
 logger = logging.getLogger(__name__)
@@ -33,13 +33,14 @@ QUARANTINED_STAT = "fairmarket/quarantined"
 UNMAPPED_STAT = "fairmarket/unmapped"
 
 
-def crawl_status(pages: int, stored: int, errors: int, finish_reason: str) -> str:
-    """ok: every page answered; degraded: some pages or items failed; failed: nothing usable came back."""
-    if pages == 0 or finish_reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
+def crawl_status(pages: int, errors: int, finish_reason: str, requests: int = 1) -> str:
+    """ok: every page answered (or nothing was configured to fetch); degraded: some pages or items failed;
+    failed: no page could be read, or the crawl was cut short."""
+    if finish_reason not in ("finished", "closespider_itemcount", "closespider_pagecount"):
         return "failed"
-    if errors:
-        return "degraded"
-    return "ok"
+    if pages == 0:
+        return "ok" if requests == 0 and errors == 0 else "failed"
+    return "degraded" if errors else "ok"
 
 
 def now() -> dt.datetime:
@@ -112,7 +113,7 @@ class CrawlRunRecorder:
                 record(f"保存 {len(batch)} 条隔离/未映射记录失败：{exc}")
 
     def _keep(self, session: Session, item: Any, exception: DropItem) -> None:
-        source = item.get("source") or self.crawler.spider.name
+        source = item.get("source") or "unknown"
         if isinstance(exception, UnmappedProduct):
             record_unmapped(session, source, item["product_name"], sample=_raw(item))
             return
@@ -138,7 +139,7 @@ class CrawlRunRecorder:
                 return
             pages = int(stats.get_value(PAGES_STAT, 0))
             stored = int(stats.get_value(STORED_STAT, 0))
-            errors = int(stats.get_value(ERRORS_STAT, 0)) + int(stats.get_value(STORE_ERRORS_STAT, 0) > 0)
+            errors = int(stats.get_value(ERRORS_STAT, 0))  # storage failures are reported there too
             run.pages = pages
             run.items_stored = stored
             run.items_quarantined = int(stats.get_value(QUARANTINED_STAT, 0))
@@ -148,7 +149,8 @@ class CrawlRunRecorder:
             run.error_samples = list(stats.get_value(ERROR_SAMPLES_STAT, []))
             run.finished_at = now()
             run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
-            run.status = crawl_status(pages, stored, errors, reason)
+            requests = int(stats.get_value("downloader/request_count", 0))
+            run.status = crawl_status(pages, errors, reason, requests)
             logger.info(
                 "crawl run %s %s: %d pages, %d stored, %d quarantined, %d unmapped, %d duplicate, %d errors",
                 run.id,

@@ -44,10 +44,10 @@ def resolve_sources(names: list[str] | None) -> list[Source]:
 
 
 def crawl_command(
-    source: Source, run_id: int, database_url: str, settings: Settings, **options: str
+    source: Source, run_id: int, database_url: str, settings: Settings, arguments: dict[str, str]
 ) -> list[str]:
     command = [sys.executable, "-m", "scrapy", "crawl", source.spider]
-    for key, value in {**source.arguments, **options}.items():
+    for key, value in {**source.arguments, **arguments}.items():
         command += ["-a", f"{key}={value}"]
     command += ["-s", f"CRAWL_RUN_ID={run_id}", "-s", f"DATABASE_URL={database_url}"]
     command += ["-s", f"USER_AGENT={settings.user_agent}"]
@@ -85,12 +85,12 @@ def run_crawl(
     sources: list[str] | None,
     settings: Settings,
     *,
+    arguments: dict[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    **options: str,
 ) -> list[int]:
     """Crawl ``sources`` (all when empty) one after another; return their crawl_runs ids.
 
-    ``options`` become spider arguments (``-a key=value``), e.g. ``base_url`` or ``start_date``.
+    ``arguments`` become spider arguments (``-a key=value``), e.g. ``base_url`` or ``start_date``.
     """
     chosen = resolve_sources(sources)
     database_url = settings.resolved_database_url
@@ -109,7 +109,7 @@ def run_crawl(
             run_id = _start_run(engine, source)
             run_ids.append(run_id)
             log_file = log_dir / f"crawl-{run_id}-{source.name}.log"
-            command = crawl_command(source, run_id, database_url, settings, **options)
+            command = crawl_command(source, run_id, database_url, settings, arguments or {})
             logger.info("crawl run %s: %s", run_id, " ".join(command))
             try:
                 with log_file.open("w", encoding="utf-8") as log:

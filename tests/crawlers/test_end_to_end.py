@@ -113,7 +113,9 @@ def test_run_crawl_reports_a_broken_source_and_goes_on(catalogue: Engine, settin
     with serve() as site:
         # The fixture site has no MOFCOM pages (404): that source fails, Xinfadi still runs.
         run_ids = run_crawl(
-            ["mofcom", "xinfadi"], settings, base_url=site.url, start_date="2026-11-27", end_date="2026-11-27"
+            ["mofcom", "xinfadi"],
+            settings,
+            arguments={"base_url": site.url, "start_date": "2026-11-27", "end_date": "2026-11-27"},
         )
     with Session(catalogue) as session:
         runs = {run.source: run for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)))}
@@ -128,7 +130,7 @@ def test_run_crawl_reports_a_broken_source_and_goes_on(catalogue: Engine, settin
 def test_run_crawl_marks_a_crawl_that_could_not_start_as_failed(
     catalogue: Engine, settings: Settings
 ) -> None:
-    [run_id] = run_crawl(["xinfadi"], settings, start_date="2026-02-30")
+    [run_id] = run_crawl(["xinfadi"], settings, arguments={"start_date": "2026-02-30"})
     with Session(catalogue) as session:
         run = session.get(CrawlRun, run_id)
         assert run is not None

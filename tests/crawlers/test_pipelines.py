@@ -173,17 +173,18 @@ def test_bad_values_are_quarantined_with_a_reason(
 
 
 @pytest.mark.parametrize(
-    ("pages", "stored", "errors", "reason", "status"),
+    ("pages", "errors", "reason", "requests", "status"),
     [
-        (3, 10, 0, "finished", "ok"),
-        (3, 0, 0, "finished", "ok"),
-        (3, 10, 2, "finished", "degraded"),
-        (0, 0, 1, "finished", "failed"),
-        (5, 10, 0, "shutdown", "failed"),
+        (3, 0, "finished", 3, "ok"),
+        (3, 2, "finished", 5, "degraded"),
+        (0, 1, "finished", 4, "failed"),  # no page could be read
+        (0, 0, "finished", 2, "failed"),  # answers, but none was a price page
+        (0, 0, "finished", 0, "ok"),  # nothing configured to fetch (e.g. no product pages yet)
+        (5, 0, "shutdown", 6, "failed"),
     ],
 )
-def test_crawl_status(pages: int, stored: int, errors: int, reason: str, status: str) -> None:
-    assert crawl_status(pages, stored, errors, reason) == status
+def test_crawl_status(pages: int, errors: int, reason: str, requests: int, status: str) -> None:
+    assert crawl_status(pages, errors, reason, requests) == status
 
 
 def _saved_items(spider_class: type, page: str, url: str, **arguments: str) -> list[PriceItem]:
