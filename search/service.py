@@ -103,26 +103,29 @@ def document_for(complaint: Complaint) -> SearchDocument:
 
 
 def _complaints_by_id(session: Session, ids: Iterable[int] | None = None) -> Iterator[Complaint]:
-    """Complaints in id order, read in keyset chunks (no long transaction, bounded memory)."""
-    if ids is not None:
-        for chunk in chunked(sorted(set(ids)), READ_CHUNK):
-            yield from session.scalars(
-                select(Complaint).where(Complaint.id.in_(chunk)).order_by(Complaint.id)
-            )
-            session.expunge_all()
-        return
-    last_id = 0
-    while True:
-        rows = list(
-            session.scalars(
-                select(Complaint).where(Complaint.id > last_id).order_by(Complaint.id).limit(READ_CHUNK)
-            )
-        )
-        if not rows:
+    """Committed complaints in id order, read in keyset chunks (no long transaction, bounded memory).
+
+    Reads through a session of its own, so the caller's objects are neither expired nor detached.
+    """
+    with Session(session.get_bind()) as reader:
+        if ids is not None:
+            for chunk in chunked(sorted(set(ids)), READ_CHUNK):
+                yield from reader.scalars(
+                    select(Complaint).where(Complaint.id.in_(chunk)).order_by(Complaint.id)
+                )
+                reader.rollback()
+                reader.expunge_all()
             return
-        yield from rows
-        last_id = rows[-1].id
-        session.expunge_all()
+        last_id = 0
+        while True:
+            query = select(Complaint).where(Complaint.id > last_id).order_by(Complaint.id).limit(READ_CHUNK)
+            rows = list(reader.scalars(query))
+            if not rows:
+                return
+            yield from rows
+            last_id = rows[-1].id
+            reader.rollback()
+            reader.expunge_all()
 
 
 # --- indexing ------------------------------------------------------------------------------------------

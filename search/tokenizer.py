@@ -40,6 +40,15 @@ def _normalized_terms(word: str) -> Iterator[tuple[str, int, int]]:
             yield term, piece.start(), piece.end()
 
 
+def _fold_width(text: str) -> str:
+    """Full-width letters and digits (Ｎ９５) as ASCII, character for character, so offsets still fit."""
+    if text.isascii():
+        return text
+    return "".join(
+        folded if len(folded := unicodedata.normalize("NFKC", char)) == 1 else char for char in text
+    )
+
+
 class SearchTokenizer:
     """jieba with the search dictionary loaded into its own instance (not jieba's global one)."""
 
@@ -54,7 +63,7 @@ class SearchTokenizer:
     def tokens(self, text: str) -> list[Token]:
         """Terms with their offsets in ``text``; overlapping in search mode (鲜猪肉 and 猪肉)."""
         with self._lock:  # jieba's lazy initialisation is not thread-safe
-            words = list(self._jieba.tokenize(text, mode="search", HMM=False))
+            words = list(self._jieba.tokenize(_fold_width(text), mode="search", HMM=False))
         return [
             Token(term, start + offset_start, start + offset_end)
             for word, start, _ in words

@@ -1,0 +1,72 @@
+"""Index upkeep on both backends: drift found and repaired, rebuild with search staying up."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from core.models import Complaint
+from search.backends.base import SearchBackend
+from search.backends.elastic import ElasticBackend, make_client
+from search.query import SearchQuery
+from search.service import check_consistency, index_complaints, prepare, reindex_all, repair
+
+
+def _ids(backend: SearchBackend, **fields: object) -> set[int]:
+    return {hit.document.id for hit in backend.search(prepare(SearchQuery(size=1000, **fields))).hits}
+
+
+def test_check_reports_missing_stale_and_orphaned_and_repair_fixes_them(
+    backend: SearchBackend, corpus: list[Complaint], session: Session
+) -> None:
+    assert check_consistency(session, backend).consistent
+    added = Complaint(tracking_code="TS-NEWONE0001", text="新投诉：鸡蛋涨价", status="received")
+    session.add(added)
+    corpus[2].status = "closed"
+    session.commit()
+    session.execute(delete(Complaint).where(Complaint.id == corpus[5].id))
+    session.commit()
+
+    report = check_consistency(session, backend)
+    assert (report.missing, report.stale, report.orphaned) == ([added.id], [corpus[2].id], [corpus[5].id])
+    assert repair(session, backend, report) == 3
+    assert check_consistency(session, backend).consistent
+    assert added.id in _ids(backend, q="鸡蛋")
+    assert corpus[2].id in _ids(backend, status=("closed",))
+    assert corpus[5].id not in _ids(backend)
+
+
+def test_rebuild_replaces_the_index_while_search_answers(
+    backend: SearchBackend, corpus: list[Complaint], session: Session
+) -> None:
+    before = _ids(backend, q="口罩")
+    seen_during: list[set[int]] = []
+    written = reindex_all(session, backend, progress=lambda _: seen_during.append(_ids(backend, q="口罩")))
+    assert written == len(corpus)
+    assert seen_during and all(ids == before for ids in seen_during)  # the old index answers meanwhile
+    assert _ids(backend, q="口罩") == before
+    assert check_consistency(session, backend).consistent
+    if isinstance(backend, ElasticBackend):
+        assert len(backend.client.indices.get_alias(name=backend.alias)) == 1
+
+
+def test_index_complaints_deletes_what_the_database_no_longer_has(
+    backend: SearchBackend, corpus: list[Complaint], session: Session
+) -> None:
+    gone = corpus[0].id
+    session.execute(delete(Complaint).where(Complaint.id == gone))
+    session.commit()
+    assert index_complaints(session, [gone], backend=backend)
+    assert gone not in _ids(backend)
+
+
+def test_unreachable_index_keeps_the_complaint_and_reports_drift(session: Session) -> None:
+    complaint = Complaint(tracking_code="TS-OFFLINE001", text="投诉", status="received")
+    complaint.created_at = dt.datetime(2026, 3, 1)
+    session.add(complaint)
+    session.commit()
+    unreachable = ElasticBackend(make_client("http://127.0.0.1:9"), "nowhere")
+    assert index_complaints(session, [complaint.id], backend=unreachable) is False
+    assert session.get(Complaint, complaint.id) is not None
