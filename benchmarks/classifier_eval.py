@@ -79,7 +79,7 @@ def main(path: Path) -> None:
     messages = read_messages(path)
     train, test = stratified_split(messages["label"], TEST_SHARE, SEED)
     tokenizer = Tokenizer()
-    tokens = [tokenizer.tokens(text) for text in messages["text"]]
+    tokens = [tokenizer.features(text) for text in messages["text"]]
     labels = messages["label"].tolist()
 
     model = NaiveBayesModel(sorted(set(labels)))
@@ -95,7 +95,7 @@ def main(path: Path) -> None:
         f"data: {path.name}, {len(messages)} messages, {len(set(labels))} labels; "
         f"train {len(train)} / test {len(test)} (stratified, seed {SEED})"
     )
-    print(f"naive bayes (jieba tokens): accuracy {accuracy:.3f}  macro-F1 {macro_f1:.3f}")
+    print(f"naive bayes (jieba words + character bigrams): accuracy {accuracy:.3f}  macro-F1 {macro_f1:.3f}")
     print(f"majority baseline ({majority}): accuracy {base_accuracy:.3f}  macro-F1 {base_macro_f1:.3f}")
     print(f"ratio macro-F1 model / baseline: {macro_f1 / base_macro_f1:.2f}")
     for label, f1 in per_label.items():
