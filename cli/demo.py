@@ -6,14 +6,17 @@ router, job and analysis module, which would slow down every other ``fairmarket`
 
 from __future__ import annotations
 
+import secrets
 import time
 from pathlib import Path
 
 import typer
 import uvicorn
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from complaints.workflow import today_in_china
+from core.accounts import create_user, find_association
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
 
@@ -53,6 +56,33 @@ def _fresh_database(data_dir: Path) -> Path:
     return database
 
 
+# Demo logins, one per role; the password is drawn anew for each demo and printed.
+DEMO_ACCOUNTS = (
+    ("admin", "admin", None, "系统管理员"),
+    ("xiehui", "consumer_staff", "hrb_consumer", "消协工作人员"),
+    ("chaoshi", "association_staff", "hrb_supermarket", "超市连锁经营协会"),
+    ("yaodian", "association_staff", "hrb_pharmacy", "药品零售协会"),
+)
+
+
+def create_demo_accounts(session: Session) -> str:
+    """One staff account per role (see DEMO_ACCOUNTS); returns their shared, freshly drawn password."""
+    password = secrets.token_urlsafe(9)
+    for username, role, association_code, full_name in DEMO_ACCOUNTS:
+        association = find_association(session, association_code) if association_code else None
+        create_user(
+            session,
+            actor="demo",
+            username=username,
+            password=password,
+            role=role,
+            association=association,
+            full_name=full_name,
+        )
+    session.commit()
+    return password
+
+
 def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
     """Create the demo database with the sample city; returns the settings that point at it."""
     from importing.sample_city import load_sample_city
@@ -71,11 +101,14 @@ def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
             complaints=complaints,
             on_step=lambda step: console.print(f"  ✓ {step} ({time.perf_counter() - started:.1f}s)"),
         )
+        password = create_demo_accounts(session)
     console.print(
         f"示例城市：商户 {summary.merchants} · 零售价格 {summary.retail_prices:,} · "
         f"批发价格 {summary.wholesale_prices:,} · 投诉 {summary.complaints:,} "
         f"（{time.perf_counter() - started:.1f}s）"
     )
+    accounts = "、".join(f"{username}（{name}）" for username, _, _, name in DEMO_ACCOUNTS)
+    console.print(f"演示账号 demo logins: {accounts}，密码 password: {password}")
     return settings
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -35,6 +36,7 @@ def test_demo_builds_a_fresh_database_each_time(tmp_path: Path, runner: CliRunne
         database = tmp_path / "fairmarket-demo.db"
         prices, complaints = _count(database, "price_observations"), _count(database, "complaints")
         assert complaints == 40 and prices > 30 * 300
+        assert _count(database, "users") == 4 and "demo logins" in first.output
         get_engine.cache_clear()
         second = runner.invoke(app, arguments)
         assert second.exit_code == 0, second.output
@@ -54,7 +56,7 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_demo_serves_health_and_docs(tmp_path: Path) -> None:
+def test_demo_serves_health_docs_and_logins(tmp_path: Path) -> None:
     port = _free_port()
     command = [sys.executable, "-m", "cli.main", "demo", "--port", str(port), "--data-dir", str(tmp_path)]
     command += ["--days", "30", "--complaints", "40"]
@@ -76,6 +78,16 @@ def test_demo_serves_health_and_docs(tmp_path: Path) -> None:
         assert (body["status"], body["database"], body["search_backend"]) == ("ok", "sqlite", "sqlite-fts5")
         docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5)
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
+        assert server.stdout is not None
+        printed = ""
+        while "password:" not in printed:
+            printed += server.stdout.readline().decode()
+        password = re.search(r"password: (\S+)", printed)
+        assert password is not None
+        login = {"username": "chaoshi", "password": password.group(1)}
+        token = httpx.post(f"http://127.0.0.1:{port}/api/auth/token", data=login, timeout=5)
+        assert token.status_code == 200, token.text
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)
