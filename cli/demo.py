@@ -22,7 +22,7 @@ from core.db import get_engine, session_factory, upgrade_database
 
 DEMO_DATA_DIR = Path("data") / "demo"
 DEMO_DATABASE = "fairmarket-demo.db"
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def serve(
