@@ -77,3 +77,8 @@ def latest_price_date(
     if region is not None:
         statement = statement.where(PriceObservation.region == region)
     return session.scalar(statement)
+
+
+def observations_version(session: Session) -> int:
+    """The newest observation id: observations are only ever added, so it changes with the data."""
+    return session.scalar(select(func.max(PriceObservation.id))) or 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 import yaml
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -20,7 +22,7 @@ from api.deps import SessionDep, SettingsDep
 from api.routes.products import ProductPublic, product_public
 from core.config import Settings
 from core.models import Category, Merchant, Product
-from core.price_reads import latest_price_date, read_price_rows
+from core.price_reads import latest_price_date, observations_version, read_price_rows
 
 router = APIRouter(prefix="/prices", tags=["prices"])
 
@@ -31,6 +33,7 @@ SERIES_DEFAULT_DAYS = 90
 #: Prices arrive a few times a day: browsers and proxies may reuse an answer for five minutes.
 CACHE_CONTROL = "public, max-age=300"
 INDEX_DEFAULT_DAYS = 365
+INDEX_CACHE_SIZE = 64
 #: Ids longer than this are no ids (and would overflow an INTEGER column).
 MAX_ID_DIGITS = 9
 #: Text parameters: no control characters (PostgreSQL refuses NUL), a sane length.
@@ -223,6 +226,50 @@ class IndexSubject:
     product_codes: dict[int, str]
     weights: dict[str, float] | None = None
 
+    @property
+    def cache_key(self) -> tuple[Any, ...]:
+        weights = tuple(sorted((self.weights or {}).items()))
+        return (self.kind, self.code, self.name, tuple(sorted(self.product_codes.items())), weights)
+
+
+class AnswerCache:
+    """Recently computed index answers, by request and data version.
+
+    Price observations are only ever added (the write path inserts or skips, never updates), so the
+    newest observation id tells whether a computed index is still current; dashboards asking for the
+    same chart again get it without re-reading the prices.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._answers: OrderedDict[tuple[Any, ...], PriceIndexPublic] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> PriceIndexPublic | None:
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is not None:
+                self._answers.move_to_end(key)
+            return answer
+
+    def put(self, key: tuple[Any, ...], answer: PriceIndexPublic) -> None:
+        with self._lock:
+            self._answers[key] = answer
+            self._answers.move_to_end(key)
+            while len(self._answers) > self._size:
+                self._answers.popitem(last=False)
+
+
+def index_answers(request: Request) -> AnswerCache:
+    """This app's cache of index answers: one per app, so one per database."""
+    answers: AnswerCache | None = getattr(request.app.state, "index_answers", None)
+    if answers is None:
+        answers = request.app.state.index_answers = AnswerCache(size=INDEX_CACHE_SIZE)
+    return answers
+
+
+IndexAnswersDep = Annotated[AnswerCache, Depends(index_answers)]
+
 
 def find_index_subject(
     session: Session, settings: Settings, *, basket: str | None, category: str | None
@@ -255,6 +302,7 @@ def price_index(
     session: SessionDep,
     response: Response,
     settings: SettingsDep,
+    answers: IndexAnswersDep,
     basket: str | None = Query(
         None, max_length=100, pattern=TEXT_PATTERN, description="basket code, e.g. livelihood"
     ),
@@ -273,9 +321,27 @@ def price_index(
 ) -> PriceIndexPublic:
     """Chained daily Jevons index of a category, or a basket of goods with configured weights."""
     subject = find_index_subject(session, settings, basket=basket, category=category)
-    codes = subject.product_codes
-    latest = latest_price_date(session, product_ids=codes, price_type=price_type, region=city)
+    latest = latest_price_date(session, product_ids=subject.product_codes, price_type=price_type, region=city)
     start, end = resolve_window(start, end, latest, INDEX_DEFAULT_DAYS)
+    key = (subject.cache_key, city, start, end, price_type, observations_version(session))
+    answer = answers.get(key)
+    if answer is None:
+        answer = compute_index(session, subject, city=city, start=start, end=end, price_type=price_type)
+        answers.put(key, answer)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return answer
+
+
+def compute_index(
+    session: Session,
+    subject: IndexSubject,
+    *,
+    city: str | None,
+    start: dt.date,
+    end: dt.date,
+    price_type: PriceType,
+) -> PriceIndexPublic:
+    codes = subject.product_codes
     rows = read_price_rows(
         session, product_ids=codes, start=start, end=end, price_type=price_type, region=city
     )
@@ -287,7 +353,6 @@ def price_index(
             per_good.assign(component=per_good["product_id"].map(codes)), subject.weights
         )
     points = _index_points(result)
-    response.headers["Cache-Control"] = CACHE_CONTROL
     return PriceIndexPublic(
         kind=subject.kind,
         code=subject.code,

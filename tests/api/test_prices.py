@@ -170,6 +170,24 @@ def test_category_index_chained_jevons(client: TestClient, goods: dict[str, Prod
     assert body["data"][7]["matched"] == 2
 
 
+def test_category_index_follows_new_prices(
+    client: TestClient, session: Session, goods: dict[str, Product]
+) -> None:
+    params = {"category": "vegetables", "city": "哈尔滨", "from": "2024-03-04", "to": "2024-03-18"}
+    before = client.get("/api/prices/index", params=params).json()
+    assert client.get("/api/prices/index", params=params).json() == before
+    day = dt.date(2024, 3, 18)
+    cabbage = goods["chinese_cabbage"]
+    store_observations(
+        session,
+        [_price(cabbage, "家乐福哈尔滨南岗店", day, 6.0), _price(cabbage, "大润发哈尔滨道里店", day, 1.0)],
+    )
+    session.commit()
+    after = client.get("/api/prices/index", params=params).json()
+    assert after["count"] == before["count"] + 1
+    assert after["data"][-1]["index"] == pytest.approx(100 * 3**0.5, abs=1e-3)  # 家乐福 2.00 → 6.00
+
+
 def test_basket_index_weights_goods(
     client: TestClient, goods: dict[str, Product], settings: Settings
 ) -> None:
