@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 import uvicorn
 from rich.console import Console
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from complaints.workflow import today_in_china
@@ -83,6 +84,20 @@ def create_demo_accounts(session: Session) -> str:
     return password
 
 
+def analyse_demo(session: Session, settings: Settings, engine: Engine, started: float) -> None:
+    """Index the complaints, run detection and queue alert deliveries, as the scheduler would."""
+    from alerts.outbox import enqueue_pending
+    from jobs.detection import run_detection
+    from search.service import get_search_backend, reindex_all
+
+    indexed = reindex_all(session, get_search_backend(settings, engine))
+    console.print(f"  ✓ 投诉全文索引 indexed {indexed:,} complaints ({time.perf_counter() - started:.1f}s)")
+    alerts = run_detection(session, settings)
+    console.print(f"  ✓ 价格监测 detection: {len(alerts)} alerts ({time.perf_counter() - started:.1f}s)")
+    queued = enqueue_pending(session)
+    console.print(f"  ✓ 预警分发 queued {queued} inbox/deliveries ({time.perf_counter() - started:.1f}s)")
+
+
 def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
     """Create the demo database with the sample city; returns the settings that point at it."""
     from importing.sample_city import load_sample_city
@@ -102,6 +117,7 @@ def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
             on_step=lambda step: console.print(f"  ✓ {step} ({time.perf_counter() - started:.1f}s)"),
         )
         password = create_demo_accounts(session)
+        analyse_demo(session, settings, engine, started)
     console.print(
         f"示例城市：商户 {summary.merchants} · 零售价格 {summary.retail_prices:,} · "
         f"批发价格 {summary.wholesale_prices:,} · 投诉 {summary.complaints:,} "
