@@ -46,6 +46,8 @@ PRICE_NATURES = ("价格/哄抬价格", "价格", "哄抬价格")
 COMPLAINT_LEAD_DAYS = 7
 MAX_GAP_DAYS = 1
 PEER_SAMPLE = 5
+#: Days of prices shown before an episode in its chart excerpt.
+SERIES_PAD_DAYS = 14
 CHUNK_ROWS = 200_000
 
 
@@ -251,9 +253,14 @@ class _Context:
         frames = [frame for frame in episodes if not frame.empty]
         if not frames or self.retail.empty:
             return
-        keys = pd.concat(frames)[[*SERIES_KEYS, "end_date"]].dropna(subset=["product_id"])
+        keys = pd.concat(frames)[[*SERIES_KEYS, "start_date", "end_date"]].dropna(subset=["product_id"])
         keys = keys.astype({"product_id": "int64", "region": "object"})
-        wanted = self.retail[self.retail["product_id"].isin(set(keys["product_id"]))]
+        earliest = keys["start_date"].min() - pd.Timedelta(days=SERIES_PAD_DAYS)
+        retail = self.retail
+        wanted = retail.loc[
+            retail["product_id"].isin(set(keys["product_id"])) & (retail["date"] >= earliest),
+            [*MARKET_KEYS, "merchant_id", "unit_price", "market_log_price"],
+        ]
         wanted = wanted.assign(region=wanted["region"].astype(str))
         market = np.exp(wanted.groupby(MARKET_KEYS)["market_log_price"].first())
         for (product, region), rows in market.groupby(level=["product_id", "region"]):
@@ -375,6 +382,7 @@ def build_evidence(outcome: RuleOutcome, episode: Any, context: _Context) -> dic
             reference_line,
             start=episode.start_date,
             end=episode.end_date,
+            pad_days=SERIES_PAD_DAYS,
         )
     else:
         values = episode_flags.groupby("date")["current"].last()
