@@ -22,6 +22,8 @@ MONEY_FIELDS = ("price", "low_price", "high_price")
 class BulletinSpider(PriceSpider):
     name = "bulletin"
     extractor = "bulletin-table"
+    # Municipal sites: one request at a time, a few seconds apart.
+    custom_settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 2.0}
 
     def __init__(self, *args: Any, source: str = "", **kwargs: Any) -> None:
         bulletins = load_bulletins()

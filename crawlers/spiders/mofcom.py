@@ -34,6 +34,8 @@ class MofcomSpider(PriceSpider):
     name = "mofcom"
     default_base_url = "http://nc.mofcom.gov.cn"
     extractor = "mofcom-table"
+    # A government site: one request at a time, a few seconds apart.
+    custom_settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 2.0}
 
     def __init__(self, *args: Any, commodities: str = "", date: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
