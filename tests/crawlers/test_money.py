@@ -3,6 +3,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crawlers.money import MoneyError, parse_money
 
@@ -44,3 +46,15 @@ def test_no_price(text: object) -> None:
 def test_garbage_is_refused(text: object) -> None:
     with pytest.raises(MoneyError):
         parse_money(text)
+
+
+@given(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("999999999.99"), places=2))
+def test_any_printed_amount_reads_back(amount: Decimal) -> None:
+    for printed in (
+        f"{amount:,.2f}",
+        f"{amount:.2f}",
+        f"{amount:.4f}",
+        f"￥{amount:,.2f}",
+        f"{amount:.2f}元",
+    ):
+        assert parse_money(printed) == amount
