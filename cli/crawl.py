@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Column, Table
 from sqlalchemy import select
 
+from core.catalogue import seed_catalogue
 from core.config import get_settings
 from core.db import make_engine, session_factory, upgrade_database
 from core.models import CrawlRun
@@ -65,6 +66,9 @@ def crawl(
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
     upgrade_database(engine)
+    with session_factory(engine)() as session:
+        seed_catalogue(session)  # a fresh database gets the monitored goods, as `fairmarket import` does
+        session.commit()
     options = {"start_date": start_date, "end_date": end_date, "base_url": base_url}
     try:
         run_ids = run_crawl(source or None, settings, arguments={k: v for k, v in options.items() if v})

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from cli.main import app
-from core.catalogue import seed_catalogue
-from core.db import make_engine, upgrade_database
 from tests.crawlers.fixture_site import FILES, FixtureSite, serve
 
 
@@ -28,13 +25,7 @@ def test_an_unknown_source_is_refused(cli_env: str, runner: CliRunner) -> None:
 
 
 @pytest.mark.slow
-def test_crawl_one_source_into_the_configured_database(cli_env: str, runner: CliRunner) -> None:
-    engine = make_engine(cli_env)
-    upgrade_database(engine)
-    with Session(engine) as session:
-        seed_catalogue(session)
-        session.commit()
-    engine.dispose()
+def test_crawl_one_source_into_a_fresh_database(cli_env: str, runner: CliRunner) -> None:
     with serve() as site:
         arguments = ["crawl", "--source", "xinfadi", "--base-url", site.url, "--json"]
         result = runner.invoke(app, [*arguments, "--start-date", "2026-11-27", "--end-date", "2026-11-27"])
