@@ -10,10 +10,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from alerts.outbox import enqueue_pending
+from core.config import Settings
 from core.db import session_factory
 from core.models import Alert, AuditLog
-from tests.utils.alerts import make_alert, make_merchant, make_product, make_subscription
-from tests.utils.auth import login_headers, make_association, make_user
+from tests.utils.alerts import make_alert, make_merchant, make_product, make_subscription, staff_headers
+from tests.utils.auth import make_association
 
 
 @pytest.fixture
@@ -23,14 +24,11 @@ def db(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def world(client: TestClient, db: Session) -> dict[str, object]:
+def world(db: Session, settings: Settings) -> dict[str, object]:
     """A consumer association, a supermarket and a pharmacy association, an alert for each trade."""
     consumer = make_association(db, "xiaoxie", [], consumer=True)
     supermarkets = make_association(db, "chaoshi", ["supermarket"])
     pharmacies = make_association(db, "yaodian", ["pharmacy"])
-    make_user(db, "xiehui", "consumer_staff", association=consumer)
-    make_user(db, "chaoshi", "association_staff", association=supermarkets)
-    make_user(db, "yaodian", "association_staff", association=pharmacies)
     make_subscription(db, supermarkets, channels=["inbox", "webhook"], webhook_url="http://127.0.0.1:9/")
     eggs, masks = make_product(db, "鸡蛋", "蛋类"), make_product(db, "口罩", "防疫用品")
     egg_alert = make_alert(db, merchant=make_merchant(db, "家乐福南岗店", "supermarket"), product=eggs)
@@ -39,7 +37,9 @@ def world(client: TestClient, db: Session) -> dict[str, object]:
     return {
         "egg": egg_alert.id,
         "mask": mask_alert.id,
-        **{name: login_headers(client, name) for name in ("xiehui", "chaoshi", "yaodian")},
+        "xiehui": staff_headers(db, settings, "xiehui", "consumer_staff", consumer),
+        "chaoshi": staff_headers(db, settings, "chaoshi", "association_staff", supermarkets),
+        "yaodian": staff_headers(db, settings, "yaodian", "association_staff", pharmacies),
     }
 
 

@@ -10,10 +10,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from alerts.outbox import enqueue_pending
+from core.config import Settings
 from core.db import session_factory
 from core.models import Complaint
-from tests.utils.alerts import make_alert, make_merchant, make_subscription
-from tests.utils.auth import login_headers, make_association, make_user
+from tests.utils.alerts import make_alert, make_merchant, make_subscription, staff_headers
+from tests.utils.auth import make_association
 
 
 @pytest.fixture
@@ -22,13 +23,15 @@ def db(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def test_inbox_holds_alerts_and_routed_complaints_of_the_association(client: TestClient, db: Session) -> None:
+def test_inbox_holds_alerts_and_routed_complaints_of_the_association(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
     consumer = make_association(db, "xiaoxie", [], consumer=True)
     supermarkets = make_association(db, "chaoshi", ["supermarket"])
     pharmacies = make_association(db, "yaodian", ["pharmacy"])
-    make_user(db, "xiehui", "consumer_staff", association=consumer)
-    make_user(db, "chaoshi", "association_staff", association=supermarkets)
-    make_user(db, "yaodian", "association_staff", association=pharmacies)
+    xiehui = staff_headers(db, settings, "xiehui", "consumer_staff", consumer)
+    chaoshi = staff_headers(db, settings, "chaoshi", "association_staff", supermarkets)
+    yaodian = staff_headers(db, settings, "yaodian", "association_staff", pharmacies)
     make_subscription(db, supermarkets, channels=["inbox", "email"], email="a@chaoshi.example.cn")
     alert = make_alert(db, merchant=make_merchant(db, "家乐福南岗店", "supermarket"), product=None)
     db.add(
@@ -43,7 +46,6 @@ def test_inbox_holds_alerts_and_routed_complaints_of_the_association(client: Tes
     )
     db.commit()
     enqueue_pending(db)
-    chaoshi, yaodian, xiehui = (login_headers(client, name) for name in ("chaoshi", "yaodian", "xiehui"))
 
     inbox = client.get("/api/inbox", headers=chaoshi).json()
     assert (inbox["count"], inbox["unread"]) == (2, 2)

@@ -9,10 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from core.config import Settings
 from core.db import session_factory
 from core.models import AuditLog, Subscription
-from tests.utils.alerts import make_product
-from tests.utils.auth import login_headers, make_association, make_user
+from tests.utils.alerts import make_product, staff_headers
+from tests.utils.auth import make_association
 
 
 @pytest.fixture
@@ -22,17 +23,16 @@ def db(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def staff(client: TestClient, db: Session) -> dict[str, object]:
+def staff(db: Session, settings: Settings) -> dict[str, object]:
     consumer = make_association(db, "xiaoxie", [], consumer=True)
     supermarkets = make_association(db, "chaoshi", ["supermarket", "farm_market"])
     pharmacies = make_association(db, "yaodian", ["pharmacy"])
-    make_user(db, "xiehui", "consumer_staff", association=consumer)
-    make_user(db, "chaoshi", "association_staff", association=supermarkets)
-    make_user(db, "yaodian", "association_staff", association=pharmacies)
     return {
         "supermarkets": supermarkets.id,
         "pharmacies": pharmacies.id,
-        **{name: login_headers(client, name) for name in ("xiehui", "chaoshi", "yaodian")},
+        "xiehui": staff_headers(db, settings, "xiehui", "consumer_staff", consumer),
+        "chaoshi": staff_headers(db, settings, "chaoshi", "association_staff", supermarkets),
+        "yaodian": staff_headers(db, settings, "yaodian", "association_staff", pharmacies),
     }
 
 

@@ -4,12 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Alert, Association, Category, Merchant, Product, Subscription
+from core.config import Settings
+from core.models import Alert, Association, Category, Merchant, Product, Subscription, User
+from core.security import create_access_token, hash_password
+
+
+@cache
+def _password_hash() -> str:
+    return hash_password("correct horse battery")
+
+
+def staff_headers(
+    session: Session, settings: Settings, username: str, role: str, association: Association | None
+) -> dict[str, str]:
+    """A staff account and a bearer token for it, without paying Argon2 per test (login is tested apart)."""
+    user = User(
+        username=username,
+        role=role,
+        password_hash=_password_hash(),
+        association_id=association.id if association else None,
+    )
+    session.add(user)
+    session.commit()
+    token = create_access_token(subject=str(user.id), secret=settings.secret_key, minutes=60)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def make_product(session: Session, name: str, category: str = "蔬菜") -> Product:
