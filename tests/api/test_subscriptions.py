@@ -79,6 +79,7 @@ def test_association_creates_its_own_subscription_with_a_generated_secret(
 
 BAD_SUBSCRIPTIONS = [
     ({"industries": ["pharmacy"]}, "超出本协会范围"),
+    ({"name": "   "}, "name"),
     ({"industries": ["航天"]}, "未知的行业"),
     ({"channels": ["webhook"]}, "webhook_url"),
     ({"channels": ["email"], "email": "not-an-address"}, "邮箱"),
