@@ -42,7 +42,10 @@ class RequestTooLarge(HTTPException):
 
 
 class BodySizeLimitMiddleware:
-    """413 for a body over ``max_bytes``: by Content-Length up front, else while it streams in."""
+    """413 for a body over ``max_bytes``: by Content-Length up front, else while it streams in.
+
+    (A malformed Content-Length never gets here: the HTTP server answers 400 itself.)
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -52,11 +55,9 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1")
-        if declared and (not declared.isdigit() or int(declared) > self.max_bytes):
-            status, code = (413, "payload_too_large") if declared.isdigit() else (400, "bad_request")
-            message = str(RequestTooLarge(self.max_bytes).detail) if status == 413 else "Content-Length 无效"
-            await error_response(status, code, message)(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
             return
         received = 0
         started = False
@@ -77,10 +78,14 @@ class BodySizeLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except RequestTooLarge as error:
+        except RequestTooLarge:
             if started:
                 raise
-            await error_response(413, "payload_too_large", str(error.detail))(scope, receive, send)
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = str(RequestTooLarge(self.max_bytes).detail)
+        await error_response(413, "payload_too_large", message)(scope, receive, send)
 
 
 class NulByteGuardMiddleware:
