@@ -389,3 +389,37 @@ def test_association_b_never_sees_association_a_records(
         client.get("/api/alerts", headers=b),
     ):
         assert "TS-MATRIX" not in response.text and "多收钱" not in response.text
+
+
+def test_personal_data_is_masked_for_everyone_but_the_consumer_association(
+    world: tuple[TestClient, World],
+) -> None:
+    client, state = world
+    phone = "13812345678"
+    complaint_id = state.complaint_of_a()
+    complaint = state.session.get(Complaint, complaint_id)
+    assert complaint is not None
+    complaint.text = f"我叫张三，电话{phone}。超市鸡蛋多收钱。"
+    complaint.contact = phone
+    state.session.commit()
+    assert index_complaints(state.session, [complaint_id], backend=state.search)
+    code = complaint.tracking_code
+
+    def answers(role: str) -> str:
+        headers = state.headers[role]
+        if role == "public":
+            return client.get(f"/api/complaints/track/{code}").text
+        return "".join(
+            client.get(url, params=params, headers=headers).text
+            for url, params in (
+                (f"/api/complaints/{complaint_id}", {}),
+                ("/api/complaints", {}),
+                ("/api/complaints/search", {"q": "鸡蛋"}),
+                ("/api/complaints/search/export", {"q": "鸡蛋"}),
+            )
+        )
+
+    for role in ("public", "staff_a"):
+        assert phone not in answers(role) and "138****5678" in answers(role), role
+    for role in ("consumer", "admin"):
+        assert phone in answers(role), role
