@@ -122,6 +122,9 @@ def subject(payload: dict[str, Any]) -> str:
         alert = payload["alert"]
         level = SEVERITY_NAMES.get(alert["severity"], alert["severity"])
         what = " ".join(part for part in (alert.get("merchant"), alert.get("product")) if part)
+        if payload.get("escalated_from"):
+            earlier = SEVERITY_NAMES.get(payload["escalated_from"], payload["escalated_from"])
+            return f"【公平市场】价格预警升级（{earlier}→{level}）：{what or alert['rule_id']}"
         return f"【公平市场】{level}级价格预警：{what or alert['rule_id']}"
     complaint = payload["complaint"]
     return f"【公平市场】投诉转办：{complaint['tracking_code']} {complaint.get('merchant') or ''}".rstrip()

@@ -1,7 +1,9 @@
 """The delivery outbox: fan alerts and routed complaints out to subscriptions, then send what is due.
 
 ``enqueue_pending`` writes one ``deliveries`` row per (alert or complaint, subscriber, channel); the
-row's ``dedupe_key`` is unique, so running it again, or from two processes at once, adds nothing.
+row's ``dedupe_key`` is unique, so running it again, or from two processes at once, adds nothing. An
+alert that escalates to high or critical after it was sent gets one more row per level reached
+(key suffix ``:up:<severity>``), so subscribers hear that an episode got worse.
 ``deliver_due`` claims due rows, sends them and records the outcome. A claim is a lease: the row goes
 to ``sending`` with ``next_attempt_at`` moved to the lease's end and ``attempts`` raised by one, and
 ``attempts`` is the fencing token every later update checks. A process that dies mid-send leaves rows
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from alerts import messages
 from alerts.channels import DeliveryError, Message, email, im, webhook
 from alerts.subscriptions import (
+    SEVERITIES,
     AlertFacts,
     ComplaintFacts,
     SubscriptionScope,
@@ -48,6 +51,8 @@ log = logging.getLogger(__name__)
 ALERT_STATUSES_TO_DELIVER = ("open", "acknowledged", "confirmed")
 COMPLAINT_STATUSES_TO_DELIVER = ("received", "accepted", "mediating")
 DUE_STATUSES = ("pending", "retrying", "sending")
+# An alert already sent that escalates to one of these is sent again, once per level reached.
+ESCALATION_LEVELS = ("high", "critical")
 _KEY_CHUNK = 500
 
 PayloadFactory = Callable[[], dict[str, Any]]
@@ -180,6 +185,15 @@ def _alert_rows(session: Session, subscribers: list[_Subscriber], now: dt.dateti
             inboxes.setdefault(subscriber.scope.association_id, subscriber.subscription.id)
             found.extend(_external_rows(subscriber.subscription, prefix, payload, now))
         found.extend(_inbox_row(prefix, aid, sid, payload, now) for aid, sid in inboxes.items())
+        if alert.severity in ESCALATION_LEVELS:
+            found.extend(
+                {
+                    **row,
+                    "dedupe_key": f"{row['dedupe_key']}:up:{alert.severity}",
+                    "escalates": row["dedupe_key"],
+                }
+                for row in list(found)
+            )
         rows.extend({**row, "alert_id": alert.id} for row in found)
     return rows
 
@@ -245,6 +259,27 @@ def _existing_keys(session: Session, keys: Sequence[str]) -> set[str]:
     return existing
 
 
+def _sent_severities(session: Session, bases: Sequence[str]) -> dict[str, str]:
+    """The highest severity each alert message (by its first key) was already enqueued with."""
+    severity = Delivery.payload["alert"]["severity"].as_string()
+    keys = [f"{base}:up:{level}" for base in set(bases) for level in ESCALATION_LEVELS] + list(set(bases))
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), _KEY_CHUNK):
+        chunk = keys[start : start + _KEY_CHUNK]
+        rows = session.execute(select(Delivery.dedupe_key, severity).where(Delivery.dedupe_key.in_(chunk)))
+        for key, value in rows:
+            base = key.split(":up:", 1)[0]
+            if value and (base not in found or _more_severe(value, found[base])):
+                found[base] = value
+    return found
+
+
+def _more_severe(severity: str, than: str) -> bool:
+    return severity in SEVERITIES and (
+        than not in SEVERITIES or SEVERITIES.index(severity) > SEVERITIES.index(than)
+    )
+
+
 def _rowcount(result: object) -> int:
     return cast(CursorResult[Any], result).rowcount or 0
 
@@ -256,12 +291,19 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
     """
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     existing = _existing_keys(session, [row["dedupe_key"] for row in rows])
+    sent_at_severity = _sent_severities(session, [row["escalates"] for row in rows if "escalates" in row])
     inserted = 0
     for row in rows:
         if row["dedupe_key"] in existing:
             continue
-        existing.add(row["dedupe_key"])
+        escalates = row.pop("escalates", None)
         payload: dict[str, Any] = row.pop("payload")()
+        if escalates is not None:
+            earlier = sent_at_severity.get(escalates)
+            if earlier is None or not _more_severe(payload["alert"]["severity"], earlier):
+                continue
+            payload = {**payload, "escalated_from": earlier}
+        existing.add(row["dedupe_key"])
         target = row.pop("target", None)
         row["payload"] = {**payload, "target": target} if target else payload
         statement = (

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts import messages
 from alerts.outbox import RetryPolicy, claim_due, deliver_due, enqueue_pending
 from core.config import Settings
 from core.db import session_factory
@@ -370,3 +371,40 @@ def test_two_fan_outs_at_once_create_each_row_once(session: Session, sessions: s
     for worker in workers:
         worker.join()
     assert sum(created) == 80 and len(_deliveries(session)) == 80
+
+
+def test_an_alert_that_gets_worse_is_sent_again_once_per_level(
+    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(
+        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
+    )
+    alert = make_alert(
+        session, merchant=make_merchant(session, "大润发", "supermarket"), product=None, severity="medium"
+    )
+    assert enqueue_pending(session) == 2
+    for severity, created in (("high", 2), ("high", 0), ("critical", 2), ("critical", 0)):
+        alert.severity, alert.updated_at = severity, utcnow()
+        session.commit()
+        assert enqueue_pending(session) == created, severity
+    deliver_due(sessions, settings)
+    keys = sorted(receiver.documents)
+    base = f"alert:{alert.id}:sub:"
+    assert len(keys) == 3 and all(key.startswith(base) for key in keys)
+    assert [key.rsplit(":", 1)[-1] for key in keys] == ["webhook", "critical", "high"]
+    ups = {receiver.documents[key]["alert"]["severity"]: receiver.documents[key] for key in keys[1:]}
+    assert ups["high"]["escalated_from"] == "medium" and ups["critical"]["escalated_from"] == "high"
+    inbox = [row for row in _deliveries(session) if row.channel == "inbox"]
+    assert [row.payload.get("escalated_from") for row in inbox] == [None, "medium", "high"]
+    assert messages.subject(ups["critical"]) == "【公平市场】价格预警升级（高→紧急）：大润发"
+
+
+def test_an_alert_first_sent_at_its_peak_is_not_escalated(session: Session) -> None:
+    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
+    make_alert(
+        session, merchant=make_merchant(session, "大润发", "supermarket"), product=None, severity="critical"
+    )
+    assert enqueue_pending(session) == 2
+    assert enqueue_pending(session) == 0
