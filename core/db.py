@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import get_settings
@@ -69,10 +70,37 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+# Any constant works; it only has to be the same in every process of one deployment.
+MIGRATION_LOCK_ID = 0x6661_6972_6D6B
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """pysqlite runs DDL outside a transaction, so concurrent migrations take a lock file instead."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade_database(engine: Engine | None = None) -> None:
-    """Bring the schema to the newest migration; safe to call on every start."""
+    """Bring the schema to the newest migration; safe to call on every start.
+
+    Several API workers start at once in a deployment, so they migrate one after the other (a
+    PostgreSQL advisory lock, a lock file beside a SQLite database); the later ones find the schema
+    at head and do nothing.
+    """
     engine = engine or get_engine()
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
+    file_lock = _sqlite_file_lock(engine) if engine.dialect.name == "sqlite" else nullcontext()
+    with file_lock, engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
