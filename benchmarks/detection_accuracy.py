@@ -36,6 +36,7 @@ from jobs.detection import run_detection
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "cumcm2023c"
 SIZES = (0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50, 0.60, 0.80)
 TARGET_SIZE, TARGET_DAYS = 0.25, 3
+BIG_MOVE = 0.20
 REGION = "哈尔滨市"
 
 
@@ -220,6 +221,18 @@ def main() -> int:
     print(
         f"alerts (market_surge + peer_outlier): {len(alerts)}; on injected episodes {len(hits)}; "
         f"on un-injected days (market moves, noise) {len(false_alerts)}"
+    )
+    ordered = wholesale.sort_values("date")
+    moves = ordered.assign(change=ordered.groupby("product_id")["price"].pct_change().abs())
+    big_moves = moves.loc[moves["change"] >= BIG_MOVE, ["product_id", "date"]]
+    move_days = {(int(product), day.date()) for product, day in big_moves.itertuples(index=False)}
+    after_move = sum(
+        any((alert.product_id, alert.start_date - dt.timedelta(days=lag)) in move_days for lag in range(3))
+        for alert in false_alerts
+    )
+    print(
+        f"market-wide moves of >= {BIG_MOVE:.0%} in a day: {len(move_days)} item-days (x {args.sellers} "
+        f"retailers); un-injected alerts starting within 2 days after one: {after_move}"
     )
     for rule in ("market_surge", "peer_outlier"):
         ruled = [alert for alert in alerts if alert.rule_id == rule]
