@@ -26,6 +26,7 @@ from api.routes import (
 )
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
+from dashboards import pages
 
 
 def api_router() -> APIRouter:
@@ -68,4 +69,5 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     install_error_handlers(app)
     install_middleware(app, settings)
     app.include_router(api_router())
+    app.include_router(pages.router)
     return app

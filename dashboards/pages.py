@@ -1,0 +1,107 @@
+"""The HTML pages (Simplified Chinese), their own CSS/JS and the bundled Plotly, served by the API app.
+
+Pages are thin Jinja2 shells: each loads one script that reads the JSON API with ``fetch`` (staff pages
+send the bearer token kept in ``sessionStorage``), so the pages never see data the API would refuse.
+Plotly is served from the installed ``plotly`` wheel, so charts work offline with nothing but pip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.routes.prices import read_baskets
+from dashboards import stats
+
+PACKAGE_DIR = Path(__file__).parent
+STATIC_DIR = PACKAGE_DIR / "static"
+STATIC_CACHE = "public, max-age=3600"
+PLOTLY_CACHE = "public, max-age=604800"
+
+templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
+
+# path, template, page title, navigation section
+PAGES = (
+    ("/prices", "prices.html", "价格走势", "public"),
+    ("/complaint-stats", "complaint_stats.html", "投诉统计", "public"),
+    ("/complaints/new", "complaint_form.html", "我要投诉", "public"),
+    ("/track", "track.html", "投诉查询", "public"),
+    ("/staff/login", "staff/login.html", "工作人员登录", "staff"),
+    ("/staff/complaints", "staff/complaints.html", "投诉检索", "staff"),
+    ("/staff/crawls", "staff/crawls.html", "采集状态", "staff"),
+    ("/staff/jobs", "staff/jobs.html", "定时任务", "staff"),
+    ("/staff/alerts", "staff/alerts.html", "预警收件箱", "staff"),
+    ("/staff/routed", "staff/routed.html", "转办投诉", "staff"),
+)
+
+router = APIRouter(include_in_schema=False)
+router.include_router(stats.router)
+
+
+def _page(template: str, title: str, section: str) -> Callable[[Request], HTMLResponse]:
+    def render(request: Request) -> HTMLResponse:
+        return templates.TemplateResponse(request, template, {"title": title, "section": section})
+
+    render.__name__ = f"page_{template.replace('/', '_').removesuffix('.html')}"
+    return render
+
+
+for _path, _template, _title, _section in PAGES:
+    router.add_api_route(
+        _path, _page(_template, _title, _section), methods=["GET"], response_class=HTMLResponse
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "home.html", {"title": "首页", "section": "public"})
+
+
+@router.get("/price-index", response_class=HTMLResponse)
+def price_index_page(request: Request) -> HTMLResponse:
+    """The basket choices come from the deployment's basket file, as the index API reads them."""
+    baskets = read_baskets(request.app.state.settings)
+    return templates.TemplateResponse(
+        request,
+        "price_index.html",
+        {"title": "民生价格指数", "section": "public", "baskets": list(baskets.values())},
+    )
+
+
+@router.get("/staff", response_class=RedirectResponse)
+def staff_home() -> RedirectResponse:
+    return RedirectResponse("/staff/complaints", status_code=status.HTTP_307_TEMPORARY_REDIRECT)
+
+
+@router.get("/staff/complaints/{complaint_id:int}", response_class=HTMLResponse)
+def complaint_page(request: Request, complaint_id: int) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "staff/complaint.html",
+        {"title": "投诉详情", "section": "staff", "complaint_id": complaint_id},
+    )
+
+
+@router.get("/static/vendor/plotly.min.js")
+def plotly_bundle() -> Response:
+    """Plotly.js as shipped inside the ``plotly`` wheel: no CDN, no Node, works offline."""
+    bundle = resources.files("plotly") / "package_data" / "plotly.min.js"
+    return Response(
+        bundle.read_bytes(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": PLOTLY_CACHE},
+    )
+
+
+@router.get("/static/{name:path}")
+def static_file(name: str) -> FileResponse:
+    """This package's CSS/JS; only files inside ``static/`` (no traversal, no directories)."""
+    path = (STATIC_DIR / name).resolve()
+    if not path.is_relative_to(STATIC_DIR.resolve()) or not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "文件不存在")
+    return FileResponse(path, headers={"Cache-Control": STATIC_CACHE})

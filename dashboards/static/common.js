@@ -1,0 +1,132 @@
+/* Shared helpers: JSON API calls (with the staff token), messages, formatting. */
+"use strict";
+
+const FM = (() => {
+  const TOKEN = "fairmarket.token";
+  const USER = "fairmarket.user";
+
+  function token() { return sessionStorage.getItem(TOKEN); }
+  function user() {
+    try { return JSON.parse(sessionStorage.getItem(USER) || "null"); } catch { return null; }
+  }
+  function signIn(accessToken, me) {
+    sessionStorage.setItem(TOKEN, accessToken);
+    sessionStorage.setItem(USER, JSON.stringify(me));
+  }
+  function signOut() {
+    sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(USER);
+  }
+  function toLogin() {
+    const next = encodeURIComponent(location.pathname + location.search);
+    location.assign(`/staff/login?next=${next}`);
+  }
+
+  /** Staff pages: go to the login page first when there is no token, so no request fails. */
+  function requireStaff() {
+    if (!token()) { toLogin(); return null; }
+    const me = user();
+    const who = document.getElementById("who");
+    if (who && me) who.textContent = `${me.full_name || me.username}${me.association_name ? "（" + me.association_name + "）" : ""}`;
+    const logout = document.getElementById("logout");
+    if (logout) {
+      logout.hidden = false;
+      logout.addEventListener("click", () => { signOut(); location.assign("/staff/login"); });
+    }
+    return me;
+  }
+
+  class ApiError extends Error {
+    constructor(status, message, details) { super(message); this.status = status; this.details = details; }
+  }
+
+  async function api(path, options = {}) {
+    const headers = new Headers(options.headers || {});
+    headers.set("Accept", options.accept || "application/json");
+    if (token()) headers.set("Authorization", `Bearer ${token()}`);
+    let body = options.body;
+    if (body !== undefined && !(body instanceof URLSearchParams) && typeof body !== "string") {
+      headers.set("Content-Type", "application/json");
+      body = JSON.stringify(body);
+    }
+    const response = await fetch(path, { method: options.method || "GET", headers, body });
+    if (response.status === 401 && token()) { signOut(); toLogin(); throw new ApiError(401, "登录已过期，请重新登录"); }
+    if (!response.ok) {
+      let message = `请求失败（${response.status}）`;
+      let details = null;
+      try {
+        const error = (await response.json()).error;
+        if (error) { message = error.message || message; details = error.details; }
+      } catch { /* not JSON: keep the status message */ }
+      throw new ApiError(response.status, message, details);
+    }
+    if (options.raw) return response;
+    return response.status === 204 ? null : response.json();
+  }
+
+  function query(params) {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value === undefined || value === null || value === "") continue;
+      for (const item of Array.isArray(value) ? value : [value]) search.append(key, item);
+    }
+    return search.toString();
+  }
+
+  function say(text, kind = "info") {
+    const box = document.getElementById("message");
+    if (!box) return;
+    box.textContent = text;
+    box.className = `message ${kind}`;
+    box.hidden = !text;
+  }
+
+  function el(tag, attributes = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attributes)) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function dateTime(iso) {
+    if (!iso) return "";
+    const moment = new Date(iso);
+    if (Number.isNaN(moment.getTime())) return iso;
+    return moment.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
+  }
+
+  function isoDate(date) { return date.toISOString().slice(0, 10); }
+
+  function money(value) {
+    return value === null || value === undefined ? "" : Number(value).toFixed(2);
+  }
+
+  function downloadBlob(blob, filename) {
+    const url = URL.createObjectURL(blob);
+    const link = el("a", { href: url, download: filename });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  function csv(rows) {
+    const cell = (value) => {
+      const text = value === null || value === undefined ? "" : String(value);
+      return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+    };
+    // The BOM makes Excel on Chinese Windows read UTF-8.
+    return new Blob(["\ufeff" + rows.map((row) => row.map(cell).join(",")).join("\r\n")], { type: "text/csv;charset=utf-8" });
+  }
+
+  return { api, ApiError, query, say, el, dateTime, isoDate, money, downloadBlob, csv, token, user, signIn, signOut, requireStaff };
+})();

@@ -1,0 +1,123 @@
+"""Public, anonymised complaint statistics for the 投诉统计 page: counts and hot words only.
+
+Nothing here identifies a person or a case: complaints are counted by nature, industry and month, and a
+hot word is shown only when at least ``MIN_WORD_COMPLAINTS`` complaints use it and it contains no digit
+(so no phone numbers, order numbers or amounts leak through the words of a single complaint).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from functools import lru_cache
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from api.deps import SessionDep
+from complaints.classification import INDUSTRIES, NATURES, Tokenizer
+from complaints.workflow import local_date
+from core.models import Complaint
+
+MIN_WORD_COMPLAINTS = 5
+HOT_WORDS = 30
+MIN_WORD_LENGTH = 2
+# Words every complaint uses; as hot words they would say nothing.
+COMMON_WORDS = frozenset(
+    {"投诉", "消费者", "商家", "要求", "没有", "已经", "但是", "一个", "我们", "他们", "进行"}
+)
+
+router = APIRouter(prefix="/api/stats", tags=["stats"])
+
+
+class CountPublic(BaseModel):
+    label: str
+    count: int
+
+
+class ComplaintStatsPublic(BaseModel):
+    total: int
+    months: int
+    by_nature: list[CountPublic]
+    by_industry: list[CountPublic]
+    by_month: list[CountPublic]
+    hot_words: list[CountPublic]
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> Tokenizer:
+    return Tokenizer()
+
+
+_tokenizer_lock = threading.Lock()
+
+
+def hot_words(
+    texts: list[str], *, limit: int = HOT_WORDS, min_documents: int = MIN_WORD_COMPLAINTS
+) -> list[CountPublic]:
+    """Words by how many complaints use them; only words shared by ``min_documents`` and free of digits."""
+    with _tokenizer_lock:
+        tokenizer = _tokenizer()
+        documents = Counter(word for text in texts for word in set(tokenizer.tokens(text)))
+    words = [
+        (word, count)
+        for word, count in documents.items()
+        if count >= min_documents
+        and len(word) >= MIN_WORD_LENGTH
+        and not any(character.isdigit() for character in word)
+        and word not in COMMON_WORDS
+    ]
+    words.sort(key=lambda pair: (-pair[1], pair[0]))
+    return [CountPublic(label=word, count=count) for word, count in words[:limit]]
+
+
+def _counts(
+    session: Session, column: InstrumentedAttribute[str | None], since: dt.datetime, names: dict[str, str]
+) -> list[CountPublic]:
+    """Counts per label code, shown by the label's Chinese name."""
+    rows = session.execute(
+        select(column, func.count())
+        .where(Complaint.created_at >= since, column.is_not(None))
+        .group_by(column)
+        .order_by(func.count().desc(), column)
+    )
+    return [CountPublic(label=names.get(code, code), count=count) for code, count in rows if code]
+
+
+def _window_start(months: int, today: dt.date) -> dt.date:
+    first = today.replace(day=1)
+    month_index = first.year * 12 + first.month - 1 - (months - 1)
+    return dt.date(month_index // 12, month_index % 12 + 1, 1)
+
+
+@router.get("/complaints", response_model=ComplaintStatsPublic)
+def complaint_stats(
+    request: Request,
+    session: SessionDep,
+    months: int = Query(12, ge=1, le=36, description="how many calendar months back, this one included"),
+) -> ComplaintStatsPublic:
+    """Complaints of the last ``months`` months by nature, industry and month, and their hot words."""
+    today = local_date(dt.datetime.now(dt.UTC))
+    start = _window_start(months, today)
+    # created_at is naive UTC; a month is counted by its day in China, close enough at month edges.
+    since = dt.datetime.combine(start, dt.time()) - dt.timedelta(hours=8)
+    rows = session.execute(
+        select(Complaint.created_at, Complaint.text).where(Complaint.created_at >= since)
+    ).all()
+    by_month = Counter(local_date(created).strftime("%Y-%m") for created, _ in rows)
+    month_labels = []
+    cursor = start
+    while cursor <= today:
+        month_labels.append(cursor.strftime("%Y-%m"))
+        cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
+    return ComplaintStatsPublic(
+        total=len(rows),
+        months=months,
+        by_nature=_counts(session, Complaint.nature, since, NATURES.names),
+        by_industry=_counts(session, Complaint.industry, since, INDUSTRIES.names),
+        by_month=[CountPublic(label=label, count=by_month.get(label, 0)) for label in month_labels],
+        hot_words=hot_words([text for _, text in rows]),
+    )

@@ -1,0 +1,59 @@
+"""Public pages in a real browser: they load without console errors and their charts carry data."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.dashboards.conftest import ConsoleLog
+
+pytestmark = pytest.mark.browser
+
+
+def plotted_points(page: Page, selector: str) -> list[int]:
+    """How many points each Plotly trace drawn in ``selector`` holds (read from Plotly's own DOM data)."""
+    page.wait_for_function(
+        "sel => { const el = document.querySelector(sel); return el && el.data && el.data.length > 0; }",
+        arg=selector,
+    )
+    return page.eval_on_selector(
+        selector, "el => el.data.map(trace => (trace.y || trace.values || []).length)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("/", "首页"),
+        ("/prices", "价格走势"),
+        ("/price-index", "民生价格指数"),
+        ("/complaint-stats", "投诉统计"),
+        ("/complaints/new", "我要投诉"),
+        ("/track", "投诉查询"),
+        ("/staff/login", "工作人员登录"),
+    ],
+)
+def test_public_page_loads_without_console_errors(
+    page: Page, console: ConsoleLog, path: str, heading: str
+) -> None:
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    page.wait_for_load_state("networkidle")
+    assert console.errors == []
+
+
+def test_price_trend_chart_draws_low_average_high_with_points(page: Page, console: ConsoleLog) -> None:
+    page.goto("/prices?product=pork")
+    points = plotted_points(page, "#chart")
+    assert len(points) == 3
+    assert min(points) > 20
+    rows = page.locator("#table tbody tr")
+    expect(rows).to_have_count(points[0])
+    page.get_by_label("统计周期").select_option("week")
+    page.get_by_role("button", name="查询").click()
+    page.wait_for_function("() => document.querySelector('#chart').data[0].y.length < 20")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载 CSV").click()
+    content = download.value.path().read_text(encoding="utf-8-sig")
+    assert content.splitlines()[0] == "日期,最低价,平均价,最高价,中位数,报价数,单位"
+    assert console.errors == []
