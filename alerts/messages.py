@@ -73,15 +73,37 @@ def _threshold(kind: str, value: Any) -> str:
     return f"{float(value) * 100:.0f}%" if kind in PERCENT_KINDS else f"{float(value):g}"
 
 
+UNIT_NAMES = {"元/500g": "元/500克", "元/L": "元/升", "元/piece": "元/件"}
+
+
+def _measures(kind: str, evidence: dict[str, Any]) -> list[str]:
+    """Prices for the price rules; complaint counts for a complaint spike."""
+    reference = evidence.get("reference", {})
+    window = reference.get("window", {})
+    period = f"{window.get('from', '')} 至 {window.get('to', '')}"
+    threshold = _threshold(kind, evidence.get("threshold"))
+    if kind == "complaint_spike":
+        return [
+            f"近期价格投诉：{evidence.get('current', '—')} 件",
+            f"基线期望：{reference.get('value', '—')} 件（{period}，{reference.get('description', '')}）",
+            f"超出基线：{_percent(evidence.get('change'))}，阈值：{threshold}",
+        ]
+    unit = UNIT_NAMES.get(evidence.get("unit", ""), evidence.get("unit", ""))
+    lines = [
+        f"当前价格：{evidence.get('current', '—')} {unit}",
+        f"参考价格：{reference.get('value', '—')} {unit}（{period}，{reference.get('description', '')}）",
+        f"涨幅：{_percent(evidence.get('change'))}，阈值：{threshold}，"
+        f"同期市场变化：{_percent(evidence.get('market_change'))}",
+    ]
+    peers = evidence.get("peers") or {}
+    if peers.get("count"):
+        lines.append(f"同日同类经营者：{peers['count']} 家，中位价 {peers.get('median')} {unit}")
+    return lines
+
+
 def _alert_lines(payload: dict[str, Any]) -> list[str]:
     alert, evidence = payload["alert"], payload.get("evidence", {})
     rule = evidence.get("rule", {})
-    reference = evidence.get("reference", {})
-    window = reference.get("window", {})
-    unit = evidence.get("unit", "")
-    peers = evidence.get("peers") or {}
-    period = f"{window.get('from', '')} 至 {window.get('to', '')}"
-    threshold = _threshold(alert["kind"], evidence.get("threshold"))
     lines = [
         f"预警编号：{alert['id']}（{SEVERITY_NAMES.get(alert['severity'], alert['severity'])}级）",
         f"规则：{rule.get('title') or alert['rule_id']}",
@@ -89,13 +111,8 @@ def _alert_lines(payload: dict[str, Any]) -> list[str]:
         f"商品：{alert.get('product') or '—'}",
         f"地区：{alert.get('region') or '—'}",
         f"时间：{alert['start_date']} 至 {alert['end_date']}",
-        f"当前价格：{evidence.get('current', '—')} {unit}",
-        f"参考价格：{reference.get('value', '—')} {unit}（{period}，{reference.get('description', '')}）",
-        f"涨幅：{_percent(evidence.get('change'))}，阈值：{threshold}，"
-        f"同期市场变化：{_percent(evidence.get('market_change'))}",
+        *_measures(alert["kind"], evidence),
     ]
-    if peers.get("count"):
-        lines.append(f"同日同类经营者：{peers['count']} 家，中位价 {peers.get('median')} {unit}")
     if evidence.get("complaints"):
         lines.append("相关投诉：" + "、".join(str(cid) for cid in evidence["complaints"]))
     if rule.get("citation"):

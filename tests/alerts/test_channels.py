@@ -62,8 +62,8 @@ def test_email_carries_a_chinese_subject_and_the_evidence(
     assert recipients == ["jiance@chaoshi.example.cn"]
     assert message["Subject"] == "【公平市场】紧急级价格预警：家乐福南岗店 鸡蛋"
     text = message.get_content()
-    assert "当前价格：6.4 元/500g" in text
-    assert "参考价格：3.2 元/500g（2020-01-14 至 2020-01-22" in text
+    assert "当前价格：6.4 元/500克" in text
+    assert "参考价格：3.2 元/500克（2020-01-14 至 2020-01-22" in text
     assert "涨幅：+100.0%，阈值：10%" in text
     assert "California Penal Code §396" in text
     assert message["X-FairMarket-Key"].startswith("alert:")
