@@ -42,6 +42,8 @@ from core.models import Alert, Category, Complaint, Merchant, PriceObservation, 
 LOOKBACK_DAYS = 120
 #: Complaint natures that count as price complaints.
 PRICE_NATURES = ("价格/哄抬价格", "价格", "哄抬价格")
+#: Beijing time minus UTC: complaints are stored in UTC, days are counted in Beijing time.
+CHINA_OFFSET = dt.timedelta(hours=8)
 #: Days before an episode in which a complaint still links to it.
 COMPLAINT_LEAD_DAYS = 7
 MAX_GAP_DAYS = 1
@@ -169,7 +171,18 @@ def read_observations(
 
 
 def read_price_complaints(session: Session, *, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Price complaints filed ``start``..``end`` (date, complaint_id, merchant_id/_name, product_id)."""
+    """Price complaints filed on China days ``start``..``end``.
+
+    ``created_at`` is stored as naive UTC; a complaint filed at 07:00 Beijing time belongs to that
+    Beijing day, so days are counted in UTC+8 like the prices' days.
+
+    Returns
+    -------
+    DataFrame
+        ``date`` (the Beijing day), ``complaint_id``, ``merchant_id``, ``merchant_name``, ``product_id``.
+    """
+    first = dt.datetime.combine(start, dt.time()) - CHINA_OFFSET
+    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time()) - CHINA_OFFSET
     rows = session.execute(
         select(
             Complaint.created_at,
@@ -179,14 +192,15 @@ def read_price_complaints(session: Session, *, start: dt.date, end: dt.date) -> 
             Complaint.product_id,
         ).where(
             Complaint.nature.in_(PRICE_NATURES),
-            Complaint.created_at >= dt.datetime.combine(start, dt.time()),
-            Complaint.created_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()),
+            Complaint.created_at >= first,
+            Complaint.created_at < after,
         )
     ).all()
     frame = pd.DataFrame(
         rows, columns=["created_at", "complaint_id", "merchant_id", "merchant_name", "product_id"]
     )
-    return frame.assign(date=pd.to_datetime(frame["created_at"]).dt.normalize()).drop(columns="created_at")
+    china_day = (pd.to_datetime(frame["created_at"]) + CHINA_OFFSET).dt.normalize()
+    return frame.assign(date=china_day.astype("datetime64[ns]")).drop(columns="created_at")
 
 
 def read_catalogue(session: Session) -> list[tuple[int, str, str, str, str]]:

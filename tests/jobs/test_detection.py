@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 from analysis.rules import Emergency
 from core.config import Settings
 from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product
-from jobs.detection import episode_key, read_rules, run_detection
+from jobs.detection import episode_key, read_price_complaints, read_rules, run_detection
 
 FIRST_DAY = dt.date(2024, 3, 1)
 DAYS = 60
@@ -245,3 +246,19 @@ def test_emergency_rules_judge_prices_against_the_pre_emergency_reference(
     assert (rise.start_date, rise.end_date) == (_day(50), _day(54))
     assert rise.evidence["reference"]["window"] == {"from": _day(20).isoformat(), "to": _day(49).isoformat()}
     assert rise.evidence["rule"]["emergency"]["name"] == "测试紧急状态"
+
+
+def test_price_complaints_are_counted_on_their_beijing_day(session: Session) -> None:
+    for number, (at, nature) in enumerate(
+        [
+            (dt.datetime(2024, 3, 1, 20, 0), "价格/哄抬价格"),  # 2024-03-02 04:00 in Beijing
+            (dt.datetime(2024, 3, 2, 17, 0), "价格/哄抬价格"),  # 2024-03-03 01:00: after the window
+            (dt.datetime(2024, 3, 1, 12, 0), "质量"),
+        ]
+    ):
+        session.add(Complaint(tracking_code=f"TZ{number}", created_at=at, text="涨价", nature=nature))
+    session.commit()
+
+    complaints = read_price_complaints(session, start=dt.date(2024, 3, 2), end=dt.date(2024, 3, 2))
+
+    assert complaints["date"].tolist() == [pd.Timestamp("2024-03-02")]
