@@ -113,8 +113,8 @@ def _complaints_by_id(session: Session, ids: Iterable[int] | None = None) -> Ite
                 yield from reader.scalars(
                     select(Complaint).where(Complaint.id.in_(chunk)).order_by(Complaint.id)
                 )
+                reader.expunge_all()  # detach before rollback expires them
                 reader.rollback()
-                reader.expunge_all()
             return
         last_id = 0
         while True:
@@ -124,8 +124,8 @@ def _complaints_by_id(session: Session, ids: Iterable[int] | None = None) -> Ite
                 return
             yield from rows
             last_id = rows[-1].id
-            reader.rollback()
             reader.expunge_all()
+            reader.rollback()
 
 
 # --- indexing ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -220,26 +221,45 @@ class Fts5Backend:
     def search(self, query: SearchQuery) -> BackendResult:
         with self.engine.connect() as conn:
             where = _filters(query)
-            total = conn.exec_driver_sql(
-                f"SELECT count(*) FROM search_docs d WHERE {where.sql()}", tuple(where.params)
-            ).scalar_one()
-            hits, next_cursor = self._hits(conn, query, where) if query.size else ([], None)
-            facets = (
-                {facet: self._facet(conn, query, facet) for facet in FACET_FIELDS} if query.facets else {}
-            )
+            terms_only = bool(query.term_groups) and not _filters(query, terms=False).clauses
+            if terms_only:  # counted inside FTS5, without a lookup per matching row
+                total = conn.exec_driver_sql(
+                    "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?",
+                    (match_expression(query.term_groups),),
+                ).scalar_one()
+            else:
+                total = conn.exec_driver_sql(
+                    f"SELECT count(*) FROM search_docs d WHERE {where.sql()}", tuple(where.params)
+                ).scalar_one()
+            hits, next_cursor = self._hits(conn, query, where, terms_only) if query.size else ([], None)
+            facets = self._facets(conn, query) if query.facets else {}
             histogram = self._histogram(conn, query, where) if query.histogram else []
         return BackendResult(
             total=total, hits=hits, facets=facets, histogram=histogram, next_cursor=next_cursor
         )
 
     def _hits(
-        self, conn: Connection, query: SearchQuery, where: _Where
+        self, conn: Connection, query: SearchQuery, where: _Where, terms_only: bool
     ) -> tuple[list[BackendHit], str | None]:
         sort = query.effective_sort
         if sort == "relevance":
             where = _filters(query, terms=False)
         params = list(where.params)
-        if sort == "relevance":
+        if sort == "relevance" and terms_only:  # rank and cut inside FTS5, look up one page only
+            ranked = "SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ?"
+            params = [match_expression(query.term_groups)]
+            if query.cursor:
+                rank, last_id = decode_cursor(query.cursor, sort, ((float, int), int))
+                ranked += " AND (rank > ? OR (rank = ? AND rowid < ?))"
+                params += [rank, rank, last_id]
+            select = (
+                f"SELECT {', '.join('d.' + c for c in _COLUMNS.split(', '))}, f.rank "
+                f"FROM ({ranked} ORDER BY rank, rowid DESC LIMIT ? OFFSET ?) f "
+                "JOIN search_docs d ON d.id = f.rowid"
+            )
+            params += [query.size, query.offset]
+            rows = conn.exec_driver_sql(f"{select} ORDER BY f.rank, d.id DESC", tuple(params)).all()
+        elif sort == "relevance":
             select = (
                 f"SELECT {', '.join('d.' + c for c in _COLUMNS.split(', '))}, search_fts.rank "
                 "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
@@ -259,9 +279,10 @@ class Fts5Backend:
                 created_ms, last_id = decode_cursor(query.cursor, sort, (int, int))
                 select += " AND (d.created_ms < ? OR (d.created_ms = ? AND d.id < ?))"
                 params += [created_ms, created_ms, last_id]
-        rows = conn.exec_driver_sql(
-            f"{select} {order} LIMIT ? OFFSET ?", (*params, query.size, query.offset)
-        ).all()
+        if not (sort == "relevance" and terms_only):
+            rows = conn.exec_driver_sql(
+                f"{select} {order} LIMIT ? OFFSET ?", (*params, query.size, query.offset)
+            ).all()
         hits = [BackendHit(_document(row), None if row[13] is None else -row[13]) for row in rows]
         next_cursor = None
         if len(rows) == query.size:
@@ -269,6 +290,26 @@ class Fts5Backend:
             values = [last[13], last[0]] if sort == "relevance" else [last[9], last[0]]
             next_cursor = encode_cursor(sort, values)
         return hits, next_cursor
+
+    def _facets(self, conn: Connection, query: SearchQuery) -> dict[str, list[FacetCount]]:
+        """Facets that share one filter (none has a value filtered) are counted in one pass."""
+        filtered = [facet for facet in FACET_FIELDS if query.values(facet)]
+        facets = {facet: self._facet(conn, query, facet) for facet in filtered}
+        shared = [facet for facet in FACET_FIELDS if facet not in filtered]
+        where = _filters(query)
+        counters: dict[str, Counter[str]] = {facet: Counter() for facet in shared}
+        rows = conn.exec_driver_sql(
+            f"SELECT {', '.join('d.' + f for f in shared)} FROM search_docs d WHERE {where.sql()}",
+            tuple(where.params),
+        )
+        for row in rows:
+            for facet, value in zip(shared, row, strict=True):
+                if value is not None:
+                    counters[facet][value] += 1
+        for facet in shared:
+            ordered = sorted(counters[facet].items(), key=lambda item: (-item[1], item[0]))
+            facets[facet] = [FacetCount(value, count) for value, count in ordered[:MAX_FACET_VALUES]]
+        return {facet: facets[facet] for facet in FACET_FIELDS}
 
     def _facet(self, conn: Connection, query: SearchQuery, facet: str) -> list[FacetCount]:
         where = _filters(query, without=facet)

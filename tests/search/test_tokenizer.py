@@ -44,3 +44,9 @@ def test_long_noise_is_capped_not_refused() -> None:
     groups = get_tokenizer().query_terms(" ".join(f"词{i}" for i in range(200)))
     assert len(groups) == MAX_QUERY_TERMS
     assert get_tokenizer().query_terms("！！！ ((( 😡") == []
+
+
+def test_terms_without_offsets_are_the_same_terms() -> None:
+    text = "南岗区药店Ｎ９５口罩哄抬物价，鲜猪肉缺斤短两！电话139****5678"
+    tokenizer = get_tokenizer()
+    assert sorted(tokenizer.terms(text)) == sorted(token.term for token in tokenizer.tokens(text))
