@@ -348,3 +348,14 @@ def test_export_file_names_cannot_traverse_or_inject_headers(
         assert "set-cookie" not in {key.lower() for key in response.headers}, attack
     wrong_format = client.get("/api/complaints/search/export", params={"format": "../../x"}, headers=staff)
     _assert_error(wrong_format, 422)
+
+
+def test_static_files_cannot_be_reached_outside_their_folder(client: TestClient) -> None:
+    for attack in (
+        "..%2f..%2fcore%2fconfig.py",
+        "%2e%2e/%2e%2e/pyproject.toml",
+        "%2e%2e%2f%2e%2e%2fREADME.md",
+    ):
+        response = client.get(f"/static/{attack}")
+        assert response.status_code == 404, attack
+        assert "FAIRMARKET_" not in response.text and "[project]" not in response.text, attack
