@@ -166,19 +166,25 @@ def main() -> int:
     parser.add_argument("--min-days", type=int, default=300, help="items with at least this many days")
     parser.add_argument("--step-days", type=int, default=30, help="days between detection runs")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--database-url", default="", help="an empty database; default: a temporary SQLite file"
+    )
     parser.add_argument(
         "--data-dir", type=Path, default=DATA_DIR, help="folder with 附件1.xlsx and 附件3.xlsx"
     )
     parser.add_argument("--rules", type=Path, help="a rule file to use instead of the shipped one")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="fairmarket-accuracy-") as workdir:
+        return evaluate(args, Path(workdir))
 
+
+def evaluate(args: argparse.Namespace, workdir: Path) -> int:
+    """Simulate, store, detect month by month, score; 0 when both goals are met."""
     rng = np.random.default_rng(args.seed)
-    workdir = tempfile.mkdtemp(prefix="fairmarket-accuracy-")
     url = args.database_url or f"sqlite:///{workdir}/bench.db"
     engine = make_engine(url)
     upgrade_database(engine)
-    settings = Settings(environment="test", data_dir=Path(workdir), database_url=url)
+    settings = Settings(environment="test", data_dir=workdir, database_url=url)
     if args.rules:
         shutil.copy(args.rules, settings.data_dir / RULES_FILE.name)
     with session_factory(engine)() as session:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -214,11 +215,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="fairmarket-scale-"))
-    url = args.database_url or f"sqlite:///{workdir}/bench.db"
     if args.generate_only:
-        generate(url, args.rows, args.seed)
+        generate(args.database_url, args.rows, args.seed)
         return 0
+    workdir = Path(tempfile.mkdtemp(prefix="fairmarket-scale-"))
+    url = f"sqlite:///{workdir}/bench.db"
     server = None
     if args.database_url:
         server = make_engine(args.database_url).execution_options(isolation_level="AUTOCOMMIT")
@@ -239,6 +240,7 @@ def main() -> int:
         subprocess.run([*command, "--database-url", url], check=True)
         ratio = measure(url, workdir)
     finally:
+        shutil.rmtree(workdir, ignore_errors=True)
         if server is not None:
             with server.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
