@@ -16,6 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from api.routes.prices import read_baskets
+from complaints.classification import INDUSTRIES, NATURES
+from complaints.workflow import STATUS_NAMES, TRANSITIONS
 from dashboards import stats
 
 PACKAGE_DIR = Path(__file__).parent
@@ -24,6 +26,13 @@ STATIC_CACHE = "public, max-age=3600"
 PLOTLY_CACHE = "public, max-age=604800"
 
 templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
+# Codes the API returns, with the names staff pages show for them (rendered once into each staff page).
+templates.env.globals["labels"] = {
+    "nature": NATURES.names,
+    "industry": INDUSTRIES.names,
+    "status": STATUS_NAMES,
+    "transitions": {status: sorted(steps) for status, steps in TRANSITIONS.items()},
+}
 
 # path, template, page title, navigation section
 PAGES = (

@@ -91,7 +91,7 @@ const FM = (() => {
       else node.setAttribute(key, value === true ? "" : value);
     }
     for (const child of children.flat()) {
-      if (child === null || child === undefined) continue;
+      if (child === null || child === undefined || child === false || child === "") continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
     return node;

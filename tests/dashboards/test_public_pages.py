@@ -57,3 +57,38 @@ def test_price_trend_chart_draws_low_average_high_with_points(page: Page, consol
     content = download.value.path().read_text(encoding="utf-8-sig")
     assert content.splitlines()[0] == "日期,最低价,平均价,最高价,中位数,报价数,单位"
     assert console.errors == []
+
+
+def test_submitted_complaint_is_found_by_its_tracking_code(page: Page, console: ConsoleLog) -> None:
+    page.goto("/complaints/new")
+    page.get_by_role("button", name="提交投诉").click()
+    expect(page.locator("#message")).to_contain_text("请填写投诉内容")
+    page.get_by_label("投诉内容").fill("在道里区某超市买的鸡蛋，结账时比标价多收了 8 元，要求退还差价。")
+    page.get_by_label("标题").fill("鸡蛋结算价高于标价")
+    page.get_by_label("所在区").select_option("道里区")
+    page.get_by_label("涉及金额（元）").fill("8")
+    page.get_by_role("button", name="提交投诉").click()
+    code = page.locator("#tracking-code")
+    expect(code).not_to_be_empty()
+    tracking_code = code.inner_text()
+    page.get_by_role("link", name="查看处理进度").click()
+    expect(page.locator("#result-title")).to_have_text("鸡蛋结算价高于标价")
+    expect(page.locator("#result-facts")).to_contain_text(tracking_code)
+    expect(page.locator("#timeline li")).not_to_have_count(0)
+
+    page.goto("/track")
+    page.get_by_label("查询码").fill(tracking_code)
+    page.get_by_label("查询码").press("Enter")
+    expect(page.locator("#result-facts")).to_contain_text("已受理登记")
+    assert console.errors == []
+
+
+def test_price_index_and_complaint_stats_charts_have_data(page: Page, console: ConsoleLog) -> None:
+    page.goto("/price-index")
+    assert plotted_points(page, "#chart")[0] > 20
+    expect(page.locator("#categories tbody tr")).not_to_have_count(0)
+    page.goto("/complaint-stats")
+    assert sum(plotted_points(page, "#by-nature")) > 0
+    assert len(plotted_points(page, "#by-month")) == 1
+    expect(page.locator("#hot-words li")).not_to_have_count(0)
+    assert console.errors == []

@@ -1,0 +1,68 @@
+/* 投诉详情: facts, timeline, the workflow steps allowed from the current status, classification fixes. */
+"use strict";
+
+(() => {
+  if (!FM.requireStaff()) return;
+  const LABELS = JSON.parse(document.getElementById("labels").textContent);
+  const id = document.getElementById("complaint").dataset.complaintId;
+
+  function fact(term, value) {
+    return value || value === 0 ? [FM.el("dt", { text: term }), FM.el("dd", { text: value })] : [];
+  }
+
+  function options(select, names, selected) {
+    select.replaceChildren(...Object.entries(names).map(([code, name]) => FM.el("option", { value: code, text: name, selected: code === selected })));
+  }
+
+  function render(c) {
+    document.getElementById("c-title").textContent = c.title || "（无标题）";
+    document.getElementById("c-text").textContent = c.text;
+    const nature = c.nature && `${LABELS.nature[c.nature] || c.nature}${c.nature_corrected ? "（人工更正）" : c.nature_confidence ? `（自动，置信度 ${(c.nature_confidence * 100).toFixed(0)}%）` : ""}`;
+    const industry = c.industry && `${LABELS.industry[c.industry] || c.industry}${c.industry_corrected ? "（人工更正）" : ""}`;
+    document.getElementById("c-facts").replaceChildren(
+      ...fact("查询码", c.tracking_code), ...fact("状态", c.status_name + (c.overdue ? "（已超期）" : "")),
+      ...fact("提交时间", FM.dateTime(c.created_at)), ...fact("渠道", c.channel), ...fact("投诉性质", nature), ...fact("行业", industry),
+      ...fact("商家", c.merchant_name), ...fact("区域", c.district), ...fact("金额", c.amount && `${c.amount} 元`),
+      ...fact("诉求", c.demands), ...fact("投诉人", c.consumer_name), ...fact("联系方式", c.contact),
+      ...fact("受理期限", c.accept_deadline), ...fact("调解期限", c.mediate_deadline));
+    document.getElementById("timeline").replaceChildren(...c.timeline.map((step) => FM.el("li", {},
+      FM.el("time", { text: `${FM.dateTime(step.at)} · ${step.actor}` }),
+      step.status_name || step.action, step.note ? `：${step.note}` : "")));
+    const steps = LABELS.transitions[c.status] || [];
+    const select = document.getElementById("to_status");
+    select.replaceChildren(...steps.map((code) => FM.el("option", { value: code, text: LABELS.status[code] })));
+    document.getElementById("transition").hidden = steps.length === 0;
+    document.getElementById("no-steps").hidden = steps.length !== 0;
+    options(document.getElementById("nature"), LABELS.nature, c.nature);
+    options(document.getElementById("industry"), LABELS.industry, c.industry);
+  }
+
+  async function load() {
+    try { render(await FM.api(`/api/complaints/${id}`)); } catch (error) { FM.say(error.message, "error"); }
+  }
+
+  async function send(path, method, body, done) {
+    try {
+      render(await FM.api(path, { method, body }));
+      FM.say(done, "ok");
+    } catch (error) {
+      FM.say(error.message, "error");
+    }
+  }
+
+  document.getElementById("transition").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const note = document.getElementById("note").value.trim();
+    const to = document.getElementById("to_status").value;
+    send(`/api/complaints/${id}/transitions`, "POST", { to_status: to, note: note || null }, `已变更为“${LABELS.status[to]}”。`)
+      .then(() => { document.getElementById("note").value = ""; });
+  });
+  document.getElementById("classification").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const note = document.getElementById("class-note").value.trim();
+    send(`/api/complaints/${id}/classification`, "PATCH", {
+      nature: document.getElementById("nature").value, industry: document.getElementById("industry").value, note: note || null,
+    }, "分类已更正。");
+  });
+  load();
+})();

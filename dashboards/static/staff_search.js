@@ -1,0 +1,130 @@
+/* 投诉检索: full-text search with facets (each facet ignores its own filter), highlights, paging, export. */
+"use strict";
+
+(() => {
+  if (!FM.requireStaff()) return;
+  const LABELS = JSON.parse(document.getElementById("labels").textContent);
+  const FACETS = [["status", "处理状态"], ["nature", "投诉性质"], ["industry", "行业"], ["district", "区域"], ["merchant", "商家"]];
+  const SIZE = 20;
+  const form = document.getElementById("search");
+  let state = fromUrl();
+
+  function fromUrl() {
+    const params = new URLSearchParams(location.search);
+    const picked = {};
+    for (const [name] of FACETS) picked[name] = params.getAll(name);
+    return {
+      q: params.get("q") || "", created_from: params.get("created_from") || "", created_to: params.get("created_to") || "",
+      sort: params.get("sort") || "relevance", page: Math.max(1, Number(params.get("page")) || 1), picked,
+    };
+  }
+
+  function toParams() {
+    return { q: state.q, created_from: state.created_from, created_to: state.created_to, sort: state.sort, ...state.picked };
+  }
+
+  function label(facet, value) {
+    return (LABELS[facet] && LABELS[facet][value]) || value;
+  }
+
+  function highlighted(text, highlights, field) {
+    const spans = highlights.filter((h) => h.field === field).sort((a, b) => a.start - b.start);
+    const parts = [];
+    let at = 0;
+    for (const span of spans) {
+      if (span.start < at) continue;
+      parts.push(text.slice(at, span.start), FM.el("mark", { text: text.slice(span.start, span.end) }));
+      at = span.end;
+    }
+    parts.push(text.slice(at));
+    return parts;
+  }
+
+  function renderFacets(facets) {
+    const aside = document.getElementById("facets");
+    aside.replaceChildren(...FACETS.filter(([name]) => facets[name]).map(([name, title]) => {
+      const values = facets[name];
+      const chosen = new Set(state.picked[name]);
+      for (const value of chosen) if (!values.some((v) => v.value === value)) values.push({ value, count: 0 });
+      return FM.el("fieldset", {}, FM.el("legend", { text: title }), ...values.slice(0, 12).map((v) =>
+        FM.el("label", {},
+          FM.el("input", {
+            type: "checkbox", name, value: v.value, checked: chosen.has(v.value),
+            onchange: (event) => {
+              const set = new Set(state.picked[name]);
+              if (event.target.checked) set.add(v.value); else set.delete(v.value);
+              state.picked[name] = [...set];
+              state.page = 1;
+              run();
+            },
+          }),
+          label(name, v.value), FM.el("span", { class: "count", text: v.count }))));
+    }));
+  }
+
+  function renderHits(result) {
+    const hits = document.getElementById("hits");
+    if (!result.hits.length) { hits.replaceChildren(FM.el("p", { text: "没有符合条件的投诉。" })); return; }
+    hits.replaceChildren(...result.hits.map((hit) => FM.el("article", { class: "hit" },
+      FM.el("h3", {}, FM.el("a", { href: `/staff/complaints/${hit.id}` }, ...highlighted(hit.title || "（无标题）", hit.highlights, "title"))),
+      FM.el("p", {}, ...highlighted(hit.text, hit.highlights, "text")),
+      FM.el("div", { class: "meta" },
+        FM.el("span", { class: "badge", text: hit.status_name }),
+        ...[hit.tracking_code, FM.dateTime(hit.created_at),
+          hit.nature && `性质：${label("nature", hit.nature)}`, hit.industry && `行业：${label("industry", hit.industry)}`,
+          hit.district, hit.merchant && `商家：${hit.merchant}`, hit.amount && `金额：${hit.amount} 元`]
+          .filter(Boolean).map((text) => FM.el("span", { text }))))));
+  }
+
+  async function run(push = true) {
+    const params = toParams();
+    if (push) history.replaceState(null, "", `/staff/complaints?${FM.query({ ...params, page: state.page > 1 ? state.page : "" })}`);
+    FM.say("正在检索…");
+    try {
+      const result = await FM.api(`/api/complaints/search?${FM.query({ ...params, page: state.page, size: SIZE })}`);
+      renderFacets(result.facets);
+      renderHits(result);
+      const pages = Math.max(1, Math.ceil(result.total / SIZE));
+      document.getElementById("summary").textContent = `共 ${result.total.toLocaleString("zh-CN")} 件投诉${result.personal_data_masked ? "（个人信息已隐去）" : ""}`;
+      document.getElementById("page-label").textContent = `第 ${state.page} / ${pages} 页`;
+      document.getElementById("prev").disabled = state.page <= 1;
+      document.getElementById("next").disabled = state.page >= pages;
+      FM.say("");
+    } catch (error) {
+      FM.say(error.message, "error");
+    }
+  }
+
+  async function exportAs(format) {
+    FM.say("正在导出…");
+    try {
+      const response = await FM.api(`/api/complaints/search/export?${FM.query({ ...toParams(), format })}`, { raw: true, accept: "*/*" });
+      FM.downloadBlob(await response.blob(), `投诉检索结果.${format}`);
+      FM.say("导出完成。", "ok");
+    } catch (error) {
+      FM.say(error.message, "error");
+    }
+  }
+
+  function fillForm() {
+    for (const name of ["q", "created_from", "created_to", "sort"]) document.getElementById(name).value = state[name];
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    Object.assign(state, { q: data.get("q").trim(), created_from: data.get("created_from"), created_to: data.get("created_to"), sort: data.get("sort"), page: 1 });
+    run();
+  });
+  document.getElementById("clear").addEventListener("click", () => {
+    state = { q: "", created_from: "", created_to: "", sort: "relevance", page: 1, picked: Object.fromEntries(FACETS.map(([n]) => [n, []])) };
+    fillForm();
+    run();
+  });
+  document.getElementById("prev").addEventListener("click", () => { state.page -= 1; run(); });
+  document.getElementById("next").addEventListener("click", () => { state.page += 1; run(); });
+  document.getElementById("export-csv").addEventListener("click", () => exportAs("csv"));
+  document.getElementById("export-xlsx").addEventListener("click", () => exportAs("xlsx"));
+  fillForm();
+  run(false);
+})();

@@ -1,0 +1,120 @@
+"""Staff pages in a real browser: login, faceted complaint search, a complaint's workflow, alert inbox."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.dashboards.conftest import ASSOCIATION_STAFF, CONSUMER_STAFF, ConsoleLog, LiveSite, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def result_count(page: Page) -> int:
+    text = page.locator("#summary").inner_text()
+    match = re.search(r"共 ([\d,]+) 件", text)
+    assert match, text
+    return int(match.group(1).replace(",", ""))
+
+
+def test_staff_pages_send_a_signed_out_visitor_to_login(page: Page, console: ConsoleLog) -> None:
+    page.goto("/staff/complaints")
+    page.wait_for_url("**/staff/login?next=*")
+    expect(page.get_by_role("heading", level=1)).to_have_text("工作人员登录")
+    assert console.errors == []
+
+
+def test_wrong_password_is_refused_with_a_message(page: Page, live_site: LiveSite) -> None:
+    page.goto("/staff/login")
+    page.get_by_label("用户名").fill(CONSUMER_STAFF)
+    page.get_by_label("密码").fill("not-the-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#message")).to_have_text("用户名或密码错误。")
+    assert "/staff/login" in page.url
+
+
+def test_search_narrows_by_a_facet_and_keeps_it_in_the_url(
+    page: Page, live_site: LiveSite, console: ConsoleLog
+) -> None:
+    log_in(page, CONSUMER_STAFF, live_site.password)
+    page.goto("/staff/complaints")
+    expect(page.locator("#summary")).to_contain_text("共")
+    everything = result_count(page)
+    page.get_by_label("关键词").fill("价格")
+    page.get_by_role("button", name="检索").click()
+    expect(page.locator("#hits mark").first).to_be_visible()
+    matching = result_count(page)
+    assert 0 < matching <= everything
+    facet = page.locator("#facets fieldset", has_text="行业").locator("label").first
+    expected = int(facet.locator(".count").inner_text())
+    facet.locator("input").check()
+    expect(page.locator("#summary")).to_contain_text(f"共 {expected} 件")
+    assert expected < matching
+    assert "industry=" in page.url
+    page.reload()
+    expect(page.locator("#summary")).to_contain_text(f"共 {expected} 件")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 CSV").click()
+    lines = download.value.path().read_text(encoding="utf-8-sig").strip().splitlines()
+    assert len(lines) == expected + 1
+    assert console.errors == []
+
+
+def test_complaint_page_runs_a_workflow_step(page: Page, live_site: LiveSite, console: ConsoleLog) -> None:
+    log_in(page, CONSUMER_STAFF, live_site.password)
+    page.goto("/staff/complaints?status=received&sort=date")
+    page.locator("#hits article h3 a").first.click()
+    expect(page.locator("#c-facts")).to_contain_text("已受理登记")
+    steps = page.locator("#timeline li").count()
+    page.get_by_label("变更为").select_option(label="不予受理")
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator("#message")).to_contain_text("须填写原因")
+    page.get_by_label("说明").first.fill("不属于消费纠纷")
+    page.get_by_label("变更为").select_option(label="不予受理")
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator("#message")).to_contain_text("已变更为“不予受理”")
+    expect(page.locator("#timeline li")).to_have_count(steps + 1)
+    expect(page.locator("#c-facts")).to_contain_text("不予受理")
+    assert [error for error in console.errors if "422" not in error] == []
+
+
+def test_association_acknowledges_an_alert_drawn_with_its_evidence(
+    page: Page, live_site: LiveSite, console: ConsoleLog
+) -> None:
+    log_in(page, ASSOCIATION_STAFF, live_site.password)
+    expect(page).to_have_url(re.compile(r"/staff/alerts$"))
+    card = page.locator("article.alert-card[data-status=open]").first
+    alert_id = card.get_attribute("data-alert-id")
+    chart = card.locator(".js-plotly-plot")
+    expect(chart).to_be_visible()
+    points = chart.evaluate("el => el.data.map(trace => trace.y.length)")
+    assert points and points[0] > 0
+    card.get_by_role("button", name="知悉").click()
+    acknowledged = page.locator(f"article.alert-card[data-alert-id='{alert_id}']")
+    expect(acknowledged).to_have_attribute("data-status", "acknowledged")
+    expect(acknowledged.get_by_role("button", name="知悉")).to_have_count(0)
+    expect(page.locator("#message")).to_contain_text("已知悉")
+
+    acknowledged.get_by_role("button", name="驳回").click()
+    expect(page.locator("#message")).to_contain_text("须填写理由")
+    page.get_by_label("状态").select_option("acknowledged")
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator(f"article.alert-card[data-alert-id='{alert_id}']")).to_be_visible()
+    assert console.errors == []
+
+
+def test_consumer_staff_see_price_alerts_with_threshold_and_peers(
+    page: Page, live_site: LiveSite, console: ConsoleLog
+) -> None:
+    log_in(page, CONSUMER_STAFF, live_site.password)
+    page.goto("/staff/alerts")
+    price_alert = page.locator("article.alert-card", has_text="同城同日同品").first
+    chart = price_alert.locator(".js-plotly-plot")
+    expect(chart).to_be_visible()
+    names = chart.evaluate("el => el.data.map(trace => trace.name)")
+    assert "市场中位价" in names
+    assert any(name.startswith("触发线") for name in names)
+    assert any(name.startswith("同行报价") for name in names)
+    assert console.errors == []
