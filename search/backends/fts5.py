@@ -12,6 +12,8 @@ in committed chunks and renames them over the live ones in one short transaction
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -204,18 +206,49 @@ class Fts5Backend:
             conn.exec_driver_sql("DROP TABLE IF EXISTS search_fts_next")
             conn.exec_driver_sql("DROP TABLE IF EXISTS search_docs_next")
             _create_tables(conn, "_next")
-        written = 0
-        for chunk in chunked(documents, CHUNK):
-            with self.engine.begin() as conn:
-                _write(conn, chunk, "_next")
-            written += len(chunk)
-            if progress is not None:
-                progress(written)
+        written = self._write_behind(chunked(documents, CHUNK), progress)
         with self.engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS search_fts")
             conn.exec_driver_sql("DROP TABLE IF EXISTS search_docs")
             conn.exec_driver_sql("ALTER TABLE search_docs_next RENAME TO search_docs")
             conn.exec_driver_sql("ALTER TABLE search_fts_next RENAME TO search_fts")
+        return written
+
+    def _write_behind(self, chunks: Iterator[list[SearchDocument]], progress: Progress | None) -> int:
+        """Write each chunk on a second thread while the next one is made (SQLite leaves the GIL).
+
+        At most two chunks wait in the queue, so memory stays bounded whatever the index size.
+        """
+        pending: queue.Queue[list[SearchDocument] | None] = queue.Queue(maxsize=2)
+        failure: list[BaseException] = []
+        written = 0
+
+        def writer() -> None:
+            nonlocal written
+            while (chunk := pending.get()) is not None:
+                if failure:
+                    continue
+                try:
+                    with self.engine.begin() as conn:
+                        _write(conn, chunk, "_next")
+                    written += len(chunk)
+                    if progress is not None:
+                        progress(written)
+                except BaseException as error:
+                    failure.append(error)
+
+        thread = threading.Thread(target=writer, name="fts5-rebuild-writer")
+        thread.start()
+        try:
+            for chunk in chunks:
+                if failure:
+                    break
+                pending.put(chunk)
+        finally:
+            pending.put(None)
+            thread.join()
+        if failure:
+            raise failure[0]
         return written
 
     def search(self, query: SearchQuery) -> BackendResult:
