@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -114,3 +116,22 @@ def test_overdue_query_matches_is_overdue(session: Session) -> None:
     assert ids == {waiting.id, mediating_late.id}
     for complaint in (waiting, in_time, mediating_late, finished):
         assert is_overdue(complaint, today) is (complaint.id in ids)
+
+
+@given(steps=st.lists(st.sampled_from([*sorted(TRANSITIONS), "nonsense"]), max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_any_sequence_of_requests_only_walks_the_table(steps: list[str]) -> None:
+    complaint = Complaint(status="received", accept_deadline=dt.date(2024, 9, 11))
+    complaint.events = []
+    walked = ["received"]
+    for target in steps:
+        before = complaint.status
+        try:
+            transition(complaint, target, actor="staff", note="原因", at=FILED_AT)
+        except WorkflowError:
+            assert complaint.status == before
+            continue
+        assert target in TRANSITIONS[before]
+        walked.append(target)
+    assert [e.to_status for e in complaint.events] == walked[1:]
+    assert (complaint.mediate_deadline is not None) == ("accepted" in walked)
