@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from core.config import Settings
 from core.models import Association, Complaint
-from search.service import index_complaints
+from search.service import get_search_backend, index_complaints
 from tests.utils.auth import login_headers, make_user
 from tests.utils.search import make_corpus
 
@@ -20,11 +21,12 @@ PHONE = "13912345678"
 
 
 @pytest.fixture
-def corpus(client: TestClient, session: Session) -> list[Complaint]:
+def corpus(client: TestClient, session: Session, settings: Settings) -> list[Complaint]:
     complaints = make_corpus(session)
     complaints[1].text = '=HYPERLINK("http://evil") 口罩 ' + complaints[1].text
     session.commit()
-    assert index_complaints(session, [c.id for c in complaints])
+    backend = get_search_backend(settings, session.get_bind())  # the app's index (a sidecar on PostgreSQL)
+    assert index_complaints(session, [c.id for c in complaints], backend=backend)
     return complaints
 
 
