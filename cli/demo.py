@@ -13,13 +13,14 @@ from pathlib import Path
 import typer
 import uvicorn
 from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from complaints.workflow import today_in_china
 from core.accounts import create_user, find_association
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
+from core.models import Association, Subscription
 
 DEMO_DATA_DIR = Path("data") / "demo"
 DEMO_DATABASE = "fairmarket-demo.db"
@@ -84,6 +85,24 @@ def create_demo_accounts(session: Session) -> str:
     return password
 
 
+def subscribe_trade_associations(session: Session) -> int:
+    """Every trade association follows its own industries in its inbox, as most would on day one."""
+    associations = session.scalars(
+        select(Association).where(Association.is_consumer_association.is_(False))
+    ).all()
+    for association in associations:
+        session.add(
+            Subscription(
+                association_id=association.id,
+                name=f"{association.name}：本行业全部预警",
+                channels=["inbox"],
+                min_severity="low",
+            )
+        )
+    session.commit()
+    return len(associations)
+
+
 def analyse_demo(session: Session, settings: Settings, engine: Engine, started: float) -> None:
     """Index the complaints, run detection and queue alert deliveries, as the scheduler would."""
     from alerts.outbox import enqueue_pending
@@ -117,6 +136,7 @@ def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
             on_step=lambda step: console.print(f"  ✓ {step} ({time.perf_counter() - started:.1f}s)"),
         )
         password = create_demo_accounts(session)
+        subscribe_trade_associations(session)
         analyse_demo(session, settings, engine, started)
     console.print(
         f"示例城市：商户 {summary.merchants} · 零售价格 {summary.retail_prices:,} · "
