@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ from cli.demo import DEMO_ACCOUNTS, analyse_demo, create_demo_accounts
 from complaints.workflow import today_in_china
 from core.config import Settings
 from core.db import get_engine, session_factory, upgrade_database
+from core.models import CrawlRun, JobRun
 from importing.sample_city import load_sample_city
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,6 +56,37 @@ class ConsoleLog:
         self.errors.append(f"uncaught: {error}")
 
 
+def _crawl_and_job_history() -> list[CrawlRun | JobRun]:
+    """One healthy and one degraded crawl and a failed job run, for the crawl-health and jobs pages."""
+    started = dt.datetime(2026, 11, 28, 22, 0)
+    return [
+        CrawlRun(
+            spider="xinfadi",
+            source="xinfadi",
+            started_at=started,
+            finished_at=started,
+            status="ok",
+            pages=3,
+            items_stored=120,
+            duration_seconds=4.2,
+        ),
+        CrawlRun(
+            spider="bulletin",
+            source="hrb_bulletin",
+            started_at=started,
+            finished_at=started,
+            status="degraded",
+            pages=2,
+            items_stored=40,
+            items_quarantined=3,
+            errors=1,
+            error_samples=["HTTP 503 第 2 页"],
+            duration_seconds=9.5,
+        ),
+        JobRun(job="detect", started_at=started, finished_at=started, status="failed", error="数据库被锁定"),
+    ]
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -76,6 +109,8 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         load_sample_city(session, end=today_in_china(), days=60, complaints=300)
         password = create_demo_accounts(session)
         analyse_demo(session, settings, engine, time.perf_counter())
+        session.add_all(_crawl_and_job_history())
+        session.commit()
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

@@ -118,3 +118,36 @@ def test_consumer_staff_see_price_alerts_with_threshold_and_peers(
     assert any(name.startswith("触发线") for name in names)
     assert any(name.startswith("同行报价") for name in names)
     assert console.errors == []
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "shows"),
+    [
+        ("/staff/crawls", "采集状态", "部分失败"),
+        ("/staff/jobs", "定时任务", "数据库被锁定"),
+        ("/staff/routed", "转办投诉", "共"),
+        ("/staff/alerts", "预警收件箱", "共"),
+        ("/staff/complaints", "投诉检索", "共"),
+    ],
+)
+def test_staff_page_loads_without_console_errors(
+    page: Page, live_site: LiveSite, console: ConsoleLog, path: str, heading: str, shows: str
+) -> None:
+    log_in(page, CONSUMER_STAFF, live_site.password)
+    page.goto(path)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    expect(page.locator("main")).to_contain_text(shows)
+    page.wait_for_load_state("networkidle")
+    assert console.errors == []
+
+
+def test_association_sees_only_complaints_routed_to_it(page: Page, live_site: LiveSite) -> None:
+    log_in(page, ASSOCIATION_STAFF, live_site.password)
+    page.goto("/staff/routed")
+    expect(page.locator("#summary")).to_contain_text("共")
+    routed = int(page.locator("#summary").inner_text().split()[1])
+    log_in(page, CONSUMER_STAFF, live_site.password)
+    page.goto("/staff/routed")
+    expect(page.locator("#summary")).to_contain_text("共")
+    everything = int(page.locator("#summary").inner_text().split()[1])
+    assert 0 < routed < everything
