@@ -126,10 +126,10 @@ class ComplaintSummary(BaseModel):
     district: str | None
     amount: Decimal | None
     nature: str | None
-    nature_confidence: float | None
+    nature_confidence: float | None = Field(description="分类器置信度；人工给定或更正的标签为空")
     nature_corrected: bool
     industry: str | None
-    industry_confidence: float | None
+    industry_confidence: float | None = Field(description="分类器置信度；人工给定或更正的标签为空")
     industry_corrected: bool
     association_id: int | None
     accept_deadline: dt.date | None
