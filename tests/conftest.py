@@ -39,8 +39,15 @@ def postgres_url() -> Iterator[str]:
 
 
 def _reset_postgres(url: str) -> None:
+    """Empty this run's database; connections a previous test left open (in a transaction) are ended."""
     engine = make_engine(url)
     with engine.begin() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
