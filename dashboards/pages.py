@@ -48,7 +48,7 @@ PAGES = (
     ("/staff/routed", "staff/routed.html", "转办投诉", "staff"),
 )
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter()
 router.include_router(stats.router)
 
 
@@ -62,16 +62,20 @@ def _page(template: str, title: str, section: str) -> Callable[[Request], HTMLRe
 
 for _path, _template, _title, _section in PAGES:
     router.add_api_route(
-        _path, _page(_template, _title, _section), methods=["GET"], response_class=HTMLResponse
+        _path,
+        _page(_template, _title, _section),
+        methods=["GET"],
+        response_class=HTMLResponse,
+        include_in_schema=False,
     )
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "home.html", {"title": "首页", "section": "public"})
 
 
-@router.get("/price-index", response_class=HTMLResponse)
+@router.get("/price-index", response_class=HTMLResponse, include_in_schema=False)
 def price_index_page(request: Request) -> HTMLResponse:
     """The basket choices come from the deployment's basket file, as the index API reads them."""
     baskets = read_baskets(request.app.state.settings)
@@ -82,12 +86,12 @@ def price_index_page(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/staff", response_class=RedirectResponse)
+@router.get("/staff", response_class=RedirectResponse, include_in_schema=False)
 def staff_home() -> RedirectResponse:
     return RedirectResponse("/staff/complaints", status_code=status.HTTP_307_TEMPORARY_REDIRECT)
 
 
-@router.get("/staff/complaints/{complaint_id:int}", response_class=HTMLResponse)
+@router.get("/staff/complaints/{complaint_id:int}", response_class=HTMLResponse, include_in_schema=False)
 def complaint_page(request: Request, complaint_id: int) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
@@ -96,7 +100,7 @@ def complaint_page(request: Request, complaint_id: int) -> HTMLResponse:
     )
 
 
-@router.get("/static/vendor/plotly.min.js")
+@router.get("/static/vendor/plotly.min.js", include_in_schema=False)
 def plotly_bundle() -> Response:
     """Plotly.js as shipped inside the ``plotly`` wheel: no CDN, no Node, works offline."""
     bundle = resources.files("plotly") / "package_data" / "plotly.min.js"
@@ -107,7 +111,7 @@ def plotly_bundle() -> Response:
     )
 
 
-@router.get("/static/{name:path}")
+@router.get("/static/{name:path}", include_in_schema=False)
 def static_file(name: str) -> FileResponse:
     """This package's CSS/JS; only files inside ``static/`` (no traversal, no directories)."""
     path = (STATIC_DIR / name).resolve()
