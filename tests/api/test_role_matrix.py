@@ -179,7 +179,29 @@ class Route:
     request: Request = no_input
 
 
+PAGE = Route(ANYONE)
+"""An HTML shell: it holds no data and reads the JSON API with the visitor's own token; anyone may load it."""
+
 MATRIX: dict[str, Route] = {
+    "GET /": PAGE,
+    "GET /prices": PAGE,
+    "GET /price-index": PAGE,
+    "GET /complaint-stats": PAGE,
+    "GET /complaints/new": PAGE,
+    "GET /track": PAGE,
+    "GET /staff": Route(Access(307, 307, 307, 307, 307), plain(follow_redirects=False)),
+    "GET /staff/login": PAGE,
+    "GET /staff/complaints": PAGE,
+    "GET /staff/complaints/{complaint_id:int}": Route(
+        ANYONE, lambda w: {"path": {"complaint_id": w.complaint_of_a()}}
+    ),
+    "GET /staff/routed": PAGE,
+    "GET /staff/alerts": PAGE,
+    "GET /staff/crawls": PAGE,
+    "GET /staff/jobs": PAGE,
+    "GET /static/vendor/plotly.min.js": PAGE,
+    "GET /static/{name:path}": Route(ANYONE, plain(path={"name": "site.css"})),
+    "GET /api/stats/complaints": Route(ANYONE),
     "GET /openapi.json": Route(ANYONE),
     "GET /docs": Route(ANYONE),
     "GET /docs/oauth2-redirect": Route(ANYONE),
