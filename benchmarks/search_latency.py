@@ -11,6 +11,7 @@ FTS5's bare ``MATCH`` count of the same terms.
 Goal (issue 3): p95 <= 20 ms in-process over 1,000,000 complaints.
 
     .venv/bin/python benchmarks/search_latency.py [--size 1000000] [--queries 300] [--keep FILE]
+        [--elasticsearch URL | --osmem]
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from core.db import make_engine
+from search.backends.elastic import ElasticBackend, make_client
 from search.backends.fts5 import Fts5Backend, match_expression
 from search.query import SearchDocument, SearchQuery
 from search.service import prepare, search_complaints
@@ -37,6 +40,7 @@ NATURES = ("价格", "质量", "虚假宣传", "售后服务", "合同", "计量
 INDUSTRIES = ("supermarket", "pharmacy", "catering", "ecommerce", "farm_market", "appliances", "telecom")
 DISTRICTS = ("道里区", "南岗区", "道外区", "香坊区", "平房区", "松北区", "呼兰区", "阿城区", "双城区")
 STATUSES = ("received", "accepted", "mediating", "resolved", "closed")
+SEED = 20260301
 
 
 def read_texts() -> list[str]:
@@ -91,8 +95,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000, help="complaints in the index")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--keep", type=Path, help="build into (or reuse) this SQLite file")
+    parser.add_argument("--elasticsearch", metavar="URL", help="also measure this Elasticsearch/OpenSearch")
+    parser.add_argument("--osmem", action="store_true", help="also measure a local osmem-server (in memory)")
     args = parser.parse_args()
-    rng = random.Random(20260301)
+    rng = random.Random(SEED + 1)
 
     texts = read_texts()
     tokenizer = get_tokenizer()
@@ -106,7 +112,7 @@ def main() -> None:
             present = conn.exec_driver_sql("SELECT count(*) FROM search_docs").scalar_one()
         if present != args.size:
             started = time.perf_counter()
-            backend.rebuild(documents(texts, tokens, args.size, rng))
+            backend.rebuild(documents(texts, tokens, args.size, random.Random(SEED)))
             print(f"built {args.size:,} complaints in {time.perf_counter() - started:.0f} s")
         queries = query_mix(tokens, args.queries, rng)
 
@@ -146,6 +152,49 @@ def main() -> None:
             f"p95 {percentile(values, 0.95) / percentile(bare, 0.95):.1f}x; "
             f"p95 / 20 ms goal: {percentile(values, 0.95) / 20:.2f}"
         )
+    if args.elasticsearch or args.osmem:
+        measure_elasticsearch(args, texts, tokens, queries, full, plain)
+
+
+def measure_elasticsearch(
+    args: argparse.Namespace,
+    texts: list[str],
+    tokens: list[str],
+    queries: list[SearchQuery],
+    fts_full: list[float],
+    fts_plain: list[float],
+) -> None:
+    """The same index and queries on the Elasticsearch backend, against FTS5's numbers above."""
+    with ExitStack() as stack:
+        url = args.elasticsearch
+        if args.osmem:
+            from osmem_server import OsmemServer
+
+            url = stack.enter_context(OsmemServer.start(japanese=False)).url
+        backend = ElasticBackend(make_client(url), "fairmarket-benchmark", refresh_on_write=False)
+        started = time.perf_counter()
+        backend.rebuild(documents(texts, tokens, args.size, random.Random(SEED)))
+        print(f"elasticsearch ({url}): built {args.size:,} in {time.perf_counter() - started:.0f} s")
+        full, plain = [], []
+        with Session() as session:
+            for query in queries:
+                started = time.perf_counter()
+                search_complaints(session, backend, query, unmasked=False)
+                full.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                search_complaints(
+                    session, backend, query.model_copy(update={"facets": False}), unmasked=False
+                )
+                plain.append((time.perf_counter() - started) * 1000)
+        for name, values, baseline in (
+            ("search + 5 facets", full, fts_full),
+            ("search (hits, total)", plain, fts_plain),
+        ):
+            print(
+                f"ES {name:21s} p50 {percentile(values, 0.5):8.2f} ms  p95 {percentile(values, 0.95):8.2f} ms"
+                f"   ES / FTS5 p95 {percentile(values, 0.95) / percentile(baseline, 0.95):.2f}"
+            )
+        backend.close()
 
 
 if __name__ == "__main__":
