@@ -23,6 +23,11 @@ from complaints.workflow import local_date
 from core.models import Complaint
 
 MIN_WORD_COMPLAINTS = 5
+# Hot words come from the newest complaints only: what people complain about now, at a bounded cost
+# (about 0.17 s per 1,000 complaints to tokenise).
+HOT_WORD_SAMPLE = 5_000
+STATS_CACHE_SIZE = 64
+CHINA_OFFSET = dt.timedelta(hours=8)
 HOT_WORDS = 30
 MIN_WORD_LENGTH = 2
 # Words every complaint uses; as hot words they would say nothing.
@@ -93,31 +98,59 @@ def _window_start(months: int, today: dt.date) -> dt.date:
     return dt.date(month_index // 12, month_index % 12 + 1, 1)
 
 
+def _month_labels(start: dt.date, today: dt.date) -> list[str]:
+    labels = []
+    cursor = start
+    while cursor <= today:
+        labels.append(cursor.strftime("%Y-%m"))
+        cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
+    return labels
+
+
+def _compute_stats(session: Session, months: int, start: dt.date, today: dt.date) -> ComplaintStatsPublic:
+    since = dt.datetime.combine(start, dt.time()) - CHINA_OFFSET
+    created = session.scalars(select(Complaint.created_at).where(Complaint.created_at >= since)).all()
+    by_month = Counter(local_date(moment).strftime("%Y-%m") for moment in created)
+    newest_texts = session.scalars(
+        select(Complaint.text)
+        .where(Complaint.created_at >= since)
+        .order_by(Complaint.created_at.desc(), Complaint.id.desc())
+        .limit(HOT_WORD_SAMPLE)
+    ).all()
+    return ComplaintStatsPublic(
+        total=len(created),
+        months=months,
+        by_nature=_counts(session, Complaint.nature, since, NATURES.names),
+        by_industry=_counts(session, Complaint.industry, since, INDUSTRIES.names),
+        by_month=[
+            CountPublic(label=label, count=by_month.get(label, 0)) for label in _month_labels(start, today)
+        ],
+        hot_words=hot_words(list(newest_texts)),
+    )
+
+
 @router.get("/complaints", response_model=ComplaintStatsPublic)
 def complaint_stats(
     request: Request,
     session: SessionDep,
     months: int = Query(12, ge=1, le=36, description="how many calendar months back, this one included"),
 ) -> ComplaintStatsPublic:
-    """Complaints of the last ``months`` months by nature, industry and month, and their hot words."""
+    """Complaints of the last ``months`` months by nature, industry and month, and their hot words.
+
+    The answer is kept per app until a complaint is added or changed (count, newest id and newest update
+    are the key), so the public page does not re-tokenise thousands of complaints on every visit.
+    """
     today = local_date(dt.datetime.now(dt.UTC))
     start = _window_start(months, today)
-    # created_at is naive UTC; a month is counted by its day in China, close enough at month edges.
-    since = dt.datetime.combine(start, dt.time()) - dt.timedelta(hours=8)
-    rows = session.execute(
-        select(Complaint.created_at, Complaint.text).where(Complaint.created_at >= since)
-    ).all()
-    by_month = Counter(local_date(created).strftime("%Y-%m") for created, _ in rows)
-    month_labels = []
-    cursor = start
-    while cursor <= today:
-        month_labels.append(cursor.strftime("%Y-%m"))
-        cursor = (cursor + dt.timedelta(days=32)).replace(day=1)
-    return ComplaintStatsPublic(
-        total=len(rows),
-        months=months,
-        by_nature=_counts(session, Complaint.nature, since, NATURES.names),
-        by_industry=_counts(session, Complaint.industry, since, INDUSTRIES.names),
-        by_month=[CountPublic(label=label, count=by_month.get(label, 0)) for label in month_labels],
-        hot_words=hot_words([text for _, text in rows]),
+    version = session.execute(
+        select(func.count(), func.max(Complaint.id), func.max(Complaint.updated_at))
+    ).one()
+    key = (months, today, *version)
+    cache: dict[tuple[object, ...], ComplaintStatsPublic] = request.app.state.__dict__.setdefault(
+        "complaint_stats_cache", {}
     )
+    if key not in cache:
+        if len(cache) >= STATS_CACHE_SIZE:
+            cache.clear()
+        cache[key] = _compute_stats(session, months, start, today)
+    return cache[key]

@@ -25,10 +25,12 @@ def test_complaint_stats_counts_by_nature_industry_and_month(client: TestClient)
             },
         )
         assert response.status_code == 201
+    assert client.get("/api/stats/complaints", params={"months": 3}).json()["total"] == 6
+    client.post("/api/complaints", json={"text": "超市鸡蛋过期还在卖"})
     stats = client.get("/api/stats/complaints", params={"months": 3}).json()
-    assert stats["total"] == 6
-    assert sum(count["count"] for count in stats["by_nature"]) == 6
-    assert sum(count["count"] for count in stats["by_month"]) == 6
+    assert stats["total"] == 7
+    assert sum(count["count"] for count in stats["by_nature"]) == 7
+    assert sum(count["count"] for count in stats["by_month"]) == 7
     assert len(stats["by_month"]) == 3
     shown = str(stats)
     assert "张" not in shown and "1390000000" not in shown
