@@ -7,6 +7,7 @@ Plotly is served from the installed ``plotly`` wheel, so charts work offline wit
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -14,16 +15,21 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from api.deps import SessionDep
 from api.routes.prices import read_baskets
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.workflow import STATUS_NAMES, TRANSITIONS
+from core.models import PriceObservation
 from dashboards import stats
 
 PACKAGE_DIR = Path(__file__).parent
 STATIC_DIR = PACKAGE_DIR / "static"
 STATIC_CACHE = "public, max-age=3600"
 PLOTLY_CACHE = "public, max-age=604800"
+REGIONS_TTL_SECONDS = 600
 
 templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
 # Codes the API returns, with the names staff pages show for them (rendered once into each staff page).
@@ -36,7 +42,6 @@ templates.env.globals["labels"] = {
 
 # path, template, page title, navigation section
 PAGES = (
-    ("/prices", "prices.html", "价格走势", "public"),
     ("/complaint-stats", "complaint_stats.html", "投诉统计", "public"),
     ("/complaints/new", "complaint_form.html", "我要投诉", "public"),
     ("/track", "track.html", "投诉查询", "public"),
@@ -58,6 +63,31 @@ def _page(template: str, title: str, section: str) -> Callable[[Request], HTMLRe
 
     render.__name__ = f"page_{template.replace('/', '_').removesuffix('.html')}"
     return render
+
+
+@router.get("/prices", response_class=HTMLResponse, include_in_schema=False)
+def prices_page(request: Request, session: SessionDep) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "prices.html",
+        {"title": "价格走势", "section": "public", "regions": _price_regions(request, session)},
+    )
+
+
+def _price_regions(request: Request, session: Session) -> list[tuple[str, str]]:
+    """(region, price type) pairs that have prices; a full scan, so kept per app for REGIONS_TTL."""
+    cached: tuple[float, list[tuple[str, str]]] | None = getattr(request.app.state, "price_regions", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > REGIONS_TTL_SECONDS:
+        rows = session.execute(
+            select(PriceObservation.region, PriceObservation.price_type)
+            .where(PriceObservation.region != "")
+            .distinct()
+            .order_by(PriceObservation.price_type.desc(), PriceObservation.region)
+        )
+        cached = (now, [(region, price_type) for region, price_type in rows])
+        request.app.state.price_regions = cached
+    return cached[1]
 
 
 for _path, _template, _title, _section in PAGES:

@@ -68,6 +68,11 @@
     for (const p of current.data) rows.push([p.period, p.low, p.avg, p.high, p.median, p.count, current.product.price_unit]);
     FM.downloadBlob(FM.csv(rows), `价格走势_${current.product.name}_${current.start}_${current.end}.csv`);
   });
+  // A region's prices are of one type (a wholesale market, a city's retail survey): follow it.
+  document.getElementById("region").addEventListener("change", (event) => {
+    const priceType = event.target.selectedOptions[0].dataset.priceType;
+    if (priceType) document.getElementById("price_type").value = priceType;
+  });
   form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
   loadProducts().then(load).catch((error) => FM.say(error.message, "error"));
 })();

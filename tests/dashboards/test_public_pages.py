@@ -49,6 +49,7 @@ def test_price_trend_chart_draws_low_average_high_with_points(page: Page, consol
     assert min(points) > 20
     rows = page.locator("#table tbody tr")
     expect(rows).to_have_count(points[0])
+    page.get_by_label("地区").select_option(label="哈尔滨市（零售）")
     page.get_by_label("统计周期").select_option("week")
     page.get_by_role("button", name="查询").click()
     page.wait_for_function("() => document.querySelector('#chart').data[0].y.length < 20")
