@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -92,4 +94,21 @@ def test_price_index_and_complaint_stats_charts_have_data(page: Page, console: C
     assert sum(plotted_points(page, "#by-nature")) > 0
     assert len(plotted_points(page, "#by-month")) == 1
     expect(page.locator("#hot-words li")).not_to_have_count(0)
+    assert console.errors == []
+
+
+def test_complaint_form_works_with_the_keyboard_alone(page: Page, console: ConsoleLog) -> None:
+    page.goto("/complaints/new")
+    for _ in range(30):
+        if page.evaluate("document.activeElement.id") == "text":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "text"
+    page.keyboard.type("网购的电饭煲收到就坏了，商家拒绝退货。")
+    for _ in range(30):
+        if page.evaluate("document.activeElement.textContent") == "提交投诉":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#tracking-code")).to_have_text(re.compile(r"\S+"))
     assert console.errors == []
