@@ -101,37 +101,35 @@ def _facet_counts(corpus: list[Complaint], query: SearchQuery, facet: str) -> li
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-@pytest.mark.parametrize("name", QUERIES)
-def test_date_sort_same_ids_in_same_order(backend: SearchBackend, corpus: list[Complaint], name: str) -> None:
-    query = _query(corpus, sort="date", **QUERIES[name])
-    result = backend.search(query)
-    expected = _newest_first([c for c in corpus if _matches(c, query)])
-    assert [hit.document.id for hit in result.hits] == expected
-    assert result.total == len(expected)
+def test_date_sort_same_ids_in_same_order(backend: SearchBackend, corpus: list[Complaint]) -> None:
+    for name, fields in QUERIES.items():
+        query = _query(corpus, sort="date", **fields)
+        result = backend.search(query)
+        expected = _newest_first([c for c in corpus if _matches(c, query)])
+        assert [hit.document.id for hit in result.hits] == expected, name
+        assert result.total == len(expected), name
 
 
-@pytest.mark.parametrize("name", QUERIES)
-def test_relevance_same_hit_set_best_first(
-    backend: SearchBackend, corpus: list[Complaint], name: str
-) -> None:
-    query = _query(corpus, sort="relevance", **QUERIES[name])
-    result = backend.search(query)
-    assert {hit.document.id for hit in result.hits} == {c.id for c in corpus if _matches(c, query)}
-    scores = [hit.score for hit in result.hits]
-    if query.term_groups and scores:
-        assert all(s is not None for s in scores)
-        assert scores == sorted(scores, reverse=True)  # type: ignore[type-var]
+def test_relevance_same_hit_set_best_first(backend: SearchBackend, corpus: list[Complaint]) -> None:
+    for name, fields in QUERIES.items():
+        query = _query(corpus, sort="relevance", **fields)
+        result = backend.search(query)
+        expected = {c.id for c in corpus if _matches(c, query)}
+        assert {hit.document.id for hit in result.hits} == expected, name
+        assert result.total == len(expected), name
+        scores = [hit.score for hit in result.hits]
+        if query.term_groups and scores:
+            assert all(s is not None for s in scores), name
+            assert scores == sorted(scores, reverse=True), name  # type: ignore[type-var]
 
 
-@pytest.mark.parametrize("name", QUERIES)
-def test_facets_each_ignore_their_own_filter(
-    backend: SearchBackend, corpus: list[Complaint], name: str
-) -> None:
-    query = _query(corpus, size=0, **QUERIES[name])
-    result = backend.search(query)
-    for facet in FACET_FIELDS:
-        got = [(f.value, f.count) for f in result.facets[facet]]
-        assert got == _facet_counts(corpus, query, facet), facet
+def test_facets_each_ignore_their_own_filter(backend: SearchBackend, corpus: list[Complaint]) -> None:
+    for name, fields in QUERIES.items():
+        query = _query(corpus, size=0, **fields)
+        result = backend.search(query)
+        for facet in FACET_FIELDS:
+            got = [(f.value, f.count) for f in result.facets[facet]]
+            assert got == _facet_counts(corpus, query, facet), (name, facet)
 
 
 @pytest.mark.parametrize("interval", ["day", "week", "month"])
