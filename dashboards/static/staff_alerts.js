@@ -7,6 +7,21 @@
   const SIZE = 10;
   const form = document.getElementById("filters");
   let page = 1;
+  let unreadByAlert = new Map();
+
+  /** The caller's unread inbox items for alerts: shown as 未读, marked read once the alert is acted on. */
+  async function loadUnread() {
+    const inbox = await FM.api("/api/inbox?unread=true&kind=alert&size=200");
+    unreadByAlert = new Map(inbox.data.map((item) => [item.alert_id, item.id]));
+    return inbox.unread;
+  }
+
+  async function markRead(alertId) {
+    const itemId = unreadByAlert.get(alertId);
+    if (itemId === undefined) return;
+    await FM.api(`/api/inbox/${itemId}/read`, { method: "POST" });
+    unreadByAlert.delete(alertId);
+  }
 
   /** The price (or count) at which the rule fires: the reference times (1 + the rule's margin). */
   function thresholdRatio(evidence) {
@@ -66,6 +81,7 @@
       try {
         const body = step === "dismiss" ? { reason: text } : { note: text || null };
         const updated = await FM.api(`/api/alerts/${alert.id}/${step}`, { method: "POST", body });
+        await markRead(alert.id);
         card.replaceWith(renderAlert(updated));
         FM.say(`预警 #${alert.id} 已${updated.status_name}。`, "ok");
       } catch (error) {
@@ -89,7 +105,8 @@
     card.append(
       FM.el("h2", {}, `#${alert.id} ${(e.rule && e.rule.title) || alert.rule_id} `,
         FM.el("span", { class: `badge ${alert.severity}`, text: SEVERITY[alert.severity] || alert.severity }), " ",
-        FM.el("span", { class: "badge status", text: alert.status_name })),
+        FM.el("span", { class: "badge status", text: alert.status_name }),
+        unreadByAlert.has(alert.id) ? FM.el("span", { class: "badge warn unread", text: "未读" }) : null),
       FM.el("dl", { class: "pairs" },
         ...fact("商品", alert.product), ...fact("经营者", alert.merchant), ...fact("地区", alert.region),
         ...fact("时段", `${alert.start_date} 至 ${alert.end_date}（${e.days || "?"} 天）`),
@@ -114,12 +131,12 @@
     const params = { status: String(data.get("status") || "").split(",").filter(Boolean), min_severity: data.get("min_severity"), page, size: SIZE };
     FM.say("正在加载…");
     try {
-      const result = await FM.api(`/api/alerts?${FM.query(params)}`);
+      const [result, unread] = await Promise.all([FM.api(`/api/alerts?${FM.query(params)}`), loadUnread()]);
       const list = document.getElementById("alerts");
       list.replaceChildren(...result.data.map(renderAlert));
       if (!result.data.length) list.replaceChildren(FM.el("p", { text: "没有符合条件的预警。" }));
       const pages = Math.max(1, Math.ceil(result.count / SIZE));
-      document.getElementById("summary").textContent = `共 ${result.count} 条预警`;
+      document.getElementById("summary").textContent = `共 ${result.count} 条预警，收件箱未读 ${unread} 条`;
       document.getElementById("page-label").textContent = `第 ${page} / ${pages} 页`;
       document.getElementById("prev").disabled = page <= 1;
       document.getElementById("next").disabled = page >= pages;

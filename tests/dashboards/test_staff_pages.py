@@ -101,7 +101,9 @@ def test_association_acknowledges_an_alert_drawn_with_its_evidence(
     expect(page.locator("#message")).to_contain_text("须填写理由")
     page.get_by_label("状态").select_option("acknowledged")
     page.get_by_role("button", name="筛选").click()
-    expect(page.locator(f"article.alert-card[data-alert-id='{alert_id}']")).to_be_visible()
+    reloaded = page.locator(f"article.alert-card[data-alert-id='{alert_id}']")
+    expect(reloaded).to_be_visible()
+    expect(reloaded.locator(".unread")).to_have_count(0)
     assert console.errors == []
 
 
