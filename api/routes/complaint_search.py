@@ -13,9 +13,12 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import quote
 
+from elastic_transport import TransportError
+from elasticsearch import ApiError
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 
 from api.deps import Caller, SessionDep, StaffDep
 from api.timestamps import UtcDateTime
@@ -41,7 +44,12 @@ def get_backend(request: Request) -> SearchBackend:
     with _backend_lock:
         backend: SearchBackend | None = getattr(request.app.state, "search_backend", None)
         if backend is None:
-            backend = get_search_backend(request.app.state.settings, request.app.state.engine)
+            try:
+                backend = get_search_backend(request.app.state.settings, request.app.state.engine)
+            except (ApiError, TransportError, OperationalError) as error:
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE, "检索服务暂不可用，请稍后重试"
+                ) from error
             request.app.state.search_backend = backend
         return backend
 

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
+from api.main import create_app
 from core.config import Settings
 from core.models import Association, Complaint
 from search.service import get_search_backend, index_complaints
@@ -156,3 +157,14 @@ def test_export_limit_and_bad_input(
         "/api/complaints/search/export", params={"format": "pdf"}, headers=consumer_headers
     )
     assert wrong_format.status_code == 422
+
+
+def test_unreachable_search_cluster_is_a_503_not_a_crash(settings: Settings, session: Session) -> None:
+    make_user(session, "xiaoxie2", "consumer_staff")
+    offline = settings.model_copy(update={"search_url": "http://127.0.0.1:9"})
+    with TestClient(create_app(offline)) as client:
+        response = client.get(
+            "/api/complaints/search", params={"q": "口罩"}, headers=login_headers(client, "xiaoxie2")
+        )
+    assert response.status_code == 503
+    assert response.json()["error"]["message"] == "检索服务暂不可用，请稍后重试"
