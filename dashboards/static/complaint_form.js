@@ -5,6 +5,13 @@
   const form = document.getElementById("complaint");
   const button = form.querySelector("button[type=submit]");
 
+  // Pydantic's error types, said in Chinese; anything else keeps the API's own message.
+  const PROBLEMS = {
+    missing: "必填", string_too_short: "内容过短", string_too_long: "内容过长", decimal_parsing: "请填写数字",
+    decimal_max_places: "最多两位小数", greater_than_equal: "不能为负数", greater_than: "必须大于 0",
+    less_than_equal: "数值过大", string_pattern_mismatch: "格式不正确", value_error: "格式不正确",
+  };
+
   function fieldErrors(details) {
     // FastAPI validation details: [{loc: ["body", field], msg}, ...]
     if (!Array.isArray(details)) return [];
@@ -13,7 +20,7 @@
       const input = name && document.getElementById(name);
       const label = input ? input.closest("label").firstChild.textContent.trim() : name;
       if (input) input.setAttribute("aria-invalid", "true");
-      return `${label}：${d.msg}`;
+      return `${label}：${PROBLEMS[d.type] || d.msg}`;
     });
   }
 

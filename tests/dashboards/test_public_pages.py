@@ -112,3 +112,16 @@ def test_complaint_form_works_with_the_keyboard_alone(page: Page, console: Conso
     page.keyboard.press("Enter")
     expect(page.locator("#tracking-code")).to_have_text(re.compile(r"\S+"))
     assert console.errors == []
+
+
+def test_invalid_complaint_is_explained_in_chinese_and_nothing_typed_is_lost(page: Page) -> None:
+    page.goto("/complaints/new")
+    page.get_by_label("投诉内容").fill("短")
+    page.get_by_label("涉及金额（元）").fill("十块")
+    page.get_by_role("button", name="提交投诉").click()
+    message = page.locator("#message")
+    expect(message).to_contain_text("投诉内容：内容过短")
+    expect(message).to_contain_text("涉及金额（元）：请填写数字")
+    expect(page.get_by_label("投诉内容")).to_have_value("短")
+    expect(page.get_by_label("涉及金额（元）")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#created")).to_be_hidden()
