@@ -15,12 +15,14 @@
     for (const [name] of FACETS) picked[name] = params.getAll(name);
     return {
       q: params.get("q") || "", created_from: params.get("created_from") || "", created_to: params.get("created_to") || "",
+      amount_min: params.get("amount_min") || "", amount_max: params.get("amount_max") || "",
       sort: params.get("sort") || "relevance", page: Math.max(1, Number(params.get("page")) || 1), picked,
     };
   }
 
   function toParams() {
-    return { q: state.q, created_from: state.created_from, created_to: state.created_to, sort: state.sort, ...state.picked };
+    const { q, created_from, created_to, amount_min, amount_max, sort } = state;
+    return { q, created_from, created_to, amount_min, amount_max, sort, ...state.picked };
   }
 
   function label(facet, value) {
@@ -107,17 +109,20 @@
   }
 
   function fillForm() {
-    for (const name of ["q", "created_from", "created_to", "sort"]) document.getElementById(name).value = state[name];
+    for (const name of ["q", "created_from", "created_to", "amount_min", "amount_max", "sort"]) document.getElementById(name).value = state[name];
   }
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const data = new FormData(form);
-    Object.assign(state, { q: data.get("q").trim(), created_from: data.get("created_from"), created_to: data.get("created_to"), sort: data.get("sort"), page: 1 });
+    Object.assign(state, {
+      q: data.get("q").trim(), created_from: data.get("created_from"), created_to: data.get("created_to"),
+      amount_min: data.get("amount_min"), amount_max: data.get("amount_max"), sort: data.get("sort"), page: 1,
+    });
     run();
   });
   document.getElementById("clear").addEventListener("click", () => {
-    state = { q: "", created_from: "", created_to: "", sort: "relevance", page: 1, picked: Object.fromEntries(FACETS.map(([n]) => [n, []])) };
+    state = { q: "", created_from: "", created_to: "", amount_min: "", amount_max: "", sort: "relevance", page: 1, picked: Object.fromEntries(FACETS.map(([n]) => [n, []])) };
     fillForm();
     run();
   });

@@ -59,6 +59,10 @@ def test_search_narrows_by_a_facet_and_keeps_it_in_the_url(
         page.get_by_role("button", name="导出 CSV").click()
     lines = download.value.path().read_text(encoding="utf-8-sig").strip().splitlines()
     assert len(lines) == expected + 1
+    page.get_by_label("金额下限（元）").fill("100000000")
+    page.get_by_role("button", name="检索").click()
+    expect(page.locator("#summary")).to_contain_text("共 0 件")
+    expect(page.locator("#hits")).to_contain_text("没有符合条件的投诉")
     assert console.errors == []
 
 
