@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from parsel import Selector
 
 from crawlers.extraction import FIELDS
-from crawlers.sources import SourceConfigError
+from crawlers.sources import SourceConfigError, read_named_records
 
 SITES_FILE = Path(__file__).with_name("sites.yaml")
 RULE_KINDS = ("css", "xpath", "regex", "value")
@@ -95,20 +94,7 @@ def _site(record: Any, position: int) -> Site:
 
 def load_sites(path: Path = SITES_FILE) -> dict[str, Site]:
     """All site records by name; raises :class:`SourceConfigError` naming the bad record and field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SourceConfigError(f"{path}: not valid YAML: {exc}") from exc
-    records = data.get("sites") if isinstance(data, dict) else None
-    if not isinstance(records, list):
-        raise SourceConfigError(f"{path}: expected a 'sites' list")
-    sites: dict[str, Site] = {}
-    for position, record in enumerate(records, 1):
-        site = _site(record, position)
-        if site.name in sites:
-            raise SourceConfigError(f"site {site.name}: defined twice")
-        sites[site.name] = site
-    return sites
+    return read_named_records(path, "sites", _site, "site")
 
 
 def site_for(url: str, sites: dict[str, Site]) -> Site | None:

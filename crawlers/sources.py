@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 
 BULLETINS_FILE = Path(__file__).with_name("bulletins.yaml")
 BULLETIN_FIELDS = frozenset({"product", "price", "unit", "spec", "low_price", "high_price", "merchant"})
+
+
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_Named = TypeVar("_Named", bound=_HasName)
 
 
 class SourceConfigError(ValueError):
@@ -76,18 +85,28 @@ def _bulletin(record: Any, position: int) -> BulletinSource:
     )
 
 
-def load_bulletins(path: Path = BULLETINS_FILE) -> dict[str, BulletinSource]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    records = data.get("sources") if isinstance(data, dict) else None
+def read_named_records(
+    path: Path, key: str, build: Callable[[Any, int], _Named], kind: str
+) -> dict[str, _Named]:
+    """Records of a registry file by name; raises :class:`SourceConfigError` naming the bad record."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SourceConfigError(f"{path}: not valid YAML: {exc}") from exc
+    records = data.get(key) if isinstance(data, dict) else None
     if not isinstance(records, list):
-        raise SourceConfigError(f"{path}: expected a 'sources' list")
-    bulletins: dict[str, BulletinSource] = {}
+        raise SourceConfigError(f"{path}: expected a '{key}' list")
+    named: dict[str, _Named] = {}
     for position, record in enumerate(records, 1):
-        bulletin = _bulletin(record, position)
-        if bulletin.name in bulletins:
-            raise SourceConfigError(f"bulletin {bulletin.name}: defined twice")
-        bulletins[bulletin.name] = bulletin
-    return bulletins
+        built = build(record, position)
+        if built.name in named:
+            raise SourceConfigError(f"{kind} {built.name}: defined twice")
+        named[built.name] = built
+    return named
+
+
+def load_bulletins(path: Path = BULLETINS_FILE) -> dict[str, BulletinSource]:
+    return read_named_records(path, "sources", _bulletin, "bulletin")
 
 
 def available_sources() -> dict[str, Source]:
