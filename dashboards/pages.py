@@ -7,8 +7,10 @@ Plotly is served from the installed ``plotly`` wheel, so charts work offline wit
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -130,15 +132,22 @@ def complaint_page(request: Request, complaint_id: int) -> HTMLResponse:
     )
 
 
+@lru_cache(maxsize=1)
+def _plotly_bundle() -> tuple[bytes, bytes]:
+    """Plotly.js as shipped inside the ``plotly`` wheel, plain and gzipped (4.8 MB → about 1.4 MB)."""
+    raw = (resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
+    return raw, gzip.compress(raw, compresslevel=6)
+
+
 @router.get("/static/vendor/plotly.min.js", include_in_schema=False)
-def plotly_bundle() -> Response:
-    """Plotly.js as shipped inside the ``plotly`` wheel: no CDN, no Node, works offline."""
-    bundle = resources.files("plotly") / "package_data" / "plotly.min.js"
-    return Response(
-        bundle.read_bytes(),
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": PLOTLY_CACHE},
-    )
+def plotly_bundle(request: Request) -> Response:
+    """No CDN, no Node: the chart library comes with ``pip install`` and works offline."""
+    raw, packed = _plotly_bundle()
+    headers = {"Cache-Control": PLOTLY_CACHE, "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(packed, media_type="text/javascript; charset=utf-8", headers=headers)
+    return Response(raw, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
 @router.get("/static/{name:path}", include_in_schema=False)

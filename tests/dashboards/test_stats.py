@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from fastapi.testclient import TestClient
 
 from dashboards.stats import hot_words
@@ -44,9 +46,15 @@ def test_complaint_stats_rejects_a_bad_window(client: TestClient) -> None:
 
 
 def test_plotly_is_served_from_the_installed_wheel_and_static_stays_inside(client: TestClient) -> None:
-    bundle = client.get("/static/vendor/plotly.min.js")
+    shipped = (resources.files("plotly") / "package_data" / "plotly.min.js").read_bytes()
+    bundle = client.get("/static/vendor/plotly.min.js", headers={"Accept-Encoding": "gzip"})
     assert bundle.status_code == 200
-    assert b"plotly" in bundle.content[:2000].lower()
+    assert bundle.headers["content-encoding"] == "gzip"
+    assert int(bundle.headers["content-length"]) < len(shipped) / 2
+    assert bundle.content == shipped
+    plain = client.get("/static/vendor/plotly.min.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == shipped
     assert client.get("/static/site.css").status_code == 200
     assert client.get("/static/..%2Fpages.py").status_code == 404
     assert client.get("/static/missing.js").status_code == 404
