@@ -19,10 +19,20 @@ def result_count(page: Page) -> int:
     return int(match.group(1).replace(",", ""))
 
 
-def test_staff_pages_send_a_signed_out_visitor_to_login(page: Page, console: ConsoleLog) -> None:
-    page.goto("/staff/complaints")
+def test_staff_pages_send_a_signed_out_visitor_to_login_and_back(
+    page: Page, live_site: LiveSite, console: ConsoleLog
+) -> None:
+    page.goto("/staff/crawls")
     page.wait_for_url("**/staff/login?next=*")
     expect(page.get_by_role("heading", level=1)).to_have_text("工作人员登录")
+    page.get_by_label("用户名").fill(CONSUMER_STAFF)
+    page.get_by_label("密码").fill(live_site.password)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(re.compile(r"/staff/crawls$"))
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url("**/staff/login")
+    page.goto("/staff/jobs")
+    page.wait_for_url("**/staff/login?next=*")
     assert console.errors == []
 
 
