@@ -26,7 +26,7 @@ from core.models import Alert, Complaint
 from tests.scale.load import ROOT, TEXTS, app_environment, marker
 
 IMPORT_ROWS = 3000
-DETECTION_ROWS = 50_000
+DETECTION_ROWS = 60_000
 LAST_DAY = "2026-06-30"
 
 pytestmark = pytest.mark.slow
@@ -152,6 +152,23 @@ def _generate_prices(url: str) -> None:
     )
 
 
+def _add_gouging(url: str) -> None:
+    """Put every seller in one district (so each has peers) and let two of them double five prices."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE merchants SET district = '道里区'"))
+        connection.execute(text("UPDATE price_observations SET region = '道里区'"))
+        connection.execute(
+            text(
+                "UPDATE price_observations SET price = price * 2, unit_price = unit_price * 2"
+                " WHERE merchant_id IN (1, 2) AND product_id <= 5 AND observed_date >= :since"
+                " AND price_type = 'retail'"
+            ),
+            {"since": dt.date(2026, 6, 26)},
+        )
+    engine.dispose()
+
+
 def _alert_keys(engine: Engine) -> list[str]:
     with engine.connect() as connection:
         return sorted(connection.scalars(select(Alert.episode_key)))
@@ -162,6 +179,7 @@ def test_detection_killed_half_way_then_rerun_raises_each_alert_once(
 ) -> None:
     for url in (db_url, reference_url):
         _generate_prices(url)
+        _add_gouging(url)
     reference_env = app_environment(reference_url, tmp_path / "reference")
     began = time.monotonic()
     reference = _cli(reference_env, "detect", "--as-of", LAST_DAY)
