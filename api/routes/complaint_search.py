@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from api.deps import Caller, SessionDep, StaffDep
 from api.timestamps import UtcDateTime
 from complaints.workflow import STATUS_NAMES
+from core import audit
 from search.backends.base import SearchBackend
 from search.export import csv_chunks, export_rows, safe_filename, xlsx_chunks
 from search.query import MAX_OFFSET, InvalidCursor, SearchQuery, china_day_start_utc
@@ -257,6 +258,21 @@ def export(
 
     rows = export_rows(scoped, page, limit) if scoped is not None else iter(())
     name = safe_filename(filename, format_)
+    if caller.sees_personal_data:
+        # Bulk copies of unmasked personal data leave the platform here: keep who took what.
+        audit.record(
+            session,
+            caller.username or "?",
+            "complaint.export",
+            "complaint",
+            None,
+            after={
+                "query": query.model_dump(mode="json", exclude_none=True),
+                "format": format_,
+                "limit": limit,
+            },
+        )
+        session.commit()
     media_type = "text/csv; charset=utf-8" if format_ == "csv" else XLSX_MEDIA_TYPE
     return StreamingResponse(
         csv_chunks(rows) if format_ == "csv" else xlsx_chunks(rows),

@@ -9,11 +9,12 @@ from urllib.parse import unquote
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.main import create_app
 from core.config import Settings
-from core.models import Association, Complaint
+from core.models import Association, AuditLog, Complaint
 from search.service import get_search_backend, index_complaints
 from tests.utils.auth import login_headers, make_user
 from tests.utils.search import make_corpus
@@ -168,3 +169,13 @@ def test_unreachable_search_cluster_is_a_503_not_a_crash(settings: Settings, ses
         )
     assert response.status_code == 503
     assert response.json()["error"]["message"] == "检索服务暂不可用，请稍后重试"
+
+
+def test_unmasked_export_is_audited(
+    client: TestClient, session: Session, corpus: list[Complaint], consumer_headers: dict[str, str]
+) -> None:
+    response = client.get("/api/complaints/search/export", params={"q": "口罩"}, headers=consumer_headers)
+    assert response.status_code == 200
+    entry = session.scalars(select(AuditLog).where(AuditLog.action == "complaint.export")).one()
+    assert entry.actor == "xiaoxie"
+    assert entry.after is not None and entry.after["query"]["q"] == "口罩"
