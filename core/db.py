@@ -34,7 +34,11 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A file's pool has no cap on overflow: a request holds its session's connection while the FTS5
+        # index (same file, same engine) takes a second one, so a capped pool deadlocks under load.
+        on_file = "///" in url and path not in ("", ":memory:")
+        pool = {"pool_size": 10, "max_overflow": -1} if on_file else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -218,14 +218,18 @@ async def staff_headers(client: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-async def _warm_up(client: httpx.AsyncClient, headers: dict[str, str], connections: int) -> None:
-    """One search per connection first, so each worker has loaded its tokenizer before the clock runs."""
-    await asyncio.gather(
+async def _warm_up(
+    client: httpx.AsyncClient, headers: dict[str, str], connections: int, report: LoadReport
+) -> None:
+    """One search per connection at once, before the clock runs: every worker loads its tokenizer, and
+    a burst of concurrent searches must be answered too (a capped connection pool once made it 500)."""
+    responses = await asyncio.gather(
         *(
             client.get("/api/complaints/search", params={"q": "预热"}, headers=headers)
             for _ in range(connections)
         )
     )
+    report.search_errors.update(str(r.status_code) for r in responses if r.status_code != 200)
 
 
 async def run_load(base_url: str, count: int, clients: int = 50, searchers: int = 4) -> LoadReport:
@@ -237,7 +241,7 @@ async def run_load(base_url: str, count: int, clients: int = 50, searchers: int 
     limits = httpx.Limits(max_connections=clients + searchers)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
         headers = await staff_headers(client)
-        await _warm_up(client, headers, clients)
+        await _warm_up(client, headers, clients, report)
         done = asyncio.Event()
         searching = [asyncio.create_task(_searcher(client, headers, done, report)) for _ in range(searchers)]
         started = time.perf_counter()
