@@ -21,6 +21,8 @@ FacetField = Literal["nature", "industry", "district", "merchant", "status"]
 MAX_QUERY_CHARS = 500
 MAX_FACET_VALUES = 50
 MAX_OFFSET = 10_000  # deeper than this pages with the cursor (Elasticsearch's max_result_window)
+TOTAL_LIMIT = 10_000  # totals exact up to here, beyond it a lower bound (Elasticsearch's track_total_hits)
+TotalRelation = Literal["eq", "gte"]
 
 
 class InvalidCursor(ValueError):
@@ -131,11 +133,19 @@ class BackendHit:
 
 @dataclass
 class BackendResult:
+    """``total`` is exact when ``total_relation`` is "eq" and only a lower bound when it is "gte".
+
+    ``sampled_newest`` is set when so many complaints match that relevance order and facet counts were
+    computed over only that many of the newest matches (by id), not over all of them.
+    """
+
     total: int
     hits: list[BackendHit]
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     histogram: list[HistogramBucket] = field(default_factory=list)
     next_cursor: str | None = None
+    total_relation: TotalRelation = "eq"
+    sampled_newest: int | None = None
 
 
 def encode_cursor(sort: str, values: list[Any]) -> str:

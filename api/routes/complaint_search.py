@@ -93,6 +93,12 @@ class HistogramBucketPublic(BaseModel):
 
 class ComplaintSearchPublic(BaseModel):
     total: int
+    total_relation: Literal["eq", "gte"] = Field(
+        default="eq", description='"gte": more than 10,000 match and total is a lower bound'
+    )
+    sampled_newest: int | None = Field(
+        default=None, description="set when relevance order and facets counted only this many newest matches"
+    )
     hits: list[SearchHitPublic]
     facets: dict[str, list[FacetValuePublic]]
     histogram: list[HistogramBucketPublic]
@@ -211,6 +217,8 @@ def search(
     result = outcome.result
     return ComplaintSearchPublic(
         total=result.total,
+        total_relation=result.total_relation,
+        sampled_newest=result.sampled_newest,
         hits=[_hit(h) for h in outcome.hits],
         facets={
             facet: [FacetValuePublic(value=f.value, count=f.count) for f in counts]

@@ -22,6 +22,7 @@ from search.query import (
     FACET_FIELDS,
     MAX_FACET_VALUES,
     MAX_OFFSET,
+    TOTAL_LIMIT,
     BackendHit,
     BackendResult,
     FacetCount,
@@ -199,7 +200,7 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
         "query": {"bool": {"must": [text_query(query)], "filter": base_filters(query)}},
         "post_filter": _all_of(facet_filters(query)),
         "size": query.size,
-        "track_total_hits": True,
+        "track_total_hits": TOTAL_LIMIT,
         "sort": [{"_score": "desc"}, {"id": "desc"}]
         if sort == "relevance"
         else [{"created_at": "desc"}, {"id": "desc"}],
@@ -284,6 +285,7 @@ def parse_response(query: SearchQuery, response: Mapping[str, Any]) -> BackendRe
             next_cursor = encode_cursor(sort, list(hits[-1]["sort"]))
     return BackendResult(
         total=response["hits"]["total"]["value"],
+        total_relation=response["hits"]["total"]["relation"],
         hits=[
             BackendHit(_document(hit["_source"]), hit["_score"] if sort == "relevance" else None)
             for hit in hits

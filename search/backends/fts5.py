@@ -25,17 +25,21 @@ from search.backends.base import Progress, chunked, from_millis, to_millis
 from search.query import (
     FACET_FIELDS,
     MAX_FACET_VALUES,
+    TOTAL_LIMIT,
     BackendHit,
     BackendResult,
     FacetCount,
     HistogramBucket,
     SearchDocument,
     SearchQuery,
+    TotalRelation,
     decode_cursor,
     encode_cursor,
 )
 
 CHUNK = 1000
+SAMPLE_LIMIT = 5000  # more matches than this: relevance and facets look at the newest this many only
+WALK_BATCH_MAX = 16_384
 _COLUMNS = (
     "id, tracking_code, title, text, nature, industry, district, merchant, status, created_ms, "
     "amount_cents, association_id, source_hash"
@@ -122,6 +126,18 @@ def _write(conn: Connection, documents: Sequence[SearchDocument], suffix: str = 
     )
 
 
+_D_COLUMNS = ", ".join("d." + column for column in _COLUMNS.split(", "))
+
+
+def _sample_floor(conn: Connection, match: str) -> int | None:
+    """The lowest id among the newest ``SAMPLE_LIMIT`` matches, or None when no more than that match."""
+    beyond = conn.exec_driver_sql(
+        "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (match, SAMPLE_LIMIT),
+    ).scalar_one_or_none()
+    return None if beyond is None else beyond + 1
+
+
 class _Where:
     """SQL conditions and their parameters, built from the query's filters."""
 
@@ -137,13 +153,25 @@ class _Where:
         return " AND ".join(self.clauses) if self.clauses else "1"
 
 
-def _filters(query: SearchQuery, *, without: str | None = None, terms: bool = True) -> _Where:
+def _filters(
+    query: SearchQuery, *, without: str | None = None, terms: bool = True, floor: int | None = None
+) -> _Where:
+    """``floor`` keeps only matches with an id at least that (the newest ``SAMPLE_LIMIT``)."""
     where = _Where()
     if terms and query.term_groups:
-        where.add(
-            "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)",
-            match_expression(query.term_groups),
-        )
+        if floor is None:
+            where.add(
+                "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)",
+                match_expression(query.term_groups),
+            )
+        else:
+            where.add(
+                "d.id >= ? AND d.id IN "
+                "(SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid >= ?)",
+                floor,
+                match_expression(query.term_groups),
+                floor,
+            )
     if query.association_id is not None:
         where.add("d.association_id = ?", query.association_id)
     for facet in FACET_FIELDS:
@@ -253,68 +281,56 @@ class Fts5Backend:
 
     def search(self, query: SearchQuery) -> BackendResult:
         with self.engine.connect() as conn:
-            where = _filters(query)
-            terms_only = bool(query.term_groups) and not _filters(query, terms=False).clauses
+            match = match_expression(query.term_groups) if query.term_groups else None
+            floor = _sample_floor(conn, match) if match else None
+            where = _filters(query, floor=floor)
+            terms_only = match is not None and not _filters(query, terms=False).clauses
             if terms_only:  # counted inside FTS5, without a lookup per matching row
-                total = conn.exec_driver_sql(
-                    "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?",
-                    (match_expression(query.term_groups),),
-                ).scalar_one()
+                counted = "SELECT 1 FROM search_fts WHERE search_fts MATCH ?"
+                params: tuple[Any, ...] = (match,)
             else:
-                total = conn.exec_driver_sql(
-                    f"SELECT count(*) FROM search_docs d WHERE {where.sql()}", tuple(where.params)
-                ).scalar_one()
-            hits, next_cursor = self._hits(conn, query, where, terms_only) if query.size else ([], None)
-            facets = self._facets(conn, query) if query.facets else {}
-            histogram = self._histogram(conn, query, where) if query.histogram else []
+                counted = f"SELECT 1 FROM search_docs d WHERE {where.sql()}"
+                params = tuple(where.params)
+            total = conn.exec_driver_sql(
+                f"SELECT count(*) FROM ({counted} LIMIT {TOTAL_LIMIT + 1})", params
+            ).scalar_one()
+            relation: TotalRelation = "eq"
+            if total > TOTAL_LIMIT or (floor is not None and not terms_only):
+                total, relation = min(total, TOTAL_LIMIT), "gte"
+            hits, next_cursor = ([], None)
+            if query.size:
+                hits, next_cursor = self._hits(conn, query, where, terms_only, floor)
+            facets = self._facets(conn, query, floor) if query.facets else {}
+            histogram = self._histogram(conn, query, _filters(query)) if query.histogram else []
+        sampled = floor is not None and (query.facets or (query.size and query.effective_sort == "relevance"))
         return BackendResult(
-            total=total, hits=hits, facets=facets, histogram=histogram, next_cursor=next_cursor
+            total=total,
+            hits=hits,
+            facets=facets,
+            histogram=histogram,
+            next_cursor=next_cursor,
+            total_relation=relation,
+            sampled_newest=SAMPLE_LIMIT if sampled else None,
         )
 
     def _hits(
-        self, conn: Connection, query: SearchQuery, where: _Where, terms_only: bool
+        self, conn: Connection, query: SearchQuery, where: _Where, terms_only: bool, floor: int | None
     ) -> tuple[list[BackendHit], str | None]:
         sort = query.effective_sort
-        if sort == "relevance":
-            where = _filters(query, terms=False)
-        params = list(where.params)
-        if sort == "relevance" and terms_only:  # rank and cut inside FTS5, look up one page only
-            ranked = "SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ?"
-            params = [match_expression(query.term_groups)]
-            if query.cursor:
-                rank, last_id = decode_cursor(query.cursor, sort, ((float, int), int))
-                ranked += " AND (rank > ? OR (rank = ? AND rowid < ?))"
-                params += [rank, rank, last_id]
-            select = (
-                f"SELECT {', '.join('d.' + c for c in _COLUMNS.split(', '))}, f.rank "
-                f"FROM ({ranked} ORDER BY rank, rowid DESC LIMIT ? OFFSET ?) f "
-                "JOIN search_docs d ON d.id = f.rowid"
-            )
-            params += [query.size, query.offset]
-            rows = conn.exec_driver_sql(f"{select} ORDER BY f.rank, d.id DESC", tuple(params)).all()
+        if sort == "date" and floor is not None:
+            rows = self._newest_matching(conn, query)
         elif sort == "relevance":
-            select = (
-                f"SELECT {', '.join('d.' + c for c in _COLUMNS.split(', '))}, search_fts.rank "
-                "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
-                f"WHERE search_fts MATCH ? AND {where.sql()}"
-            )
-            params.insert(0, match_expression(query.term_groups))
-            order = "ORDER BY search_fts.rank, d.id DESC"
-            if query.cursor:
-                rank, last_id = decode_cursor(query.cursor, sort, ((float, int), int))
-                select += " AND (search_fts.rank > ? OR (search_fts.rank = ? AND d.id < ?))"
-                params += [rank, rank, last_id]
+            rows = self._ranked(conn, query, terms_only, floor)
         else:
-            select = f"SELECT {', '.join('d.' + c for c in _COLUMNS.split(', '))}, NULL FROM search_docs d "
-            select += f"WHERE {where.sql()}"
-            order = "ORDER BY d.created_ms DESC, d.id DESC"
+            params = list(where.params)
+            select = f"SELECT {_D_COLUMNS}, NULL FROM search_docs d WHERE {where.sql()}"
             if query.cursor:
                 created_ms, last_id = decode_cursor(query.cursor, sort, (int, int))
                 select += " AND (d.created_ms < ? OR (d.created_ms = ? AND d.id < ?))"
                 params += [created_ms, created_ms, last_id]
-        if not (sort == "relevance" and terms_only):
             rows = conn.exec_driver_sql(
-                f"{select} {order} LIMIT ? OFFSET ?", (*params, query.size, query.offset)
+                f"{select} ORDER BY d.created_ms DESC, d.id DESC LIMIT ? OFFSET ?",
+                (*params, query.size, query.offset),
             ).all()
         hits = [BackendHit(_document(row), None if row[13] is None else -row[13]) for row in rows]
         next_cursor = None
@@ -324,12 +340,93 @@ class Fts5Backend:
             next_cursor = encode_cursor(sort, values)
         return hits, next_cursor
 
-    def _facets(self, conn: Connection, query: SearchQuery) -> dict[str, list[FacetCount]]:
+    def _ranked(
+        self, conn: Connection, query: SearchQuery, terms_only: bool, floor: int | None
+    ) -> Sequence[Sequence[Any]]:
+        """Best bm25 first; over the newest ``SAMPLE_LIMIT`` matches only when ``floor`` is set."""
+        bounded = "" if floor is None else f" AND search_fts.rowid >= {int(floor)}"
+        params: list[Any] = [match_expression(query.term_groups)]
+        after = ""
+        if query.cursor:
+            rank, last_id = decode_cursor(query.cursor, "relevance", ((float, int), int))
+            after = " AND (search_fts.rank > ? OR (search_fts.rank = ? AND search_fts.rowid < ?))"
+        if terms_only:  # rank and cut inside FTS5, look up one page only
+            ranked = f"SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ?{bounded}{after}"
+            if query.cursor:
+                params += [rank, rank, last_id]
+            select = (
+                f"SELECT {_D_COLUMNS}, f.rank "
+                f"FROM ({ranked} ORDER BY rank, rowid DESC LIMIT ? OFFSET ?) f "
+                "JOIN search_docs d ON d.id = f.rowid ORDER BY f.rank, d.id DESC"
+            )
+            return conn.exec_driver_sql(select, (*params, query.size, query.offset)).all()
+        where = _filters(query, terms=False)
+        params += where.params
+        if query.cursor:
+            params += [rank, rank, last_id]
+        select = (
+            f"SELECT {_D_COLUMNS}, search_fts.rank "
+            "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
+            f"WHERE search_fts MATCH ?{bounded} AND {where.sql()}{after} "
+            "ORDER BY search_fts.rank, d.id DESC LIMIT ? OFFSET ?"
+        )
+        return conn.exec_driver_sql(select, (*params, query.size, query.offset)).all()
+
+    def _newest_matching(self, conn: Connection, query: SearchQuery) -> list[Sequence[Any]]:
+        """Date order for broad terms: walk the date index and keep the complaints whose id matches.
+
+        Each batch of ids is checked with one FTS5 query bounded to the batch's id range, so the work
+        grows with how far down the page is, not with how many complaints match. Exact whatever the
+        ids; fastest when ids rise with filing time (they do, being assigned at intake).
+        """
+        match = match_expression(query.term_groups)
+        where = _filters(query, terms=False)
+        last: tuple[int, int] | None = None
+        if query.cursor:
+            created_ms, last_id = decode_cursor(query.cursor, "date", (int, int))
+            last = (created_ms, last_id)
+        wanted = query.offset + query.size
+        found: list[int] = []
+        batch_size = max(256, 4 * wanted)
+        while len(found) < wanted:
+            condition, params = where.sql(), list(where.params)
+            if last is not None:
+                condition += " AND (d.created_ms < ? OR (d.created_ms = ? AND d.id < ?))"
+                params += [last[0], last[0], last[1]]
+            batch = conn.exec_driver_sql(
+                f"SELECT d.id, d.created_ms FROM search_docs d WHERE {condition} "
+                "ORDER BY d.created_ms DESC, d.id DESC LIMIT ?",
+                (*params, batch_size),
+            ).all()
+            if not batch:
+                break
+            ids = [row[0] for row in batch]
+            matched = {
+                row[0]
+                for row in conn.exec_driver_sql(
+                    "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ?",
+                    (match, min(ids), max(ids)),
+                )
+            }
+            found.extend(i for i in ids if i in matched)
+            last = (batch[-1][1], batch[-1][0])
+            batch_size = min(batch_size * 2, WALK_BATCH_MAX)
+        page = found[query.offset : wanted]
+        if not page:
+            return []
+        rows = conn.exec_driver_sql(
+            f"SELECT {_D_COLUMNS}, NULL FROM search_docs d WHERE d.id IN ({', '.join('?' * len(page))})",
+            tuple(page),
+        ).all()
+        by_id = {row[0]: row for row in rows}
+        return [by_id[i] for i in page]
+
+    def _facets(self, conn: Connection, query: SearchQuery, floor: int | None) -> dict[str, list[FacetCount]]:
         """Facets that share one filter (none has a value filtered) are counted in one pass."""
         filtered = [facet for facet in FACET_FIELDS if query.values(facet)]
-        facets = {facet: self._facet(conn, query, facet) for facet in filtered}
+        facets = {facet: self._facet(conn, query, facet, floor) for facet in filtered}
         shared = [facet for facet in FACET_FIELDS if facet not in filtered]
-        where = _filters(query)
+        where = _filters(query, floor=floor)
         counters: dict[str, Counter[str]] = {facet: Counter() for facet in shared}
         rows = conn.exec_driver_sql(
             f"SELECT {', '.join('d.' + f for f in shared)} FROM search_docs d WHERE {where.sql()}",
@@ -344,8 +441,8 @@ class Fts5Backend:
             facets[facet] = [FacetCount(value, count) for value, count in ordered[:MAX_FACET_VALUES]]
         return {facet: facets[facet] for facet in FACET_FIELDS}
 
-    def _facet(self, conn: Connection, query: SearchQuery, facet: str) -> list[FacetCount]:
-        where = _filters(query, without=facet)
+    def _facet(self, conn: Connection, query: SearchQuery, facet: str, floor: int | None) -> list[FacetCount]:
+        where = _filters(query, without=facet, floor=floor)
         rows = conn.exec_driver_sql(
             f"SELECT d.{facet}, count(*) AS n FROM search_docs d "
             f"WHERE {where.sql()} AND d.{facet} IS NOT NULL GROUP BY d.{facet} "

@@ -1,0 +1,88 @@
+"""Searches matching more than the exact-total limit: both backends say the total is a lower bound,
+and FTS5's shortcuts for broad terms (date-index walk, newest-matches sample) say what they did."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from search.backends import fts5
+from search.backends.base import SearchBackend
+from search.query import TOTAL_LIMIT, SearchDocument, SearchQuery
+from search.service import prepare
+
+
+def _documents(count: int, *, shuffled_dates: bool = False) -> list[SearchDocument]:
+    minutes = list(range(count))
+    if shuffled_dates:  # ids no longer rise with filing time: the walk must still be exact
+        random.Random(7).shuffle(minutes)
+    return [
+        SearchDocument(
+            id=number,
+            tracking_code=f"TS-{number:08d}",
+            title=None,
+            text="口罩 价格" if number % 3 else "口罩 质量",
+            tokens="口罩 价格" if number % 3 else "口罩 质量",
+            nature="价格" if number % 3 else "质量",
+            industry=None,
+            district="道里区" if number % 2 else "南岗区",
+            merchant=None,
+            status="received",
+            created_at=dt.datetime(2025, 1, 1) + dt.timedelta(minutes=minutes[number - 1]),
+            amount_cents=None,
+            association_id=None,
+            source_hash="-",
+        )
+        for number in range(1, count + 1)
+    ]
+
+
+def test_total_beyond_the_limit_is_a_lower_bound(backend: SearchBackend) -> None:
+    backend.upsert(_documents(TOTAL_LIMIT + 50))
+    broad = backend.search(prepare(SearchQuery(q="口罩", size=5, facets=False)))
+    assert (broad.total, broad.total_relation) == (TOTAL_LIMIT, "gte")
+    narrow = backend.search(prepare(SearchQuery(q="口罩", nature=("质量",), size=5, facets=False)))
+    assert narrow.total_relation in {"eq", "gte"}
+    exact = backend.search(prepare(SearchQuery(q="质量", size=5, sort="date", facets=False)))
+    assert (exact.total, exact.total_relation) == ((TOTAL_LIMIT + 50) // 3, "eq")
+
+
+@pytest.mark.parametrize("shuffled_dates", [False, True])
+def test_fts5_broad_date_sort_walks_the_date_index_exactly(
+    backend_name: str, backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, shuffled_dates: bool
+) -> None:
+    if backend_name != "fts5":
+        pytest.skip("FTS5 only")
+    documents = _documents(600, shuffled_dates=shuffled_dates)
+    backend.upsert(documents)
+    query = prepare(SearchQuery(q="价格", district=("道里区",), sort="date", size=7, page=3, facets=False))
+    expected = sorted(
+        (d for d in documents if d.nature == "价格" and d.district == "道里区"),
+        key=lambda d: (d.created_at, d.id),
+        reverse=True,
+    )[14:28]
+    exact = backend.search(query)
+    monkeypatch.setattr(fts5, "SAMPLE_LIMIT", 50)
+    walked = backend.search(query)
+    assert [h.document.id for h in walked.hits] == [h.document.id for h in exact.hits]
+    assert [h.document.id for h in walked.hits] == [d.id for d in expected[:7]]
+    following = backend.search(query.model_copy(update={"cursor": walked.next_cursor}))
+    assert [h.document.id for h in following.hits] == [d.id for d in expected[7:14]]
+
+
+def test_fts5_sampled_facets_and_relevance_are_declared(
+    backend_name: str, backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend_name != "fts5":
+        pytest.skip("FTS5 only")
+    backend.upsert(_documents(300))
+    monkeypatch.setattr(fts5, "SAMPLE_LIMIT", 100)
+    result = backend.search(prepare(SearchQuery(q="口罩", size=10)))
+    assert result.sampled_newest == 100
+    assert sum(f.count for f in result.facets["nature"]) == 100
+    assert all(h.document.id > 200 for h in result.hits)
+    few = backend.search(prepare(SearchQuery(q="质量", size=10)))
+    assert few.sampled_newest is None
+    assert sum(f.count for f in few.facets["nature"]) == 100
