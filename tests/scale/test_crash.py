@@ -102,8 +102,6 @@ def test_import_killed_half_way_loses_and_doubles_nothing(db_url: str, tmp_path:
         markers = connection.scalars(select(Complaint.text)).all()
     assert committed <= stored
     assert len(stored) == IMPORT_ROWS == len({key for _, key in stored}) == len(set(markers))
-    assert _cli(environment, "import", "complaints", str(big)).returncode == 0
-    assert _count(engine, Complaint.id) == IMPORT_ROWS
 
     drift = _cli(environment, "reindex", "--check")
     assert drift.returncode == 1, drift.stdout + drift.stderr
