@@ -132,6 +132,7 @@ def search(
         amount_max=None if amount_max is None else Decimal(str(amount_max)),
         sort=sort,
         facets=False,
+        exhaustive=True,
     )
     session, backend = _open()
     try:

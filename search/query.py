@@ -53,6 +53,10 @@ class SearchQuery(BaseModel):
     size: int = Field(default=20, ge=0, le=1000)
     cursor: str | None = None
     facets: bool = True
+    exhaustive: bool = Field(
+        default=False,
+        description="rank and count every match however many (slower; for the CLI's deep result lists)",
+    )
     histogram: Literal["day", "week", "month"] | None = None
     term_groups: tuple[tuple[str, ...], ...] = Field(
         default=(), description="filled from q by the service: one group of alternatives per term"

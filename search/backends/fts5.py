@@ -281,7 +281,8 @@ class Fts5Backend:
         with self.engine.connect() as conn:
             conn.exec_driver_sql(f"PRAGMA mmap_size={MMAP_BYTES}")
             match = match_expression(query.term_groups) if query.term_groups else None
-            floor = _sample_floor(conn, match) if match else None
+            broad_floor = _sample_floor(conn, match) if match else None
+            floor = None if query.exhaustive else broad_floor
             where = _filters(query, floor=floor)
             terms_only = match is not None and not _filters(query, terms=False).clauses
             if terms_only:  # counted inside FTS5, without a lookup per matching row
@@ -298,7 +299,7 @@ class Fts5Backend:
                 total, relation = min(total, TOTAL_LIMIT), "gte"
             hits, next_cursor = ([], None)
             if query.size:
-                hits, next_cursor = self._hits(conn, query, where, terms_only, floor)
+                hits, next_cursor = self._hits(conn, query, where, terms_only, floor, broad_floor)
             facets = self._facets(conn, query, floor) if query.facets else {}
             histogram = self._histogram(conn, query, _filters(query)) if query.histogram else []
         sampled = floor is not None and (query.facets or (query.size and query.effective_sort == "relevance"))
@@ -313,11 +314,17 @@ class Fts5Backend:
         )
 
     def _hits(
-        self, conn: Connection, query: SearchQuery, where: _Where, terms_only: bool, floor: int | None
+        self,
+        conn: Connection,
+        query: SearchQuery,
+        where: _Where,
+        terms_only: bool,
+        floor: int | None,
+        broad_floor: int | None,
     ) -> tuple[list[BackendHit], str | None]:
         sort = query.effective_sort
-        if sort == "date" and floor is not None:
-            rows = self._newest_matching(conn, query, floor)
+        if sort == "date" and broad_floor is not None:
+            rows = self._newest_matching(conn, query, broad_floor)
         elif sort == "relevance":
             rows = self._ranked(conn, query, terms_only, floor)
         else:

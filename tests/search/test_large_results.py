@@ -86,3 +86,15 @@ def test_fts5_sampled_facets_and_relevance_are_declared(
     few = backend.search(prepare(SearchQuery(q="质量", size=10)))
     assert few.sampled_newest is None
     assert sum(f.count for f in few.facets["nature"]) == 100
+
+
+def test_fts5_exhaustive_search_ranks_every_match(
+    backend_name: str, backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend_name != "fts5":
+        pytest.skip("FTS5 only")
+    backend.upsert(_documents(300))
+    monkeypatch.setattr(fts5, "SAMPLE_LIMIT", 100)
+    result = backend.search(prepare(SearchQuery(q="口罩", size=300, facets=False, exhaustive=True)))
+    assert result.sampled_newest is None
+    assert sorted(h.document.id for h in result.hits) == list(range(1, 301))
