@@ -82,6 +82,8 @@ def stored_problems(url: str, report: LoadReport) -> list[str]:
         problems.append(f"{len(missing)} acknowledged complaints not stored")
     if doubled := [n for n, count in markers.items() if count > 1]:
         problems.append(f"{len(doubled)} complaints stored more than once")
+    if unanswered := set(markers) - set(report.acknowledged):
+        problems.append(f"{len(unanswered)} stored though their client saw no answer (not an error)")
     return problems
 
 
