@@ -12,6 +12,7 @@ in committed chunks and renames them over the live ones in one short transaction
 from __future__ import annotations
 
 import datetime as dt
+import json
 import queue
 import threading
 import uuid
@@ -154,12 +155,20 @@ class _Where:
 
 
 def _filters(
-    query: SearchQuery, *, without: str | None = None, terms: bool = True, floor: int | None = None
+    query: SearchQuery,
+    *,
+    without: str | None = None,
+    terms: bool = True,
+    floor: int | None = None,
+    matched: str | None = None,
 ) -> _Where:
-    """``floor`` keeps only matches with an id at least that (the newest ``SAMPLE_LIMIT``)."""
+    """``floor`` keeps only matches with an id at least that (the newest ``SAMPLE_LIMIT``);
+    ``matched`` is the JSON list of the matching ids when already known (FTS5 then runs no more)."""
     where = _Where()
     if terms and query.term_groups:
-        if floor is None:
+        if matched is not None:
+            where.add("d.id IN (SELECT value FROM json_each(?))", matched)
+        elif floor is None:
             where.add(
                 "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)",
                 match_expression(query.term_groups),
@@ -283,7 +292,18 @@ class Fts5Backend:
             match = match_expression(query.term_groups) if query.term_groups else None
             broad_floor = _sample_floor(conn, match) if match else None
             floor = None if query.exhaustive else broad_floor
-            where = _filters(query, floor=floor)
+            matched = None
+            if match and (floor is not None or broad_floor is None):  # at most SAMPLE_LIMIT ids
+                matched = json.dumps(
+                    [
+                        row[0]
+                        for row in conn.exec_driver_sql(
+                            "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid >= ?",
+                            (match, floor or 0),
+                        )
+                    ]
+                )
+            where = _filters(query, floor=floor, matched=matched)
             terms_only = match is not None and not _filters(query, terms=False).clauses
             if terms_only:  # counted inside FTS5, without a lookup per matching row
                 counted = "SELECT 1 FROM search_fts WHERE search_fts MATCH ?"
@@ -300,7 +320,7 @@ class Fts5Backend:
             hits, next_cursor = ([], None)
             if query.size:
                 hits, next_cursor = self._hits(conn, query, where, terms_only, floor, broad_floor)
-            facets = self._facets(conn, query, floor) if query.facets else {}
+            facets = self._facets(conn, query, floor, matched) if query.facets else {}
             histogram = self._histogram(conn, query, _filters(query)) if query.histogram else []
         sampled = floor is not None and (query.facets or (query.size and query.effective_sort == "relevance"))
         return BackendResult(
@@ -430,12 +450,14 @@ class Fts5Backend:
         by_id = {row[0]: row for row in rows}
         return [by_id[i] for i in page]
 
-    def _facets(self, conn: Connection, query: SearchQuery, floor: int | None) -> dict[str, list[FacetCount]]:
+    def _facets(
+        self, conn: Connection, query: SearchQuery, floor: int | None, matched: str | None
+    ) -> dict[str, list[FacetCount]]:
         """Facets that share one filter (none has a value filtered) are counted in one pass."""
         filtered = [facet for facet in FACET_FIELDS if query.values(facet)]
-        facets = {facet: self._facet(conn, query, facet, floor) for facet in filtered}
+        facets = {facet: self._facet(conn, query, facet, floor, matched) for facet in filtered}
         shared = [facet for facet in FACET_FIELDS if facet not in filtered]
-        where = _filters(query, floor=floor)
+        where = _filters(query, floor=floor, matched=matched)
         if shared:
             counted = " UNION ALL ".join(
                 f"SELECT {number}, {facet}, count(*) FROM matched WHERE {facet} IS NOT NULL GROUP BY {facet}"
@@ -453,8 +475,10 @@ class Fts5Backend:
                 facets[facet] = [FacetCount(value, count) for value, count in ordered[:MAX_FACET_VALUES]]
         return {facet: facets[facet] for facet in FACET_FIELDS}
 
-    def _facet(self, conn: Connection, query: SearchQuery, facet: str, floor: int | None) -> list[FacetCount]:
-        where = _filters(query, without=facet, floor=floor)
+    def _facet(
+        self, conn: Connection, query: SearchQuery, facet: str, floor: int | None, matched: str | None
+    ) -> list[FacetCount]:
+        where = _filters(query, without=facet, floor=floor, matched=matched)
         rows = conn.exec_driver_sql(
             f"SELECT d.{facet}, count(*) AS n FROM search_docs d "
             f"WHERE {where.sql()} AND d.{facet} IS NOT NULL GROUP BY d.{facet} "
