@@ -130,13 +130,18 @@ def _write(conn: Connection, documents: Sequence[SearchDocument], suffix: str = 
 _D_COLUMNS = ", ".join("d." + column for column in _COLUMNS.split(", "))
 
 
-def _sample_floor(conn: Connection, match: str) -> int | None:
-    """The lowest id among the newest ``SAMPLE_LIMIT`` matches, or None when no more than that match."""
-    beyond = conn.exec_driver_sql(
-        "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
-        (match, SAMPLE_LIMIT),
-    ).scalar_one_or_none()
-    return None if beyond is None else beyond + 1
+def _newest_matches(conn: Connection, match: str) -> tuple[list[int], int | None]:
+    """The ids of the newest ``SAMPLE_LIMIT`` matches, and the lowest of them when more match (else None)."""
+    ids = [
+        row[0]
+        for row in conn.exec_driver_sql(
+            "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+            (match, SAMPLE_LIMIT + 1),
+        )
+    ]
+    if len(ids) > SAMPLE_LIMIT:
+        return ids[:SAMPLE_LIMIT], ids[SAMPLE_LIMIT - 1]
+    return ids, None
 
 
 class _Where:
@@ -290,19 +295,9 @@ class Fts5Backend:
         with self.engine.connect() as conn:
             conn.exec_driver_sql(f"PRAGMA mmap_size={MMAP_BYTES}")
             match = match_expression(query.term_groups) if query.term_groups else None
-            broad_floor = _sample_floor(conn, match) if match else None
+            newest, broad_floor = _newest_matches(conn, match) if match else ([], None)
             floor = None if query.exhaustive else broad_floor
-            matched = None
-            if match and (floor is not None or broad_floor is None):  # at most SAMPLE_LIMIT ids
-                matched = json.dumps(
-                    [
-                        row[0]
-                        for row in conn.exec_driver_sql(
-                            "SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid >= ?",
-                            (match, floor or 0),
-                        )
-                    ]
-                )
+            matched = json.dumps(newest) if match and (floor is not None or broad_floor is None) else None
             where = _filters(query, floor=floor, matched=matched)
             terms_only = match is not None and not _filters(query, terms=False).clauses
             if terms_only:  # counted inside FTS5, without a lookup per matching row
