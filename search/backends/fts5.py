@@ -58,21 +58,27 @@ def match_expression(term_groups: Sequence[Sequence[str]]) -> str:
 
 
 def _create_tables(conn: Connection, suffix: str) -> None:
-    tag = uuid.uuid4().hex[:8]
-    conn.exec_driver_sql(
-        f"CREATE TABLE IF NOT EXISTS search_docs{suffix} (id INTEGER PRIMARY KEY, "
-        "tracking_code TEXT NOT NULL, title TEXT, text TEXT NOT NULL, nature TEXT, industry TEXT, "
-        "district TEXT, merchant TEXT, "
-        "status TEXT NOT NULL, created_ms INTEGER NOT NULL, amount_cents INTEGER, association_id INTEGER, "
-        "source_hash TEXT NOT NULL)"
-    )
-    conn.exec_driver_sql(
-        f"CREATE INDEX IF NOT EXISTS ix_search_docs_created_{tag} ON search_docs{suffix} (created_ms, id)"
-    )
-    conn.exec_driver_sql(
-        f"CREATE INDEX IF NOT EXISTS ix_search_docs_association_{tag} "
-        f"ON search_docs{suffix} (association_id, created_ms)"
-    )
+    """Create the document and FTS tables when missing.
+
+    Index names are global in SQLite and survive the rename that swaps a rebuilt table in, so each new
+    table's indexes get a fresh tag; they are created only with the table, never again.
+    """
+    table_exists = conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (f"search_docs{suffix}",)
+    ).first()
+    if not table_exists:
+        tag = uuid.uuid4().hex[:8]
+        conn.exec_driver_sql(
+            f"CREATE TABLE search_docs{suffix} (id INTEGER PRIMARY KEY, "
+            "tracking_code TEXT NOT NULL, title TEXT, text TEXT NOT NULL, nature TEXT, industry TEXT, "
+            "district TEXT, merchant TEXT, status TEXT NOT NULL, created_ms INTEGER NOT NULL, "
+            "amount_cents INTEGER, association_id INTEGER, source_hash TEXT NOT NULL)"
+        )
+        table = f"search_docs{suffix}"
+        conn.exec_driver_sql(f"CREATE INDEX ix_search_docs_created_{tag} ON {table} (created_ms, id)")
+        conn.exec_driver_sql(
+            f"CREATE INDEX ix_search_docs_association_{tag} ON {table} (association_id, created_ms)"
+        )
     conn.exec_driver_sql(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS search_fts{suffix} USING fts5(tokens, tokenize='ascii')"
     )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from core.db import make_engine
 from core.models import Complaint
 from search.backends.base import SearchBackend
 from search.backends.elastic import ElasticBackend, make_client
+from search.backends.fts5 import Fts5Backend
 from search.query import SearchQuery
 from search.service import check_consistency, index_complaints, prepare, reindex_all, repair
 
@@ -70,3 +73,18 @@ def test_unreachable_index_keeps_the_complaint_and_reports_drift(session: Sessio
     unreachable = ElasticBackend(make_client("http://127.0.0.1:9"), "nowhere")
     assert index_complaints(session, [complaint.id], backend=unreachable) is False
     assert session.get(Complaint, complaint.id) is not None
+
+
+def test_fts5_keeps_one_set_of_indexes_across_starts_and_rebuilds(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'index.db'}")
+    backend = Fts5Backend(engine)
+    for _ in range(3):
+        backend.ensure_index()
+    backend.rebuild(iter(()), None)
+    backend.ensure_index()
+    with engine.connect() as conn:
+        indexes = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'search_docs'"
+            " AND name NOT LIKE 'sqlite_autoindex%'"
+        ).all()
+    assert len(indexes) == 2
