@@ -173,7 +173,10 @@ def reindex(
     try:
         if not check:
             written = reindex_all(
-                session, backend, lambda done: typer.echo(f"\r已索引 {done} 条", nl=False, err=True)
+                session,
+                backend,
+                lambda done: typer.echo(f"\r已索引 {done} 条", nl=False, err=True),
+                workers=get_settings().index_workers or None,
             )
             typer.echo(f"\n重建完成：{written} 条投诉已索引 ({backend.name})")
             return

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means a SQLite file in data_dir")
     search_url: str = Field(default="", description="empty: embedded SQLite FTS5; http(s)://: Elasticsearch")
     search_index: str = "fairmarket-complaints"
+    index_workers: int = Field(
+        default=0, ge=0, description="processes that make index entries in a full reindex; 0: one per core"
+    )
     secret_key: str = DEVELOPMENT_SECRET
     access_token_minutes: int = 8 * 60
     cors_origins: list[str] = []

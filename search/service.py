@@ -10,32 +10,27 @@ kept and the drift is reported by the next check.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from complaints.privacy import mask_personal_data
 from core.config import Settings, get_settings
 from core.db import make_engine
 from core.models import Complaint
-from search.backends.base import Progress, SearchBackend, chunked
+from search.backends.base import Progress, SearchBackend
 from search.backends.elastic import ElasticBackend, make_client
 from search.backends.fts5 import Fts5Backend
+from search.documents import document_for, indexed_rows, parallel_documents, source_hash
 from search.query import BackendHit, BackendResult, SearchDocument, SearchQuery
 from search.tokenizer import get_tokenizer, highlight_spans
 
 log = logging.getLogger(__name__)
-READ_CHUNK = 1000
 SIDECAR_FILE = "search-index.sqlite3"
 
 
@@ -51,106 +46,6 @@ def get_search_backend(settings: Settings, engine: Engine) -> SearchBackend:
         backend = Fts5Backend(make_engine(f"sqlite:///{sidecar}"))
     backend.ensure_index()
     return backend
-
-
-# --- documents ---------------------------------------------------------------------------------------
-
-
-def _millisecond(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000, tzinfo=None)
-
-
-def source_hash(complaint: Any) -> str:
-    """Hash of every complaint field the index holds; a different hash means the index is stale."""
-    fields = [
-        complaint.tracking_code,
-        complaint.title,
-        complaint.text,
-        complaint.merchant_name,
-        complaint.product_category,
-        complaint.nature,
-        complaint.industry,
-        complaint.district,
-        complaint.status,
-        _millisecond(complaint.created_at).isoformat(),
-        None if complaint.amount is None else str(Decimal(complaint.amount).quantize(Decimal("0.01"))),
-        complaint.association_id,
-    ]
-    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
-
-
-def document_for(complaint: Any) -> SearchDocument:
-    """The public index entry: personal data masked before it is stored or tokenized.
-
-    ``complaint`` is a ``Complaint`` or a row of its ``INDEXED_COLUMNS``.
-    """
-    title = mask_personal_data(complaint.title) if complaint.title else complaint.title
-    text = mask_personal_data(complaint.text or "")
-    tokens = get_tokenizer().index_text(title, text, complaint.merchant_name, complaint.product_category)
-    amount = complaint.amount
-    return SearchDocument(
-        id=complaint.id,
-        tracking_code=complaint.tracking_code,
-        title=title,
-        text=text,
-        tokens=tokens,
-        nature=complaint.nature,
-        industry=complaint.industry,
-        district=complaint.district,
-        merchant=complaint.merchant_name,
-        status=complaint.status,
-        created_at=_millisecond(complaint.created_at),
-        amount_cents=None if amount is None else int((Decimal(amount) * 100).to_integral_value()),
-        association_id=complaint.association_id,
-        source_hash=source_hash(complaint),
-    )
-
-
-INDEXED_COLUMNS = (
-    Complaint.id,
-    Complaint.tracking_code,
-    Complaint.title,
-    Complaint.text,
-    Complaint.merchant_name,
-    Complaint.product_category,
-    Complaint.nature,
-    Complaint.industry,
-    Complaint.district,
-    Complaint.status,
-    Complaint.created_at,
-    Complaint.amount,
-    Complaint.association_id,
-)
-
-
-def _complaints_by_id(session: Session, ids: Iterable[int] | None = None) -> Iterator[Any]:
-    """The indexed columns of committed complaints in id order, read in keyset chunks.
-
-    Plain rows (no ORM objects: a third of the cost of a reindex otherwise), through a connection of
-    their own so the caller's session is left alone; no transaction outlives a chunk.
-    """
-    engine = session.get_bind()
-    if ids is not None:
-        for chunk in chunked(sorted(set(ids)), READ_CHUNK):
-            with engine.connect() as conn:
-                rows = conn.execute(
-                    select(*INDEXED_COLUMNS).where(Complaint.id.in_(chunk)).order_by(Complaint.id)
-                ).all()
-            yield from rows
-        return
-    last_id = 0
-    while True:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(*INDEXED_COLUMNS)
-                .where(Complaint.id > last_id)
-                .order_by(Complaint.id)
-                .limit(READ_CHUNK)
-            ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id
 
 
 # --- indexing ------------------------------------------------------------------------------------------
@@ -173,7 +68,7 @@ def index_complaints(session: Session, ids: Iterable[int], backend: SearchBacken
     ids = list(ids)
     try:
         backend = _backend_for(session, backend)
-        found = [document_for(c) for c in _complaints_by_id(session, ids)]
+        found = [document_for(c) for c in indexed_rows(session, ids)]
         backend.upsert(found)
         gone = set(ids) - {d.id for d in found}
         if gone:
@@ -186,16 +81,24 @@ def index_complaints(session: Session, ids: Iterable[int], backend: SearchBacken
     return True
 
 
-def reindex_all(session: Session, backend: SearchBackend, progress: Progress | None = None) -> int:
+def reindex_all(
+    session: Session,
+    backend: SearchBackend,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> int:
     """Rebuild the whole index from the database; search keeps answering from the old one meanwhile.
 
-    Complaints changed while the rebuild ran are indexed again after the switch.
+    Complaints changed while the rebuild ran are indexed again after the switch. ``workers``: processes
+    that make the entries (default: one per core; 1 keeps everything in this process).
     """
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
-    written = backend.rebuild((document_for(c) for c in _complaints_by_id(session)), progress)
+    expected = session.scalar(select(func.count()).select_from(Complaint)) or 0
+    with parallel_documents(expected, workers) as documents_of:
+        written = backend.rebuild(documents_of(indexed_rows(session)), progress)
     changed = session.scalars(select(Complaint.id).where(Complaint.updated_at >= started)).all()
     if changed:
-        backend.upsert(document_for(c) for c in _complaints_by_id(session, changed))
+        backend.upsert(document_for(c) for c in indexed_rows(session, changed))
     return written
 
 
@@ -213,7 +116,7 @@ class ConsistencyReport:
 
 
 def _database_hashes(session: Session) -> Iterator[tuple[int, str]]:
-    for complaint in _complaints_by_id(session):
+    for complaint in indexed_rows(session):
         yield complaint.id, source_hash(complaint)
 
 
@@ -243,9 +146,7 @@ def check_consistency(session: Session, backend: SearchBackend) -> ConsistencyRe
 
 def repair(session: Session, backend: SearchBackend, report: ConsistencyReport) -> int:
     """Index what is missing or stale and drop orphans; returns how many entries changed."""
-    changed = backend.upsert(
-        document_for(c) for c in _complaints_by_id(session, report.missing + report.stale)
-    )
+    changed = backend.upsert(document_for(c) for c in indexed_rows(session, report.missing + report.stale))
     if report.orphaned:
         backend.delete(report.orphaned)
     return changed + len(report.orphaned)

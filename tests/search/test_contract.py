@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from core.models import Complaint
 from search.backends.base import SearchBackend
+from search.documents import document_for
 from search.query import FACET_FIELDS, SearchQuery, china_day_start_utc
-from search.service import display_hits, document_for, prepare
+from search.service import display_hits, prepare
 
 QUERIES: dict[str, dict[str, Any]] = {
     "everything": {},
