@@ -74,10 +74,10 @@ def _marked(hit: DisplayHit) -> str:
 def _pages(
     session: Session, backend: SearchBackend, query: SearchQuery, size: int, masked: bool
 ) -> Iterator[Any]:
-    """First the total, then up to ``size`` hits, fetched a page at a time by cursor."""
+    """First the first page's result (for its total), then up to ``size`` hits, a page at a time by cursor."""
     page_query = query.model_copy(update={"size": min(size, PAGE_SIZE)})
     outcome = search_complaints(session, backend, page_query, unmasked=not masked)
-    yield outcome.result.total
+    yield outcome.result
     sent = 0
     while True:
         for hit in outcome.hits[: size - sent]:
@@ -109,7 +109,9 @@ def search(
     sort: str = typer.Option("relevance", help="relevance 或 date"),
     size: int = typer.Option(20, min=0, max=1_000_000, help="最多输出多少条（按游标分页取）"),
     masked: bool = typer.Option(False, "--masked", help="像行业协会那样遮蔽个人信息"),
-    as_json: bool = typer.Option(False, "--json", help='输出一个 JSON 对象 {"total", "hits"}'),
+    as_json: bool = typer.Option(
+        False, "--json", help='输出一个 JSON 对象 {"total", "total_relation": "eq"|"gte", "hits"}'
+    ),
 ) -> None:
     """Search complaints like GET /api/complaints/search; prints the hits or one JSON object."""
     if sort not in ("relevance", "date"):
@@ -137,14 +139,15 @@ def search(
     session, backend = _open()
     try:
         results = _pages(session, backend, search_query, size, masked)
-        total = next(results)
+        first = next(results)
+        total, relation = first.total, first.total_relation
         if as_json:
-            typer.echo(f'{{"total": {total}, "hits": [', nl=False)
+            typer.echo(f'{{"total": {total}, "total_relation": "{relation}", "hits": [', nl=False)
             for number, hit in enumerate(results):
                 typer.echo(("," if number else "") + json.dumps(_hit_json(hit), ensure_ascii=False), nl=False)
             typer.echo("]}")
             return
-        console.print(f"共 {total} 条 (total)")
+        console.print(f"共 {total} 条 (total)" if relation == "eq" else f"至少 {total} 条 (total >= {total})")
         for hit in results:
             document = hit.document
             console.print(

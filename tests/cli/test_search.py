@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from core.db import make_engine, session_factory, upgrade_database
 from core.models import Complaint
+from search.query import TOTAL_LIMIT
 from tests.utils.search import make_corpus
 
 
@@ -32,6 +33,7 @@ def test_reindex_then_search_as_json(cli_env: str, runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert body["total"] == len(body["hits"]) == 3
+    assert body["total_relation"] == "eq"
     for hit in body["hits"]:
         assert "13912345678" in hit["text"]  # the operator's view: as filed
         assert "电话" in {hit["text"][h["start"] : h["end"]] for h in hit["highlights"]}
@@ -75,3 +77,18 @@ def test_search_refuses_an_unknown_sort(cli_env: str, runner: CliRunner) -> None
     _seed(cli_env, copies=1)
     result = runner.invoke(app, ["search", "口罩", "--sort", "price"])
     assert result.exit_code == 2
+
+
+def test_a_large_reindex_uses_workers_and_search_says_the_total_is_a_lower_bound(
+    cli_env: str, runner: CliRunner
+) -> None:
+    ids = _seed(cli_env, copies=640)  # 10,240 complaints: past the exact-total limit and the worker threshold
+    rebuilt = runner.invoke(app, ["reindex"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert f"{len(ids)} 条投诉已索引" in rebuilt.output
+    assert runner.invoke(app, ["reindex", "--check"]).exit_code == 0
+
+    body = json.loads(runner.invoke(app, ["search", "", "--json", "--size", "2"]).stdout)
+    assert (body["total"], body["total_relation"], len(body["hits"])) == (TOTAL_LIMIT, "gte", 2)
+    plain = runner.invoke(app, ["search", "", "--size", "1"])
+    assert f"至少 {TOTAL_LIMIT} 条" in plain.stdout
