@@ -23,6 +23,7 @@ from complaints.intake import create_complaint
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import CHINA_TIME
 from core.models import Complaint
+from importing.batches import feed_batches
 from importing.fields import FieldError, ImportSummary, parse_datetime, parse_money, text_value
 from importing.readers import BadRow, Row
 
@@ -109,11 +110,9 @@ def import_complaints(
     on_batch: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Import complaint rows, committing every ``batch_size`` rows; returns what happened to them."""
-    summary = ImportSummary()
     classifier = get_classifier()
-    batch: list[PendingComplaint] = []
 
-    def flush() -> None:
+    def store(batch: list[PendingComplaint], summary: ImportSummary) -> None:
         keys = [pending.import_key for pending in batch]
         seen = set(session.scalars(select(Complaint.import_key).where(Complaint.import_key.in_(keys))))
         for pending in batch:
@@ -131,21 +130,7 @@ def import_complaints(
                 classifier=classifier,
             )
             summary.imported += 1
-        session.commit()
-        batch.clear()
-        if on_batch is not None:
-            on_batch(summary)
 
-    for row in rows:
-        summary.read += 1
-        if isinstance(row, BadRow):
-            summary.reject(row.line, row.reason)
-            continue
-        try:
-            batch.append(pending_complaint(row))
-        except FieldError as exc:
-            summary.reject(row.line, str(exc))
-        if len(batch) >= batch_size:
-            flush()
-    flush()
-    return summary
+    return feed_batches(
+        session, rows, prepare=pending_complaint, store=store, batch_size=batch_size, on_batch=on_batch
+    )

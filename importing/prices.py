@@ -23,6 +23,7 @@ from core.prices import (
     store_observations,
 )
 from core.units import UnitError, normalise_price
+from importing.batches import feed_batches
 from importing.fields import (
     FieldError,
     ImportSummary,
@@ -133,37 +134,33 @@ def import_prices(
 
     ``source`` and ``price_type`` apply to rows that do not name their own.
     """
-    summary = ImportSummary()
     matcher = ProductMatcher.from_session(session)
-    batch: list[PriceInput] = []
 
-    def flush() -> None:
+    def prepare(row: Row) -> PriceInput:
+        return price_input(row.data, matcher, source, price_type)
+
+    def store(batch: list[PriceInput], summary: ImportSummary) -> None:
         stored, duplicates = store_observations(session, batch)
         summary.imported += stored
         summary.skipped += duplicates
-        session.commit()
-        batch.clear()
-        if on_batch is not None:
-            on_batch(summary)
 
-    for row in rows:
-        summary.read += 1
-        if isinstance(row, BadRow):
-            summary.reject(row.line, row.reason)
-            continue
-        try:
-            batch.append(price_input(row.data, matcher, source, price_type))
-        except FieldError as exc:
-            summary.reject(row.line, str(exc))
-            fields = canonical_row(row.data)
-            row_source = text_value(fields, "source") or source
-            raw = {"line": row.line, "row": _json_row(row.data)}
-            if isinstance(exc, UnknownProduct):
-                summary.unmapped += 1
-                record_unmapped(session, row_source, str(fields.get("product", "")), raw)
-            else:
-                quarantine(session, row_source, str(exc), raw["row"])
-        if len(batch) >= batch_size:
-            flush()
-    flush()
-    return summary
+    def keep_rejected(row: Row, exc: FieldError, summary: ImportSummary) -> None:
+        """An unknown product is recorded for mapping, any other rejected row quarantined with its reason."""
+        fields = canonical_row(row.data)
+        row_source = text_value(fields, "source") or source
+        raw = {"line": row.line, "row": _json_row(row.data)}
+        if isinstance(exc, UnknownProduct):
+            summary.unmapped += 1
+            record_unmapped(session, row_source, str(fields.get("product", "")), raw)
+        else:
+            quarantine(session, row_source, str(exc), raw["row"])
+
+    return feed_batches(
+        session,
+        rows,
+        prepare=prepare,
+        store=store,
+        batch_size=batch_size,
+        on_reject=keep_rejected,
+        on_batch=on_batch,
+    )

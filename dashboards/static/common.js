@@ -73,6 +73,26 @@ const FM = (() => {
     return search.toString();
   }
 
+  /**
+   * The 上一页 / 下一页 pager of a list page (#prev, #next, #page-label). `go(page)` loads the page asked
+   * for; the returned `show(page, total, size)` says where the loaded page stands and enables the buttons.
+   */
+  function pager(go) {
+    const prev = document.getElementById("prev");
+    const next = document.getElementById("next");
+    const label = document.getElementById("page-label");
+    let shown = 1;
+    prev.addEventListener("click", () => go(shown - 1));
+    next.addEventListener("click", () => go(shown + 1));
+    return (page, total, size) => {
+      const pages = Math.max(1, Math.ceil(total / size));
+      shown = page;
+      label.textContent = `第 ${page} / ${pages} 页`;
+      prev.disabled = page <= 1;
+      next.disabled = page >= pages;
+    };
+  }
+
   function say(text, kind = "info") {
     const box = document.getElementById("message");
     if (!box) return;
@@ -128,5 +148,5 @@ const FM = (() => {
     return new Blob(["\ufeff" + rows.map((row) => row.map(cell).join(",")).join("\r\n")], { type: "text/csv;charset=utf-8" });
   }
 
-  return { api, ApiError, query, say, el, dateTime, isoDate, money, downloadBlob, csv, token, user, signIn, signOut, requireStaff };
+  return { api, ApiError, query, pager, say, el, dateTime, isoDate, money, downloadBlob, csv, token, user, signIn, signOut, requireStaff };
 })();

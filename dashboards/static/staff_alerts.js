@@ -7,6 +7,7 @@
   const SIZE = 10;
   const form = document.getElementById("filters");
   let page = 1;
+  const showPage = FM.pager((to) => { page = to; load(); });
   let unreadByAlert = new Map();
 
   /** The caller's unread inbox items for alerts: shown as 未读, marked read once the alert is acted on. */
@@ -135,11 +136,8 @@
       const list = document.getElementById("alerts");
       list.replaceChildren(...result.data.map(renderAlert));
       if (!result.data.length) list.replaceChildren(FM.el("p", { text: "没有符合条件的预警。" }));
-      const pages = Math.max(1, Math.ceil(result.count / SIZE));
       document.getElementById("summary").textContent = `共 ${result.count} 条预警，收件箱未读 ${unread} 条`;
-      document.getElementById("page-label").textContent = `第 ${page} / ${pages} 页`;
-      document.getElementById("prev").disabled = page <= 1;
-      document.getElementById("next").disabled = page >= pages;
+      showPage(page, result.count, SIZE);
       FM.say("");
     } catch (error) {
       FM.say(error.message, "error");
@@ -147,7 +145,5 @@
   }
 
   form.addEventListener("submit", (event) => { event.preventDefault(); page = 1; load(); });
-  document.getElementById("prev").addEventListener("click", () => { page -= 1; load(); });
-  document.getElementById("next").addEventListener("click", () => { page += 1; load(); });
   load();
 })();

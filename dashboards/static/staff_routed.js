@@ -7,6 +7,7 @@
   const SIZE = 30;
   const form = document.getElementById("filters");
   let page = 1;
+  const showPage = FM.pager((to) => { page = to; load(); });
 
   async function load() {
     const data = new FormData(form);
@@ -20,11 +21,8 @@
         FM.el("td", { text: (c.nature && (LABELS.nature[c.nature] || c.nature)) || "" }),
         FM.el("td", { text: c.merchant_name || "" }), FM.el("td", { text: FM.dateTime(c.created_at) }),
         FM.el("td", { text: c.mediate_deadline || "" }))));
-      const pages = Math.max(1, Math.ceil(result.count / SIZE));
       document.getElementById("summary").textContent = `共 ${result.count} 件`;
-      document.getElementById("page-label").textContent = `第 ${page} / ${pages} 页`;
-      document.getElementById("prev").disabled = page <= 1;
-      document.getElementById("next").disabled = page >= pages;
+      showPage(page, result.count, SIZE);
       FM.say("");
     } catch (error) {
       FM.say(error.message, "error");
@@ -32,7 +30,5 @@
   }
 
   form.addEventListener("submit", (event) => { event.preventDefault(); page = 1; load(); });
-  document.getElementById("prev").addEventListener("click", () => { page -= 1; load(); });
-  document.getElementById("next").addEventListener("click", () => { page += 1; load(); });
   load();
 })();

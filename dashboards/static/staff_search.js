@@ -8,6 +8,7 @@
   const SIZE = 20;
   const form = document.getElementById("search");
   let state = fromUrl();
+  const showPage = FM.pager((to) => { state.page = to; run(); });
 
   function fromUrl() {
     const params = new URLSearchParams(location.search);
@@ -86,11 +87,8 @@
       const result = await FM.api(`/api/complaints/search?${FM.query({ ...params, page: state.page, size: SIZE })}`);
       renderFacets(result.facets);
       renderHits(result);
-      const pages = Math.max(1, Math.ceil(result.total / SIZE));
       document.getElementById("summary").textContent = `共 ${result.total.toLocaleString("zh-CN")} 件投诉${result.personal_data_masked ? "（个人信息已隐去）" : ""}`;
-      document.getElementById("page-label").textContent = `第 ${state.page} / ${pages} 页`;
-      document.getElementById("prev").disabled = state.page <= 1;
-      document.getElementById("next").disabled = state.page >= pages;
+      showPage(state.page, result.total, SIZE);
       FM.say("");
     } catch (error) {
       FM.say(error.message, "error");
@@ -126,8 +124,6 @@
     fillForm();
     run();
   });
-  document.getElementById("prev").addEventListener("click", () => { state.page -= 1; run(); });
-  document.getElementById("next").addEventListener("click", () => { state.page += 1; run(); });
   document.getElementById("export-csv").addEventListener("click", () => exportAs("csv"));
   document.getElementById("export-xlsx").addEventListener("click", () => exportAs("xlsx"));
   fillForm();

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -15,7 +16,7 @@ from alerts import messages
 from alerts.outbox import RetryPolicy, claim_due, deliver_due, enqueue_pending
 from core.config import Settings
 from core.db import session_factory
-from core.models import Complaint, Delivery, utcnow
+from core.models import Alert, Association, Complaint, Delivery, Merchant, Subscription, utcnow
 from tests.alerts.receiver import Receiver
 from tests.utils.alerts import make_alert, make_merchant, make_product, make_subscription
 from tests.utils.auth import make_association
@@ -35,6 +36,53 @@ def receiver() -> Iterator[Receiver]:
     receiver.stop()
 
 
+@pytest.fixture
+def supermarkets(session: Session) -> Association:
+    """The trade association every test here delivers to."""
+    return make_association(session, "chaoshi", ["supermarket"])
+
+
+@pytest.fixture
+def merchant(session: Session) -> Merchant:
+    """A supermarket of that trade, the subject of the alerts."""
+    return make_merchant(session, "大润发", "supermarket")
+
+
+def _signed_webhook(
+    session: Session, association: Association, receiver: Receiver, **options: Any
+) -> Subscription:
+    """A webhook subscription to the local receiver, signed with the secret the receiver checks."""
+    fields: dict[str, Any] = {"channels": ["webhook"], **options}
+    return make_subscription(session, association, webhook_url=receiver.url, webhook_secret=SECRET, **fields)
+
+
+@pytest.fixture
+def signed_webhook(session: Session, supermarkets: Association, receiver: Receiver) -> Subscription:
+    return _signed_webhook(session, supermarkets, receiver)
+
+
+@pytest.fixture
+def unreachable_webhook(session: Session, supermarkets: Association) -> Subscription:
+    """A webhook to a port nobody listens on: for the tests of claiming and fan-out, which send nothing."""
+    return make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
+
+
+def _queue_alert(session: Session, merchant: Merchant, **fields: Any) -> Alert:
+    """An alert about ``merchant`` (no product), fanned out into the outbox."""
+    alert = make_alert(session, merchant=merchant, product=None, **fields)
+    enqueue_pending(session)
+    return alert
+
+
+def _in_threads(work: Callable[[], None], count: int) -> None:
+    """Run ``work`` in ``count`` threads at once and wait for them all."""
+    workers = [threading.Thread(target=work) for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+
 def _deliveries(session: Session, *, inbox: bool = True) -> list[Delivery]:
     session.expire_all()
     query = select(Delivery).order_by(Delivery.id)
@@ -43,12 +91,11 @@ def _deliveries(session: Session, *, inbox: bool = True) -> list[Delivery]:
     return list(session.scalars(query))
 
 
-def test_enqueue_is_idempotent_and_scoped_to_the_trade(session: Session, receiver: Receiver) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+def test_enqueue_is_idempotent_and_scoped_to_the_trade(
+    session: Session, supermarkets: Association, receiver: Receiver
+) -> None:
     pharmacies = make_association(session, "yaodian", ["pharmacy"])
-    make_subscription(
-        session, supermarkets, channels=["inbox", "webhook"], webhook_url=receiver.url, webhook_secret=SECRET
-    )
+    _signed_webhook(session, supermarkets, receiver, channels=["inbox", "webhook"])
     make_subscription(session, pharmacies, channels=["inbox", "webhook"], webhook_url=receiver.url)
     eggs = make_product(session, "鸡蛋")
     alert = make_alert(session, merchant=make_merchant(session, "家乐福南岗店", "supermarket"), product=eggs)
@@ -66,29 +113,29 @@ def test_enqueue_is_idempotent_and_scoped_to_the_trade(session: Session, receive
     assert "series" not in webhook_row.payload["evidence"]
 
 
-def test_an_alert_that_escalates_into_a_subscription_is_delivered_then(session: Session) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+def test_an_alert_that_escalates_into_a_subscription_is_delivered_then(
+    session: Session, supermarkets: Association, merchant: Merchant
+) -> None:
     make_subscription(session, supermarkets, min_severity="high")
-    alert = make_alert(
-        session, merchant=make_merchant(session, "沃尔玛", "supermarket"), product=None, severity="medium"
-    )
+    alert = make_alert(session, merchant=merchant, product=None, severity="medium")
     assert enqueue_pending(session) == 0
     alert.severity, alert.updated_at = "critical", utcnow()
     session.commit()
     assert enqueue_pending(session) == 1
 
 
-def test_dismissed_alerts_and_alerts_older_than_the_subscription_are_not_sent(session: Session) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    merchant = make_merchant(session, "沃尔玛", "supermarket")
+def test_dismissed_alerts_and_alerts_older_than_the_subscription_are_not_sent(
+    session: Session, supermarkets: Association, merchant: Merchant
+) -> None:
     make_alert(session, merchant=merchant, product=None, status="dismissed")
     make_alert(session, merchant=merchant, product=None)
     make_subscription(session, supermarkets, created_at=utcnow() + dt.timedelta(seconds=5))
     assert enqueue_pending(session) == 0
 
 
-def test_routed_complaints_reach_the_association_inbox_masked(session: Session) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
+def test_routed_complaints_reach_the_association_inbox_masked(
+    session: Session, supermarkets: Association
+) -> None:
     complaint = Complaint(
         tracking_code="TS-TEST-0001",
         text="我叫张三，电话13812345678，在超市买鸡蛋被多收钱。",
@@ -108,18 +155,15 @@ def test_routed_complaints_reach_the_association_inbox_masked(session: Session) 
     assert "138****5678" in row.payload["complaint"]["text"]
 
 
+@pytest.mark.usefixtures("signed_webhook")
 def test_webhook_delivery_is_signed_and_sent_once(
-    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    receiver: Receiver,
+    merchant: Merchant,
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(
-        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
-    )
-    alert = make_alert(
-        session,
-        merchant=make_merchant(session, "大润发", "supermarket"),
-        product=make_product(session, "猪肉"),
-    )
+    alert = make_alert(session, merchant=merchant, product=make_product(session, "猪肉"))
     enqueue_pending(session)
 
     stats = deliver_due(sessions, settings)
@@ -134,18 +178,18 @@ def test_webhook_delivery_is_signed_and_sent_once(
 
 
 def test_a_receiver_with_another_secret_or_a_skewed_clock_rejects(
-    session: Session, sessions: sessionmaker[Session], settings: Settings
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    supermarkets: Association,
+    merchant: Merchant,
 ) -> None:
     wrong_secret = Receiver("another-secret").start()
     skewed = Receiver(SECRET, clock_skew=3600).start()
     try:
-        supermarkets = make_association(session, "chaoshi", ["supermarket"])
         for receiver in (wrong_secret, skewed):
-            make_subscription(
-                session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
-            )
-        make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
-        enqueue_pending(session)
+            _signed_webhook(session, supermarkets, receiver)
+        _queue_alert(session, merchant)
         stats = deliver_due(sessions, settings)
     finally:
         wrong_secret.stop()
@@ -156,15 +200,15 @@ def test_a_receiver_with_another_secret_or_a_skewed_clock_rejects(
     assert {row.last_error for row in _deliveries(session, inbox=False)} == {"webhook answered HTTP 401"}
 
 
+@pytest.mark.usefixtures("signed_webhook")
 def test_failures_back_off_exponentially_with_jitter_and_a_cap_then_die(
-    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    receiver: Receiver,
+    merchant: Merchant,
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(
-        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
-    )
-    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
-    enqueue_pending(session)
+    _queue_alert(session, merchant)
     receiver.answer_status = 503
     policy = RetryPolicy(base_seconds=10, cap_seconds=60, max_attempts=6)
     now = utcnow()
@@ -190,13 +234,11 @@ def test_failures_back_off_exponentially_with_jitter_and_a_cap_then_die(
     assert _deliveries(session, inbox=False)[0].status == "dead"
 
 
+@pytest.mark.usefixtures("unreachable_webhook")
 def test_a_lost_lease_is_reclaimed_and_the_stale_worker_cannot_overwrite(
-    session: Session, sessions: sessionmaker[Session]
+    session: Session, sessions: sessionmaker[Session], merchant: Merchant
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
-    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
-    enqueue_pending(session)
+    _queue_alert(session, merchant)
     now, lease = utcnow(), dt.timedelta(seconds=60)
     (first,) = claim_due(sessions, now, batch=10, lease=lease)
     assert claim_due(sessions, now + dt.timedelta(seconds=59), batch=10, lease=lease) == []
@@ -211,10 +253,10 @@ def test_a_lost_lease_is_reclaimed_and_the_stale_worker_cannot_overwrite(
         other.commit()
 
 
-def test_parallel_workers_claim_each_row_once(session: Session, sessions: sessionmaker[Session]) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
-    merchant = make_merchant(session, "大润发", "supermarket")
+@pytest.mark.usefixtures("unreachable_webhook")
+def test_parallel_workers_claim_each_row_once(
+    session: Session, sessions: sessionmaker[Session], merchant: Merchant
+) -> None:
     for _ in range(60):
         make_alert(session, merchant=merchant, product=None)
     assert enqueue_pending(session) == 120  # a webhook message and an inbox item each
@@ -227,27 +269,20 @@ def test_parallel_workers_claim_each_row_once(session: Session, sessions: sessio
             with lock:
                 claimed.extend(claim.id for claim in found)
 
-    workers = [threading.Thread(target=work) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    _in_threads(work, 4)
     assert len(claimed) == 60 and len(set(claimed)) == 60
 
 
 def test_quiet_hours_hold_external_messages_but_not_the_inbox(
-    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    receiver: Receiver,
+    supermarkets: Association,
+    merchant: Merchant,
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(
-        session,
-        supermarkets,
-        channels=["inbox", "webhook"],
-        webhook_url=receiver.url,
-        webhook_secret=SECRET,
-        quiet_hours="22:00-07:00",
-    )
-    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
+    _signed_webhook(session, supermarkets, receiver, channels=["inbox", "webhook"], quiet_hours="22:00-07:00")
+    make_alert(session, merchant=merchant, product=None)
     late_evening = dt.datetime(2024, 5, 1, 15, 0)  # 23:00 China time
     enqueue_pending(session, now=late_evening)
     inbox, hook = sorted(_deliveries(session), key=lambda row: row.channel)
@@ -257,18 +292,14 @@ def test_quiet_hours_hold_external_messages_but_not_the_inbox(
 
 
 def test_daily_digest_sends_one_message_with_every_item(
-    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    receiver: Receiver,
+    supermarkets: Association,
+    merchant: Merchant,
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(
-        session,
-        supermarkets,
-        channels=["webhook"],
-        webhook_url=receiver.url,
-        webhook_secret=SECRET,
-        daily_digest=True,
-    )
-    merchant = make_merchant(session, "大润发", "supermarket")
+    _signed_webhook(session, supermarkets, receiver, daily_digest=True)
     alerts = [make_alert(session, merchant=merchant, product=None) for _ in range(3)]
     enqueue_pending(session, now=dt.datetime(2024, 5, 1, 3, 0))  # 11:00 China time
     assert deliver_due(sessions, settings, now=dt.datetime(2024, 5, 1, 23, 59)).claimed == 0
@@ -280,29 +311,29 @@ def test_daily_digest_sends_one_message_with_every_item(
 
 
 def test_a_removed_subscription_stops_its_pending_messages(
-    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    receiver: Receiver,
+    signed_webhook: Subscription,
+    merchant: Merchant,
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    subscription = make_subscription(
-        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
-    )
-    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
-    enqueue_pending(session)
-    subscription.active = False
+    _queue_alert(session, merchant)
+    signed_webhook.active = False
     session.commit()
     assert deliver_due(sessions, settings).dead == 1
     assert receiver.arrivals == {}
     assert _deliveries(session, inbox=False)[0].last_error == "subscription removed or inactive"
 
 
+@pytest.mark.usefixtures("signed_webhook")
 def test_one_call_drains_the_backlog_batch_after_batch(
-    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    receiver: Receiver,
+    merchant: Merchant,
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(
-        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
-    )
-    merchant = make_merchant(session, "大润发", "supermarket")
     for _ in range(45):
         make_alert(session, merchant=merchant, product=None)
     enqueue_pending(session)
@@ -313,9 +344,8 @@ def test_one_call_drains_the_backlog_batch_after_batch(
 
 
 def test_a_row_the_sender_cannot_render_is_retried_not_stranded(
-    session: Session, sessions: sessionmaker[Session], settings: Settings
+    session: Session, sessions: sessionmaker[Session], settings: Settings, supermarkets: Association
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
     subscription = make_subscription(session, supermarkets, channels=["email"], email="jc@chaoshi.example.cn")
     session.add(  # e.g. written by an older version with another payload shape
         Delivery(
@@ -333,13 +363,11 @@ def test_a_row_the_sender_cannot_render_is_retried_not_stranded(
     assert row.status == "retrying" and row.last_error == "unexpected KeyError: 'alert'"
 
 
+@pytest.mark.usefixtures("unreachable_webhook")
 def test_a_row_whose_sender_dies_every_time_is_retired(
-    session: Session, sessions: sessionmaker[Session]
+    session: Session, sessions: sessionmaker[Session], merchant: Merchant
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
-    make_alert(session, merchant=make_merchant(session, "大润发", "supermarket"), product=None)
-    enqueue_pending(session)
+    _queue_alert(session, merchant)
     policy, lease = RetryPolicy(max_attempts=2, lease_seconds=60), dt.timedelta(seconds=60)
     now = utcnow()
     for _ in range(2):  # each claimant "dies" without recording an outcome
@@ -351,10 +379,10 @@ def test_a_row_whose_sender_dies_every_time_is_retired(
     assert row.last_error == "no outcome recorded after 2 attempts"
 
 
-def test_two_fan_outs_at_once_create_each_row_once(session: Session, sessions: sessionmaker[Session]) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
-    merchant = make_merchant(session, "大润发", "supermarket")
+@pytest.mark.usefixtures("unreachable_webhook")
+def test_two_fan_outs_at_once_create_each_row_once(
+    session: Session, sessions: sessionmaker[Session], merchant: Merchant
+) -> None:
     for _ in range(40):
         make_alert(session, merchant=merchant, product=None)
     created: list[int] = []
@@ -365,24 +393,19 @@ def test_two_fan_outs_at_once_create_each_row_once(session: Session, sessions: s
             barrier.wait()
             created.append(enqueue_pending(own))
 
-    workers = [threading.Thread(target=fan_out) for _ in range(3)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    _in_threads(fan_out, 3)
     assert sum(created) == 80 and len(_deliveries(session)) == 80
 
 
+@pytest.mark.usefixtures("signed_webhook")
 def test_an_alert_that_gets_worse_is_sent_again_once_per_level(
-    session: Session, sessions: sessionmaker[Session], settings: Settings, receiver: Receiver
+    session: Session,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    receiver: Receiver,
+    merchant: Merchant,
 ) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(
-        session, supermarkets, channels=["webhook"], webhook_url=receiver.url, webhook_secret=SECRET
-    )
-    alert = make_alert(
-        session, merchant=make_merchant(session, "大润发", "supermarket"), product=None, severity="medium"
-    )
+    alert = make_alert(session, merchant=merchant, product=None, severity="medium")
     assert enqueue_pending(session) == 2
     for severity, created in (("high", 2), ("high", 0), ("critical", 2), ("critical", 0)):
         alert.severity, alert.updated_at = severity, utcnow()
@@ -400,11 +423,8 @@ def test_an_alert_that_gets_worse_is_sent_again_once_per_level(
     assert messages.subject(ups["critical"]) == "【公平市场】价格预警升级（高→紧急）：大润发"
 
 
-def test_an_alert_first_sent_at_its_peak_is_not_escalated(session: Session) -> None:
-    supermarkets = make_association(session, "chaoshi", ["supermarket"])
-    make_subscription(session, supermarkets, channels=["webhook"], webhook_url="http://127.0.0.1:9/")
-    make_alert(
-        session, merchant=make_merchant(session, "大润发", "supermarket"), product=None, severity="critical"
-    )
+@pytest.mark.usefixtures("unreachable_webhook")
+def test_an_alert_first_sent_at_its_peak_is_not_escalated(session: Session, merchant: Merchant) -> None:
+    make_alert(session, merchant=merchant, product=None, severity="critical")
     assert enqueue_pending(session) == 2
     assert enqueue_pending(session) == 0

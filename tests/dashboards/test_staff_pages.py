@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -167,3 +168,38 @@ def test_association_sees_only_complaints_routed_to_it(page: Page, live_site: Li
     expect(page.locator("#summary")).to_contain_text("共")
     everything = int(page.locator("#summary").inner_text().split()[1])
     assert 0 < routed < everything
+
+
+@pytest.mark.parametrize(
+    ("path", "rows", "size"),
+    [
+        ("/staff/routed", "#complaints tbody tr", 30),
+        ("/staff/complaints", "#hits article", 20),
+        ("/staff/alerts", "#alerts article", 10),
+    ],
+)
+def test_list_pages_page_forward_and_back(
+    page: Page, live_site: LiveSite, console: ConsoleLog, path: str, rows: str, size: int
+) -> None:
+    log_in(page, CONSUMER_STAFF, live_site.password)
+    page.goto(path)
+    expect(page.locator("#summary")).to_contain_text("共")
+    match = re.search(r"共 ([\d,]+)", page.locator("#summary").inner_text())
+    assert match
+    pages = max(1, math.ceil(int(match.group(1).replace(",", "")) / size))
+    label = page.locator("#page-label")
+    previous, following = page.get_by_role("button", name="上一页"), page.get_by_role("button", name="下一页")
+    expect(label).to_have_text(f"第 1 / {pages} 页")
+    expect(previous).to_be_disabled()
+    if pages == 1:
+        expect(following).to_be_disabled()
+        return
+    first = page.locator(rows).first.text_content()
+    following.click()
+    expect(label).to_have_text(f"第 2 / {pages} 页")
+    expect(previous).to_be_enabled()
+    assert page.locator(rows).first.text_content() != first
+    previous.click()
+    expect(label).to_have_text(f"第 1 / {pages} 页")
+    expect(page.locator(rows).first).to_have_text(first or "")
+    assert console.errors == []
