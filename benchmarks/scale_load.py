@@ -6,7 +6,10 @@ its own token, ``reindex --check`` clean) and prints throughput and p50/p95 of s
 searches that ran meanwhile, with single-worker throughput measured in the same run as the baseline.
 
     .venv/bin/python benchmarks/scale_load.py [--complaints 5000] [--workers 2]
-        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--osmem | --search-url URL]
+
+``--database-url`` + ``--osmem`` is the scaled-out configuration (PostgreSQL + the Elasticsearch API, here
+a local osmem-server); without them the index is FTS5 (in the SQLite file, or a sidecar file beside PG).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -87,11 +90,14 @@ def stored_problems(url: str, report: LoadReport) -> list[str]:
     return problems
 
 
-def one_run(server_url: str, folder: Path, complaints: int, workers: int, clients: int) -> LoadReport:
+def one_run(
+    server_url: str, folder: Path, complaints: int, workers: int, clients: int, search_url: str = ""
+) -> LoadReport:
     label = f"w{workers}"
     with fresh_database(server_url, folder, label) as url:
         prepare_database(url)
-        environment = app_environment(url, folder / label)
+        environment = app_environment(url, folder / label, search_url)
+        environment["FAIRMARKET_SEARCH_INDEX"] = f"fairmarket-load-{label}-{uuid.uuid4().hex[:6]}"
         with running_api(environment, workers=workers) as base_url:
             report = asyncio.run(run_load(base_url, complaints, clients=clients))
             missing_in_search = asyncio.run(unfound(base_url, report, max(1, complaints // 500)))
@@ -103,7 +109,7 @@ def one_run(server_url: str, folder: Path, complaints: int, workers: int, client
             text=True,
         )
         problems = stored_problems(url, report)
-    kind = make_url(url).get_backend_name()
+    kind = make_url(url).get_backend_name() + (" + Elasticsearch API" if search_url else " + FTS5")
     print(f"[{kind}, {workers} worker(s)] {report.summary()}")
     print(
         f"  stored exactly once: {'yes' if not problems else '; '.join(problems)}; "
@@ -119,10 +125,20 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--database-url", default="", help="a PostgreSQL server; default: SQLite files")
+    search = parser.add_mutually_exclusive_group()
+    search.add_argument("--osmem", action="store_true", help="index in a local osmem-server (ES API)")
+    search.add_argument("--search-url", default="", help="index in this Elasticsearch/OpenSearch")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        baseline = one_run(args.database_url, Path(folder), args.complaints, 1, args.clients)
-        scaled = one_run(args.database_url, Path(folder), args.complaints, args.workers, args.clients)
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        search_url = args.search_url
+        if args.osmem:
+            from osmem_server import OsmemServer
+
+            search_url = stack.enter_context(OsmemServer.start(japanese=False)).url
+        baseline, scaled = (
+            one_run(args.database_url, Path(folder), args.complaints, workers, args.clients, search_url)
+            for workers in (1, args.workers)
+        )
     print(
         f"throughput {args.workers} workers / 1 worker: {scaled.throughput / baseline.throughput:.2f}x; "
         f"acknowledged {len(scaled.acknowledged)}/{args.complaints}"
