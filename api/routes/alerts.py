@@ -2,8 +2,10 @@
 
 The public sees alerts that were not dismissed, without staff names, notes or the peers' names, and
 a merchant's name only once the alert is confirmed: an open alert is a suspicion, not a finding.
-A trade association sees the alerts of its industries and those delivered to it; the consumer
-association sees every alert and every association's actions.
+A trade association sees the alerts of its industries and those delivered to it in full, and acts on
+them; the consumer association sees every alert and every association's actions. What the public may
+read, anyone may read: another association's alert by id comes in the public view, and acting on it is
+refused (403). Staff lists hold the alerts in their scope, the public list the public ones.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, false, func, or_, select
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from alerts.lifecycle import STATUS_NAMES, AlertStateError, act_on_alert
@@ -106,13 +108,16 @@ class DeliveriesPublic(BaseModel):
     count: int
 
 
-def visible_to(caller: Caller) -> ColumnElement[bool]:
-    """Which alerts a caller may see; staff of a trade association: its industries and its deliveries."""
+def public_alerts() -> ColumnElement[bool]:
+    """The alerts anyone may read (in the public view): all but the dismissed ones."""
+    return Alert.status != "dismissed"
+
+
+def in_scope_of(caller: Caller) -> ColumnElement[bool]:
+    """The alerts a caller sees in full and may act on; a trade association: its industries and deliveries."""
     if caller.role in ("consumer_staff", "admin"):
-        return Alert.id.is_not(None)
-    if caller.role == "public":
-        return Alert.status != "dismissed"
-    if caller.association_id is None:
+        return true()
+    if caller.role == "public" or caller.association_id is None:
         return false()
     delivered = select(Delivery.alert_id).where(
         Delivery.association_id == caller.association_id, Delivery.alert_id.is_not(None)
@@ -161,14 +166,24 @@ def _staff(alert: Alert, caller: Caller) -> AlertStaff:
     )
 
 
-def _alert_for(session: Session, alert_id: int, caller: Caller) -> Alert:
-    alert = session.scalar(
-        select(Alert)
-        .where(Alert.id == alert_id, visible_to(caller))
+def _readable_alert(session: Session, alert_id: int, caller: Caller) -> tuple[Alert, bool]:
+    """The alert if the caller may read it, and whether it is in the caller's scope (seen in full)."""
+    scope = in_scope_of(caller)
+    row = session.execute(
+        select(Alert, scope.label("in_scope"))
+        .where(Alert.id == alert_id, or_(public_alerts(), scope))
         .options(selectinload(Alert.product), selectinload(Alert.merchant), selectinload(Alert.actions))
-    )
-    if alert is None:
+    ).first()
+    if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "预警不存在 (alert not found)")
+    return row[0], bool(row[1])
+
+
+def _alert_in_scope(session: Session, alert_id: int, caller: Caller) -> Alert:
+    """The alert for a step or its deliveries: only staff in whose scope it is; others may only read it."""
+    alert, in_scope = _readable_alert(session, alert_id, caller)
+    if not in_scope:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "该预警不属于本协会 (alert of another association)")
     return alert
 
 
@@ -190,7 +205,7 @@ def list_alerts(
     """Alerts newest first. The public cannot filter by merchant: it only sees confirmed names."""
     if merchant_id is not None and not caller.is_staff:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "按经营者筛选需要登录 (merchant filter is staff-only)")
-    query = select(Alert).where(visible_to(caller))
+    query = select(Alert).where(in_scope_of(caller) if caller.is_staff else public_alerts())
     if status_:
         query = query.where(Alert.status.in_(status_))
     if severity:
@@ -220,12 +235,13 @@ def list_alerts(
 
 @router.get("/{alert_id:int}", response_model=AlertStaff | AlertPublic)
 def read_alert(alert_id: int, session: SessionDep, caller: CallerDep) -> AlertStaff | AlertPublic:
-    alert = _alert_for(session, alert_id, caller)
-    return _staff(alert, caller) if caller.is_staff else _public(alert)
+    """In full for staff in whose scope the alert is; in the public view for everyone else."""
+    alert, in_scope = _readable_alert(session, alert_id, caller)
+    return _staff(alert, caller) if in_scope else _public(alert)
 
 
 def _act(session: Session, caller: Caller, alert_id: int, action: str, note: str | None) -> AlertStaff:
-    alert = _alert_for(session, alert_id, caller)
+    alert = _alert_in_scope(session, alert_id, caller)
     try:
         act_on_alert(
             session,
@@ -239,7 +255,7 @@ def _act(session: Session, caller: Caller, alert_id: int, action: str, note: str
         session.rollback()
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     session.commit()
-    return _staff(_alert_for(session, alert_id, caller), caller)
+    return _staff(_alert_in_scope(session, alert_id, caller), caller)
 
 
 @router.post("/{alert_id:int}/acknowledge", response_model=AlertStaff)
@@ -268,7 +284,7 @@ def dismiss_alert(
 @router.get("/{alert_id:int}/deliveries", response_model=DeliveriesPublic)
 def list_alert_deliveries(alert_id: int, session: SessionDep, caller: StaffDep) -> DeliveriesPublic:
     """Where the alert went and how each delivery stands; an association sees its own."""
-    _alert_for(session, alert_id, caller)
+    _alert_in_scope(session, alert_id, caller)
     query = select(Delivery).where(Delivery.alert_id == alert_id)
     if not caller.sees_personal_data:
         query = query.where(Delivery.association_id == caller.association_id)

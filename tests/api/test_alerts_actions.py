@@ -70,16 +70,39 @@ def test_public_cannot_filter_by_merchant(client: TestClient, world: dict) -> No
     assert response.json()["error"]["code"] == "forbidden"
 
 
-def test_association_sees_only_its_trade(client: TestClient, world: dict) -> None:
+def test_association_lists_and_acts_on_only_its_trade(client: TestClient, world: dict) -> None:
     listed = client.get("/api/alerts", headers=world["chaoshi"]).json()
     assert [item["id"] for item in listed["data"]] == [world["egg"]]
     assert listed["data"][0]["merchant"] == "家乐福南岗店"
-    assert client.get(f"/api/alerts/{world['mask']}", headers=world["chaoshi"]).status_code == 404
-    assert (
-        client.post(f"/api/alerts/{world['mask']}/acknowledge", headers=world["chaoshi"]).status_code == 404
-    )
+    refused = client.post(f"/api/alerts/{world['mask']}/acknowledge", headers=world["chaoshi"])
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     everything = client.get("/api/alerts", headers=world["xiehui"]).json()
     assert everything["count"] == 2
+
+
+def test_another_associations_alert_reads_as_the_public_sees_it(client: TestClient, world: dict) -> None:
+    """What the public may read, anyone may: never less for staff, never the other trade's handling."""
+    mask = f"/api/alerts/{world['mask']}"
+    client.post(f"{mask}/acknowledge", json={"note": "已约谈药店负责人"}, headers=world["yaodian"])
+    public = client.get(mask)
+    other_trade = client.get(mask, headers=world["chaoshi"])
+    assert public.status_code == other_trade.status_code == 200
+    assert other_trade.json() == public.json()
+    assert other_trade.json()["merchant"] is None and other_trade.json()["status"] == "acknowledged"
+    assert "actions" not in other_trade.json() and "约谈" not in other_trade.text
+    own_trade = client.get(mask, headers=world["yaodian"]).json()
+    assert own_trade["merchant"] == "老百姓大药房" and own_trade["actions"][0]["note"] == "已约谈药店负责人"
+
+    client.post(f"{mask}/confirm", headers=world["yaodian"])
+    assert client.get(mask, headers=world["chaoshi"]).json()["merchant"] == "老百姓大药房"
+
+    client.post(f"/api/alerts/{world['egg']}/dismiss", json={"reason": "促销价"}, headers=world["chaoshi"])
+    assert client.get(f"/api/alerts/{world['egg']}").status_code == 404
+    assert client.get(f"/api/alerts/{world['egg']}", headers=world["yaodian"]).status_code == 404
+    assert (
+        client.get(f"/api/alerts/{world['egg']}", headers=world["chaoshi"]).json()["dismiss_reason"]
+        == "促销价"
+    )
 
 
 def test_filters_and_paging(client: TestClient, world: dict, db: Session) -> None:
@@ -158,5 +181,5 @@ def test_deliveries_per_alert(client: TestClient, world: dict) -> None:
     assert mine["count"] == 2
     assert {(d["channel"], d["status"]) for d in mine["data"]} == {("inbox", "sent"), ("webhook", "pending")}
     assert client.get(f"/api/alerts/{world['egg']}/deliveries", headers=world["xiehui"]).json()["count"] == 2
-    assert client.get(f"/api/alerts/{world['egg']}/deliveries", headers=world["yaodian"]).status_code == 404
+    assert client.get(f"/api/alerts/{world['egg']}/deliveries", headers=world["yaodian"]).status_code == 403
     assert client.get("/api/alerts/999999/deliveries", headers=world["xiehui"]).status_code == 404

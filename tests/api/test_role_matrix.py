@@ -73,6 +73,8 @@ CONSUMER_STAFF = Access(401, 403, 403, 200, 200)
 ADMIN_ONLY = Access(401, 403, 403, 403, 200)
 A_AND_CONSUMER_ASSOCIATION = Access(401, 200, 404, 200, 200)
 """Records of association A: its own staff and the consumer association; B gets a 404, not a hint."""
+A_AND_CONSUMER_ASSOCIATION_ACT = Access(401, 200, 403, 200, 200)
+"""Steps on A's public records (an alert): B may read them like anyone, so it is refused, not misled."""
 
 
 _counter = itertools.count(1)
@@ -250,21 +252,19 @@ MATRIX: dict[str, Route] = {
     "GET /api/prices/series": Route(ANYONE, plain(params={"product": "cabbage"})),
     "GET /api/prices/index": Route(ANYONE, plain(params={"category": "vegetables"})),
     "GET /api/alerts": Route(ANYONE),
-    "GET /api/alerts/{alert_id:int}": Route(
-        Access(200, 200, 404, 200, 200), lambda w: {"path": {"alert_id": w.alert_of_a()}}
-    ),
+    "GET /api/alerts/{alert_id:int}": Route(ANYONE, lambda w: {"path": {"alert_id": w.alert_of_a()}}),
     "POST /api/alerts/{alert_id:int}/acknowledge": Route(
-        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"alert_id": w.alert_of_a()}}
+        A_AND_CONSUMER_ASSOCIATION_ACT, lambda w: {"path": {"alert_id": w.alert_of_a()}}
     ),
     "POST /api/alerts/{alert_id:int}/confirm": Route(
-        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"alert_id": w.alert_of_a()}}
+        A_AND_CONSUMER_ASSOCIATION_ACT, lambda w: {"path": {"alert_id": w.alert_of_a()}}
     ),
     "POST /api/alerts/{alert_id:int}/dismiss": Route(
-        A_AND_CONSUMER_ASSOCIATION,
+        A_AND_CONSUMER_ASSOCIATION_ACT,
         lambda w: {"path": {"alert_id": w.alert_of_a()}, "json": {"reason": "批发价同步上涨，属市场行情"}},
     ),
     "GET /api/alerts/{alert_id:int}/deliveries": Route(
-        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"alert_id": w.alert_of_a()}}
+        A_AND_CONSUMER_ASSOCIATION_ACT, lambda w: {"path": {"alert_id": w.alert_of_a()}}
     ),
     "GET /api/inbox": Route(STAFF),
     "GET /api/jobs": Route(STAFF),
@@ -389,8 +389,9 @@ def test_association_b_never_sees_association_a_records(
     assert alert in _ids(client.get("/api/alerts", headers=a))
     assert alert not in _ids(client.get("/api/alerts", headers=b))
     assert alert not in _ids(client.get("/api/alerts", params={"industry": "supermarket"}, headers=b))
-    assert client.get(f"/api/alerts/{alert}", headers=b).status_code == 404
-    assert client.get(f"/api/alerts/{alert}/deliveries", headers=b).status_code == 404
+    # An alert is public once raised: B reads A's like the public does, with none of A's handling.
+    assert client.get(f"/api/alerts/{alert}", headers=b).json() == client.get(f"/api/alerts/{alert}").json()
+    assert client.get(f"/api/alerts/{alert}/deliveries", headers=b).status_code == 403
 
     search = {"q": "鸡蛋 多收钱"}
     hits_for_a = client.get("/api/complaints/search", params=search, headers=a).json()["hits"]
