@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
 from api.errors import ERROR_RESPONSES, install_error_handlers
@@ -27,6 +29,9 @@ from api.routes import (
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
 from dashboards import pages
+from search.tokenizer import get_tokenizer
+
+log = logging.getLogger(__name__)
 
 
 def api_router() -> APIRouter:
@@ -47,6 +52,17 @@ def api_router() -> APIRouter:
     return router
 
 
+def warm_up(app: FastAPI) -> None:
+    """Load jieba's dictionaries and the classifier before serving: with several workers, each would
+    otherwise stall its first complaints and searches for seconds."""
+    get_tokenizer()
+    try:
+        with app.state.sessions() as session:
+            complaints.load_classifier(app, session)
+    except Exception:  # the database may be down at start; the classifier then loads on first use
+        log.exception("complaint classifier not loaded at start")
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     settings = settings or get_settings()
     engine = get_engine(settings.resolved_database_url)
@@ -55,6 +71,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if migrate:
             upgrade_database(engine)
+            await to_thread.run_sync(warm_up, app)
         yield
 
     app = FastAPI(

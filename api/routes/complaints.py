@@ -13,7 +13,7 @@ import threading
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import CursorResult, false, func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -50,15 +50,19 @@ log = logging.getLogger(__name__)
 _classifier_lock = threading.Lock()
 
 
-def get_complaint_classifier(request: Request, session: SessionDep) -> ComplaintClassifier:
+def load_classifier(app: FastAPI, session: Session) -> ComplaintClassifier:
     """The app's classifier, taught the corrections already stored in its database on first use."""
     with _classifier_lock:
-        classifier: ComplaintClassifier | None = getattr(request.app.state, "complaint_classifier", None)
+        classifier: ComplaintClassifier | None = getattr(app.state, "complaint_classifier", None)
         if classifier is None:
             classifier = ComplaintClassifier()
             learn_corrections(session, classifier)
-            request.app.state.complaint_classifier = classifier
+            app.state.complaint_classifier = classifier
         return classifier
+
+
+def get_complaint_classifier(request: Request, session: SessionDep) -> ComplaintClassifier:
+    return load_classifier(request.app, session)
 
 
 ClassifierDep = Annotated[ComplaintClassifier, Depends(get_complaint_classifier)]

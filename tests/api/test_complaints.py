@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from api.main import create_app
+from complaints.classification import ComplaintClassifier
+from core.config import Settings
 from core.db import session_factory
 from core.models import AuditLog, Complaint
 from search.service import check_consistency
@@ -302,3 +305,9 @@ def test_search_index_follows_every_change(client: TestClient, staff: Staff, db:
     assert client.patch(url, json={"nature": "计量"}, headers=staff["xiehui"]).status_code == 200
     db.expire_all()
     assert check_consistency(db, backend).consistent
+
+
+def test_the_classifier_is_ready_before_the_first_request(settings: Settings) -> None:
+    app = create_app(settings)
+    with TestClient(app):  # start-up only: no request made
+        assert isinstance(app.state.complaint_classifier, ComplaintClassifier)
