@@ -6,14 +6,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "fairmarket-development-secret-change-me"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FAIRMARKET_", env_file=".env", extra="ignore")
+    # Errors never echo the input: it holds the secret key and the SMTP password.
+    model_config = SettingsConfigDict(
+        env_prefix="FAIRMARKET_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = Path("data")
@@ -29,8 +33,16 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 120
     max_request_bytes: int = 1_000_000
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
+    smtp_port: int = Field(default=25, description="465 by default with smtp_security=tls")
     smtp_sender: str = "alerts@fairmarket.local"
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="starttls: upgrade a plain connection; tls: implicit TLS (SMTPS)"
+    )
+    smtp_username: str = Field(default="", description="log in when set")
+    smtp_password: SecretStr = SecretStr("")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle to verify the server's certificate with; default: certifi's"
+    )
     schedule_crawl: str = "0 6 * * *"
     schedule_detect: str = "30 6 * * *"
     schedule_deliver_seconds: int = Field(default=30, ge=0, description="0 turns the deliver job off")
@@ -47,6 +59,22 @@ class Settings(BaseSettings):
     def _refuse_unsafe_secret(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError("FAIRMARKET_SECRET_KEY must be set in production")
+        return self
+
+    @model_validator(mode="after")
+    def _check_smtp(self) -> Settings:
+        """Implicit TLS listens on 465, not 25; a password never crosses the network in clear text; and
+        smtplib logs in with ASCII only, so other credentials fail here rather than at every send."""
+        if self.smtp_security == "tls" and "smtp_port" not in self.model_fields_set:
+            self.smtp_port = 465
+        if self.smtp_username and self.smtp_security == "none" and self.smtp_host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                "FAIRMARKET_SMTP_USERNAME needs FAIRMARKET_SMTP_SECURITY=starttls or tls for a remote host"
+            )
+        if not (self.smtp_username + self.smtp_password.get_secret_value()).isascii():
+            raise ValueError(
+                "FAIRMARKET_SMTP_USERNAME and _PASSWORD must be ASCII (smtplib logs in with ASCII)"
+            )
         return self
 
     @property
