@@ -79,6 +79,7 @@ def flag_rule(
             reference="last" if rule.kind == "emergency_rise" else "mean",
             inclusive=bool(params.get("inclusive", rule.kind == "average_rise")),
             net_of_market=bool(params.get("net_of_market", True)),
+            lag_days=int(params.get("lag_days", 0)),
         )
     if rule.kind == "markup_ratio" and emergency is not None:
         return detect_markup_violations(
@@ -88,6 +89,7 @@ def flag_rule(
             threshold=rule.threshold,
             reference=params.get("reference", "wholesale"),
             reference_days=rule.reference_days,
+            lag_days=int(params.get("lag_days", 0)),
         )
     if rule.kind == "peer_outlier":
         return detect_peer_outliers(
@@ -96,6 +98,7 @@ def flag_rule(
             min_peers=int(params.get("min_peers", 5)),
             min_premium=float(params.get("min_premium", 0.25)),
             move_allowance=float(params.get("move_allowance", 1.0)),
+            lag_days=int(params.get("lag_days", 0)),
         )
     if rule.kind == "market_surge":
         return detect_market_surges(
@@ -105,6 +108,7 @@ def flag_rule(
             min_peers=int(params.get("min_peers", 3)),
             min_z=float(params.get("min_z", 4.0)),
             move_allowance=float(params.get("move_allowance", 1.0)),
+            lag_days=int(params.get("lag_days", 0)),
         )
     if rule.kind == "complaint_spike":
         spikes = [

@@ -18,6 +18,7 @@ from analysis.detectors import (
     detect_peer_outliers,
     detect_supply_shortages,
     leave_one_out_median,
+    market_context,
     recent_market_move,
     retail_with_market,
     wholesale_prices,
@@ -59,6 +60,13 @@ def test_retail_with_market_keeps_index_and_takes_median_of_sellers() -> None:
         np.exp(retail["market_log_price"]), pd.Series([5.0] * 3, index=[0, 1, 2]), check_names=False
     )
     assert retail["n_sellers"].tolist() == [3, 3, 3]
+    np.testing.assert_allclose(retail["wholesale_log_price"], np.log([3.0] * 3))
+
+
+def test_retail_with_market_without_wholesale_prices_leaves_the_wholesale_column_empty() -> None:
+    retail = retail_with_market(_market({1: [4.0, 4.2], 2: [5.0, 5.1]}))
+
+    assert retail["wholesale_log_price"].isna().all()
 
 
 def test_detect_peer_outliers_flags_only_the_seller_far_above_peers() -> None:
@@ -102,10 +110,10 @@ def test_detect_market_surges_ignores_a_market_wide_jump() -> None:
     assert flags.empty
 
 
-def test_detect_market_surges_allows_for_a_seller_a_day_late_to_follow_a_market_fall() -> None:
+def test_detect_market_surges_without_wholesale_allows_for_a_seller_a_day_late_to_follow_a_fall() -> None:
     wholesale = _random_walk(40, seed=5, sigma=0.02, jump_day=35, jump=0.6)
     sellers = {seller: list(wholesale * 1.3) for seller in range(1, 6)}
-    sellers[1][35] = sellers[1][34]
+    sellers[1][35] = sellers[1][34] * 1.01
     retail = retail_with_market(_market(sellers))
 
     strict = detect_market_surges(retail, window=28, threshold=0.15, move_allowance=0.0)
@@ -113,6 +121,18 @@ def test_detect_market_surges_allows_for_a_seller_a_day_late_to_follow_a_market_
 
     assert strict["merchant_id"].tolist() == [1]
     assert allowing.empty
+
+
+def test_detect_market_surges_judges_a_kept_price_at_the_market_level_it_was_set_at() -> None:
+    wholesale = _random_walk(40, seed=5, sigma=0.02, jump_day=35, jump=0.6)
+    sellers = {seller: list(wholesale * 1.3) for seller in range(1, 6)}
+    sellers[1][35:38] = [sellers[1][34]] * 3
+    sellers[2][35:38] = [sellers[2][34] * 1.01] * 3
+    retail = retail_with_market(_market(sellers))
+
+    flags = detect_market_surges(retail, window=28, threshold=0.15, move_allowance=0.0)
+
+    assert flags["merchant_id"].unique().tolist() == [2]
 
 
 def test_detect_market_surges_flags_the_seller_rising_above_the_market() -> None:
@@ -131,6 +151,94 @@ def test_detect_market_surges_flags_the_seller_rising_above_the_market() -> None
     assert flags["date"].tolist() == list(pd.date_range("2024-02-10", periods=3))
     assert flags["change"].between(0.22, 0.38).all()
     assert (flags["reference"] < flags["current"] / 1.15).all()
+
+
+def _late_followers(*, days: int = 50, gouge: float = 1.0) -> pd.DataFrame:
+    """Six sellers of one item and its wholesale price, which falls 40% on day 33 and doubles for day 36.
+
+    Sellers 1-3 reprice the same day, 4-6 a day late; seller 6 also keeps its shelf price on days 34
+    and 35. Seller 2 multiplies its price by ``gouge`` on days 44-46.
+    """
+    wholesale = _random_walk(days, seed=7, sigma=0.02)
+    wholesale[33:] *= 0.6
+    wholesale[36] *= 2.0
+    rng = np.random.default_rng(8)
+    sellers = {}
+    for seller, markup in enumerate([1.3, 1.35, 1.4, 1.45, 1.5, 1.55], start=1):
+        followed = wholesale if seller <= 3 else np.r_[wholesale[:1], wholesale[:-1]]
+        sellers[seller] = followed * markup * np.exp(rng.normal(0, 0.01, days))
+    sellers[6][34:36] = sellers[6][33]
+    sellers[2][44:47] *= gouge
+    dates = pd.date_range("2024-01-01", periods=days)
+    wholesale_rows = _observations(
+        [
+            (day, None, 1, "", float(price), "wholesale", None)
+            for day, price in zip(dates, wholesale, strict=True)
+        ]
+    )
+    retail = _market({seller: list(prices) for seller, prices in sellers.items()})
+    return pd.concat([retail, wholesale_rows], ignore_index=True)
+
+
+def test_market_context_grosses_up_wholesale_and_keeps_the_highest_earlier_level() -> None:
+    retail_prices = (("2024-01-01", 6.0), ("2024-01-02", 6.0), ("2024-01-03", 3.0))
+    observations = _observations(
+        [
+            (day, seller, 1, "道里区", price, "retail", "in_stock")
+            for day, price in retail_prices
+            for seller in (1, 2)
+        ]
+        + [
+            ("2024-01-01", None, 1, "", 4.0, "wholesale", None),
+            ("2024-01-02", None, 1, "", 4.0, "wholesale", None),
+            ("2024-01-03", None, 1, "", 1.0, "wholesale", None),
+        ]
+    )
+    retail = retail_with_market(observations)
+
+    context = market_context(retail, lag_days=1)
+
+    first_seller = context.loc[retail["merchant_id"] == 1]
+    margin = np.log(6.0 / 4.0)
+    np.testing.assert_allclose(first_seller["cost_level"], np.log([4.0, 4.0, 1.0]) + margin)
+    np.testing.assert_allclose(first_seller["earlier_level"], [np.nan, np.log(6.0), np.log(6.0)])
+    assert first_seller["wholesale_known"].all()
+
+
+def test_detect_market_surges_leaves_sellers_that_follow_a_market_move_late() -> None:
+    retail = retail_with_market(_late_followers())
+
+    tolerant = detect_market_surges(retail, window=28, threshold=0.12, min_z=3.0, lag_days=2)
+    same_day_only = detect_market_surges(retail, window=28, threshold=0.12, min_z=3.0, lag_days=0)
+
+    assert tolerant.empty
+    assert set(same_day_only["merchant_id"]) == {4, 5, 6}
+
+
+def test_detect_market_surges_with_lag_tolerance_still_flags_a_surge() -> None:
+    retail = retail_with_market(_late_followers(gouge=1.3))
+
+    flags = detect_market_surges(retail, window=28, threshold=0.12, min_z=3.0, lag_days=2)
+
+    assert flags["merchant_id"].tolist() == [2, 2, 2]
+    assert flags["date"].tolist() == list(pd.date_range("2024-02-14", periods=3))
+    assert flags["change"].between(0.2, 0.4).all()
+
+
+def test_detect_peer_outliers_leaves_sellers_that_follow_a_market_move_late() -> None:
+    retail = retail_with_market(_late_followers())
+
+    assert detect_peer_outliers(retail, lag_days=2).empty
+    assert set(detect_peer_outliers(retail, lag_days=0)["merchant_id"]) == {6}
+
+
+def test_detect_peer_outliers_with_lag_tolerance_still_flags_a_gouging_seller() -> None:
+    retail = retail_with_market(_late_followers(gouge=1.8))
+
+    flags = detect_peer_outliers(retail, lag_days=2)
+
+    assert flags["merchant_id"].tolist() == [2, 2, 2]
+    assert flags["date"].tolist() == list(pd.date_range("2024-02-14", periods=3))
 
 
 def test_detect_market_surges_waits_for_a_full_window_of_history() -> None:
@@ -190,6 +298,42 @@ def test_detect_emergency_rises_average_reference_is_inclusive() -> None:
 
     assert flags["merchant_id"].tolist() == [1]
     assert flags["reference"].iloc[0] == pytest.approx(10.0)
+
+
+def test_detect_emergency_rises_leaves_a_seller_a_day_late_to_pass_on_a_fall() -> None:
+    late = {1: [10.0] * 5 + [13.0] * 3 + [10.5] * 2, 3: [10.0] * 5 + [13.0] * 4 + [10.5]}
+    retail = retail_with_market(_market({**late, 2: late[1]}, first="2020-01-20"))
+
+    def flagged(lag_days: int) -> pd.DataFrame:
+        return detect_emergency_rises(
+            retail,
+            start=dt.date(2020, 1, 25),
+            end=None,
+            threshold=0.10,
+            reference_days=30,
+            lag_days=lag_days,
+        )
+
+    assert flagged(0)[["merchant_id", "date"]].values.tolist() == [[3, pd.Timestamp("2020-01-28")]]
+    assert flagged(1).empty
+
+
+def test_detect_markup_violations_allow_stock_bought_before_a_wholesale_fall() -> None:
+    observations = _observations(
+        [
+            ("2020-01-24", None, 1, "", 10.0, "wholesale", None),
+            ("2020-01-25", None, 1, "", 8.0, "wholesale", None),
+            ("2020-01-25", 1, 1, "道里区", 13.0, "retail", "in_stock"),
+        ]
+    )
+
+    def flagged(lag_days: int) -> pd.DataFrame:
+        return detect_markup_violations(
+            observations, start=dt.date(2020, 1, 25), end=None, threshold=0.35, lag_days=lag_days
+        )
+
+    assert flagged(0)["change"].tolist() == pytest.approx([13.0 / 8.0 - 1])
+    assert flagged(1).empty
 
 
 def test_wholesale_prices_prefer_the_same_region() -> None:
