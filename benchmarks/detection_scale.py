@@ -34,7 +34,8 @@ from sqlalchemy import Engine, delete, func, make_url, select, text
 from core.config import Settings
 from core.db import make_engine, session_factory, upgrade_database
 from core.models import Alert, Category, Merchant, PriceObservation, Product
-from jobs.detection import read_observations, run_detection
+from core.price_reads import read_observations
+from jobs.detection import run_detection
 
 DISTRICTS = ("道里区", "南岗区", "道外区", "香坊区", "平房区", "松北区", "呼兰区", "阿城区", "双城区")
 PRODUCTS = 100

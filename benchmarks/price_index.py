@@ -12,7 +12,7 @@ number to watch before publishing a daily chained index over a thin, changing pa
 
 Part 2 — API speed: a SQLite file of synthetic retail prices (every catalogue good × SELLERS shops ×
 DAYS days in one city) served by the real app. For each endpoint a dashboard calls it times the first
-request and, as the baseline, reading the same rows with ``core.price_reads.read_price_rows`` (median of
+request and, as the baseline, reading the same rows with ``core.price_reads.read_observations`` (median of
 REPEATS), prints both and their ratio, and the median time of the same request repeated (index answers
 are cached per data version; series are recomputed).
 
@@ -43,7 +43,7 @@ from core.catalogue import seed_catalogue
 from core.config import Settings
 from core.db import make_engine, session_factory, upgrade_database
 from core.models import Category, Merchant, PriceObservation, Product
-from core.price_reads import read_price_rows
+from core.price_reads import read_observations
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "cumcm2023c"
 REPEATS = 5
@@ -192,7 +192,7 @@ def part_api_speed(sellers: int, days: int) -> None:
         with TestClient(create_app(settings)) as client, sessions() as session:
             for name, path, params, product_ids in cases:
                 read = partial(
-                    read_price_rows,
+                    read_observations,
                     session,
                     product_ids=product_ids,
                     start=FIRST_DAY,

@@ -1,14 +1,17 @@
-"""Reading price observations for the public price views: filters pushed into SQL, rows into a frame.
+"""Reading price observations into frames: one reader for detection, price charts and indexes.
 
-The detection job reads whole days of every good (``jobs.detection.read_observations``); a price chart
-or an index needs a few goods in one region, so these reads filter by product, region, seller and
-price type in the query, where ``ix_price_obs_product_date`` serves them.
+Filters (goods, region, seller, price type) are pushed into the query, where ``ix_price_obs_product_date``
+serves the narrow reads of a chart or an index; the detection job reads whole days of every good. Rows
+come straight from the driver's cursor in chunks (a server-side cursor on PostgreSQL; SQLite cursors are
+incremental), each turned into compact columns at once: at millions of rows, building SQLAlchemy rows
+costs more than the query, and memory stays near the size of the final frame.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,61 +20,129 @@ from sqlalchemy.orm import Session
 
 from core.models import PriceObservation
 
-PRICE_ROW_COLUMNS = ["date", "merchant_id", "product_id", "region", "unit_price"]
+#: The columns :func:`read_observations` returns (``analysis.detectors.OBSERVATION_COLUMNS``).
+OBSERVATION_COLUMNS = [
+    "date",
+    "merchant_id",
+    "product_id",
+    "region",
+    "unit_price",
+    "price_type",
+    "availability",
+]
+CHUNK_ROWS = 200_000
+_SELECT = (
+    "SELECT observed_date, merchant_id, product_id, region, unit_price, price_type, availability "
+    "FROM price_observations WHERE "
+)
+_TEXT_COLUMNS = ("region", "price_type", "availability")
 
 
-def read_price_rows(
+def _categories(values: list[Any]) -> pd.Categorical:
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+
+
+def _frame(rows: list[Any]) -> pd.DataFrame:
+    """Columns from one chunk of driver rows; repeated values (days, regions) are converted once each."""
+    dates, merchants, products, regions, prices, price_types, availability = (
+        [row[index] for row in rows] for index in range(len(OBSERVATION_COLUMNS))
+    )
+    day_codes, days = pd.factorize(np.asarray(dates, dtype=object))
+    day_values = np.array(list(days), dtype="datetime64[D]").astype("datetime64[ns]")
+    return pd.DataFrame(
+        {
+            "date": day_values[day_codes],
+            "merchant_id": pd.array(merchants, dtype="Int64"),
+            "product_id": np.fromiter(products, dtype="int64", count=len(products)),
+            "region": _categories(regions),
+            "unit_price": np.fromiter(prices, dtype="float64", count=len(prices)),
+            "price_type": _categories(price_types),
+            "availability": _categories(availability),
+        }
+    )
+
+
+def _empty_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "date": pd.Series(dtype="datetime64[ns]"),
+            "merchant_id": pd.Series(dtype="Int64"),
+            "product_id": pd.Series(dtype="int64"),
+            "region": pd.Series(dtype="category"),
+            "unit_price": pd.Series(dtype="float64"),
+            "price_type": pd.Series(dtype="category"),
+            "availability": pd.Series(dtype="category"),
+        }
+    )
+
+
+def read_observations(
     session: Session,
     *,
-    product_ids: Collection[int],
     start: dt.date,
     end: dt.date,
-    price_type: str,
+    product_ids: Collection[int] | None = None,
+    price_type: str | None = None,
     region: str | None = None,
     merchant_id: int | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> pd.DataFrame:
-    """Observations of the given goods ``start``..``end`` (inclusive) as a frame.
+    """Price observations of ``start``..``end`` (inclusive), optionally of some goods, region, seller or type.
 
-    Rows come straight from the DBAPI cursor (ISO date text on SQLite, ``date`` on PostgreSQL, both read
-    by NumPy), which halves the time of a year of a category's prices.
+    Parameters
+    ----------
+    session : Session
+    start, end : date
+        Observation days (``observed_date``, China days).
+    product_ids : collection of int, optional
+        Only these goods (None: every good; empty: none).
+    price_type : {"retail", "wholesale"}, optional
+    region, merchant_id : optional
+        Only observations of this region / seller.
+    chunk_rows : int
+        Rows fetched and converted at a time.
 
     Returns
     -------
     DataFrame
-        ``date`` (datetime64, the observation day), ``merchant_id`` (nullable Int64), ``product_id``,
-        ``region`` and ``unit_price`` [元/standard unit], one row per observation.
+        One row per observation, columns :data:`OBSERVATION_COLUMNS`: ``date`` (datetime64, the day),
+        ``merchant_id`` (nullable Int64), ``product_id``, ``region``, ``unit_price`` [元 per standard
+        unit], ``price_type`` and ``availability`` (the text columns categorical).
     """
-    statement = select(
-        PriceObservation.observed_date,
-        PriceObservation.merchant_id,
-        PriceObservation.product_id,
-        PriceObservation.region,
-        PriceObservation.unit_price,
-    ).where(
-        PriceObservation.product_id.in_(list(product_ids)),
-        PriceObservation.observed_date >= start,
-        PriceObservation.observed_date <= end,
-        PriceObservation.price_type == price_type,
-    )
-    if region is not None:
-        statement = statement.where(PriceObservation.region == region)
-    if merchant_id is not None:
-        statement = statement.where(PriceObservation.merchant_id == merchant_id)
-    result = session.connection().execute(statement)
+    if product_ids is not None and not product_ids:
+        return _empty_frame()
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the session's database connection is closed")
+    postgres = connection.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    clauses = [f"observed_date >= {mark}", f"observed_date <= {mark}"]
+    params: list[Any] = [start, end] if postgres else [start.isoformat(), end.isoformat()]
+    if product_ids is not None:
+        ids = sorted({int(product_id) for product_id in product_ids})
+        clauses.append(f"product_id IN ({', '.join([mark] * len(ids))})")
+        params.extend(ids)
+    for column, value in (("price_type", price_type), ("region", region), ("merchant_id", merchant_id)):
+        if value is not None:
+            clauses.append(f"{column} = {mark}")
+            params.append(value)
+    sql = _SELECT + " AND ".join(clauses)
+    cursor = driver.cursor(name=f"observations_{id(session):x}") if postgres else driver.cursor()
+    chunks = []
     try:
-        rows = result.cursor.fetchall()  # the DBAPI's plain tuples: a frame wants columns, not Row objects
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(chunk_rows):
+            chunks.append(_frame(rows))
     finally:
-        result.close()
-    dates, merchants, products, regions, prices = zip(*rows, strict=True) if rows else ((),) * 5
-    return pd.DataFrame(
-        {
-            "date": np.array(dates, dtype="datetime64[D]").astype("datetime64[ns]"),
-            "merchant_id": pd.array(merchants, dtype="Int64"),
-            "product_id": np.array(products, dtype="int64"),
-            "region": np.array(regions, dtype="object"),
-            "unit_price": np.array(prices, dtype="float64"),
-        }
-    )
+        cursor.close()
+    if not chunks:
+        return _empty_frame()
+    frame = pd.concat(chunks, ignore_index=True)
+    for column in _TEXT_COLUMNS:
+        frame[column] = frame[column].astype("category")
+    return frame
 
 
 def latest_price_date(

@@ -21,7 +21,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from analysis.detectors import MARKET_KEYS, OBSERVATION_COLUMNS, SERIES_KEYS, retail_with_market
+from analysis.detectors import MARKET_KEYS, SERIES_KEYS, retail_with_market
 from analysis.episodes import series_excerpt
 from analysis.gouging import RuleOutcome, evaluate_rule
 from analysis.rules import (
@@ -36,6 +36,7 @@ from analysis.rules import (
 )
 from core.config import Settings
 from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product, utcnow
+from core.price_reads import read_observations
 
 #: Days of history a run reads before ``as_of``: the longest baseline (56 + 7 days for complaint spikes,
 #: 28 prices for market surges) with room for gaps and for episodes still going on.
@@ -50,7 +51,6 @@ MAX_GAP_DAYS = 1
 PEER_SAMPLE = 5
 #: Days of prices shown before an episode in its chart excerpt.
 SERIES_PAD_DAYS = 14
-CHUNK_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -95,79 +95,6 @@ def read_rules(path: Path = RULES_FILE) -> RuleSet:
     if not isinstance(document, dict):
         raise RuleError(f"rule file {path} must hold a mapping with 'rules'")
     return parse_rules(document)
-
-
-def _categories(values: list[Any]) -> pd.Categorical:
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
-
-
-def _observation_frame(rows: list[Any]) -> pd.DataFrame:
-    """Columns from one chunk of rows; repeated values (days, regions) are converted once each."""
-    dates, merchants, products, regions, prices, price_types, availability = (
-        [row[index] for row in rows] for index in range(len(OBSERVATION_COLUMNS))
-    )
-    day_codes, days = pd.factorize(np.asarray(dates, dtype=object))
-    day_values = np.array(list(days), dtype="datetime64[D]").astype("datetime64[ns]")
-    return pd.DataFrame(
-        {
-            "date": day_values[day_codes],
-            "merchant_id": pd.array(merchants, dtype="Int64"),
-            "product_id": np.fromiter(products, dtype="int64", count=len(products)),
-            "region": _categories(regions),
-            "unit_price": np.fromiter(prices, dtype="float64", count=len(prices)),
-            "price_type": _categories(price_types),
-            "availability": _categories(availability),
-        }
-    )
-
-
-#: The observation columns the analysis needs, in OBSERVATION_COLUMNS order. Read through the driver's
-#: own cursor: at millions of rows, building SQLAlchemy rows costs more than the query.
-_OBSERVATIONS_SQL = (
-    "SELECT observed_date, merchant_id, product_id, region, unit_price, price_type, availability "
-    "FROM price_observations WHERE observed_date >= {mark} AND observed_date <= {mark}"
-)
-
-
-def read_observations(
-    session: Session, *, start: dt.date, end: dt.date, chunk_rows: int = CHUNK_ROWS
-) -> pd.DataFrame:
-    """Price observations of ``start``..``end`` with the columns the analysis needs.
-
-    Streamed in chunks (a server-side cursor on PostgreSQL; SQLite cursors are incremental) of raw
-    driver rows, each turned into compact columns (categoricals for the strings) at once, so memory
-    stays near the size of the final frame.
-
-    Returns
-    -------
-    DataFrame
-        :data:`analysis.detectors.OBSERVATION_COLUMNS`, ``unit_price`` in 元 per standard unit.
-    """
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    if driver is None:
-        raise RuntimeError("the session's database connection is closed")
-    if connection.dialect.name == "postgresql":
-        cursor = driver.cursor(name=f"observations_{id(session):x}")
-        cursor.execute(_OBSERVATIONS_SQL.format(mark="%s"), (start, end))
-    else:
-        cursor = driver.cursor()
-        cursor.execute(_OBSERVATIONS_SQL.format(mark="?"), (start.isoformat(), end.isoformat()))
-    chunks = []
-    try:
-        while rows := cursor.fetchmany(chunk_rows):
-            chunks.append(_observation_frame(rows))
-    finally:
-        cursor.close()
-    if not chunks:
-        return pd.DataFrame({column: pd.Series(dtype="float64") for column in OBSERVATION_COLUMNS}).astype(
-            {"date": "datetime64[ns]", "region": "category", "price_type": "category"}
-        )
-    frame = pd.concat(chunks, ignore_index=True)
-    for column in ("region", "price_type", "availability"):
-        frame[column] = frame[column].astype("category")
-    return frame
 
 
 def read_price_complaints(session: Session, *, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -347,14 +274,24 @@ def _reference_window(
         first = emergency.start - dt.timedelta(days=rule.reference_days)
         how = "最后价格" if rule.kind == "emergency_rise" else "平均价格"
         return first, before, f"紧急状态（{emergency.name}）开始前{rule.reference_days}日内的{how}"
+    lag_days = int(rule.params.get("lag_days", 0))
+    market_level = (
+        f"当日及此前{lag_days}日市场水平（零售中位数或按批发价与常态毛利折算）的最高值"
+        if lag_days
+        else "当日市场水平（零售中位数或按批发价与常态毛利折算）的较高值"
+    )
     if rule.kind == "peer_outlier":
-        return end, end, "同一地区同日同一商品其他经营者价格的中位数"
+        return (
+            end - dt.timedelta(days=lag_days),
+            end,
+            f"同一地区同日同一商品其他经营者价格的中位数；若{market_level}更高，取其高者",
+        )
     if rule.kind == "market_surge":
         first = start - dt.timedelta(days=rule.reference_days * 2)
         return (
             first,
             start - dt.timedelta(days=1),
-            (f"该经营者此前{rule.reference_days}次报价相对市场中位数的常态位置，按当日市场价折算"),
+            f"该经营者此前{rule.reference_days}次报价相对市场中位数的常态位置，按{market_level}折算",
         )
     if rule.kind == "complaint_spike":
         window = int(rule.params.get("window_days", 7))

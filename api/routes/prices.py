@@ -22,7 +22,7 @@ from api.deps import SessionDep, SettingsDep
 from api.routes.products import ProductPublic, product_public
 from core.config import Settings
 from core.models import Category, Merchant, Product
-from core.price_reads import latest_price_date, observations_version, read_price_rows
+from core.price_reads import latest_price_date, observations_version, read_observations
 
 router = APIRouter(prefix="/prices", tags=["prices"])
 
@@ -166,7 +166,7 @@ def price_series(
         raise _not_found(f"未知经营者：{merchant}")
     latest = latest_price_date(session, product_ids=[good.id], price_type=price_type, region=region)
     start, end = resolve_window(start, end, latest, SERIES_DEFAULT_DAYS)
-    rows = read_price_rows(
+    rows = read_observations(
         session,
         product_ids=[good.id],
         start=start,
@@ -342,7 +342,7 @@ def compute_index(
     price_type: PriceType,
 ) -> PriceIndexPublic:
     codes = subject.product_codes
-    rows = read_price_rows(
+    rows = read_observations(
         session, product_ids=codes, start=start, end=end, price_type=price_type, region=city
     )
     if subject.weights is None:
