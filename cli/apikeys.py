@@ -7,12 +7,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from cli.users import CLI_ACTOR, accounts_session, fail
-from core.accounts import AccountError, create_api_key, find_user, revoke_api_key
-from core.models import ApiKey
 
 app = typer.Typer(help="API keys for machine clients (API 密钥).", no_args_is_help=True)
 
@@ -23,6 +19,8 @@ def create(
     name: Annotated[str, typer.Option(help="用途说明，如 “价格采集脚本”")],
 ) -> None:
     """Create a key and print it once; only its hash is stored."""
+    from core.accounts import AccountError, create_api_key, find_user
+
     try:
         with accounts_session() as session:
             key, secret = create_api_key(session, find_user(session, user), actor=CLI_ACTOR, name=name)
@@ -36,6 +34,11 @@ def create(
 @app.command("list")
 def list_keys() -> None:
     """All keys by prefix, with user and state; the secrets are not stored and cannot be shown."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from core.models import ApiKey
+
     table = Table("前缀", "名称", "用户", "创建时间", "最近使用", "状态")
     with accounts_session() as session:
         for key in session.scalars(select(ApiKey).options(selectinload(ApiKey.user)).order_by(ApiKey.id)):
@@ -53,6 +56,8 @@ def list_keys() -> None:
 @app.command("revoke")
 def revoke(prefix: str) -> None:
     """Revoke a key by its prefix; it stops working at once."""
+    from core.accounts import AccountError, revoke_api_key
+
     try:
         with accounts_session() as session:
             revoke_api_key(session, prefix, actor=CLI_ACTOR)

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from complaints.classification import ComplaintClassifier
-from complaints.intake import classify_complaint, learn_corrections
-from complaints.routing import association_for_industry
-from complaints.workflow import STATUS_NAMES, overdue_condition, today_in_china
-from core.config import get_settings
-from core.db import get_engine, session_factory, upgrade_database
-from core.models import Complaint
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 app = typer.Typer(help="投诉：逾期清单、重新分类", no_args_is_help=True)
 
@@ -25,6 +18,9 @@ BATCH = 1000
 
 
 def _sessions() -> sessionmaker[Session]:
+    from core.config import get_settings
+    from core.db import get_engine, session_factory, upgrade_database
+
     engine = get_engine(get_settings().resolved_database_url)
     upgrade_database(engine)
     return session_factory(engine)
@@ -33,6 +29,11 @@ def _sessions() -> sessionmaker[Session]:
 @app.command("overdue")
 def overdue(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False) -> None:
     """List complaints past their accept or mediation deadline (working days, China time)."""
+    from sqlalchemy import select
+
+    from complaints.workflow import STATUS_NAMES, overdue_condition, today_in_china
+    from core.models import Complaint
+
     today = today_in_china()
     with _sessions()() as session:
         rows = session.scalars(
@@ -76,6 +77,13 @@ def reclassify() -> None:
     Complaints whose industry changes are routed to the matching association. Run ``fairmarket
     reindex`` afterwards so the search index shows the new labels.
     """
+    from sqlalchemy import select
+
+    from complaints.classification import ComplaintClassifier
+    from complaints.intake import classify_complaint, learn_corrections
+    from complaints.routing import association_for_industry
+    from core.models import Complaint
+
     sessions = _sessions()
     classifier = ComplaintClassifier()
     with sessions() as session:

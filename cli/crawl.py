@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from urllib.robotparser import RobotFileParser
 
-import httpx
 import typer
 from rich.console import Console
 from rich.table import Column, Table
-from sqlalchemy import select
 
-from core.catalogue import seed_catalogue
-from core.config import get_settings
-from core.db import make_engine, session_factory, upgrade_database
-from core.models import CrawlRun
-from crawlers.extraction import extract
-from crawlers.runner import UnknownSourceError, run_crawl
-from crawlers.sites import Site, load_sites, rebase
-from crawlers.sources import SourceConfigError, available_sources
+if TYPE_CHECKING:
+    import httpx
+
+    from core.models import CrawlRun
+    from crawlers.sites import Site
 
 sites_app = typer.Typer(help="零售网站登记表（crawlers/sites.yaml）：列出与检查。", no_args_is_help=True)
 console = Console()
@@ -52,6 +47,15 @@ def crawl(
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出结果"),
 ) -> None:
     """Crawl price sources into the database, one process per source; exit 1 when a crawl failed."""
+    from sqlalchemy import select
+
+    from core.catalogue import seed_catalogue
+    from core.config import get_settings
+    from core.db import make_engine, session_factory, upgrade_database
+    from core.models import CrawlRun
+    from crawlers.runner import UnknownSourceError, run_crawl
+    from crawlers.sources import SourceConfigError, available_sources
+
     try:
         sources = available_sources()
     except SourceConfigError as exc:
@@ -99,6 +103,9 @@ def crawl(
 
 
 def _load_sites() -> dict[str, Site]:
+    from crawlers.sites import load_sites
+    from crawlers.sources import SourceConfigError
+
     try:
         return load_sites()
     except SourceConfigError as exc:
@@ -125,6 +132,8 @@ def sites_list() -> None:
 
 
 def _allowed_by_robots(client: httpx.Client, url: str, user_agent: str) -> bool:
+    import httpx
+
     robots = RobotFileParser()
     try:
         response = client.get(urljoin(url, "/robots.txt"))
@@ -138,6 +147,11 @@ def _allowed_by_robots(client: httpx.Client, url: str, user_agent: str) -> bool:
 
 def check_site(client: httpx.Client, site: Site, base_url: str | None, user_agent: str) -> tuple[bool, str]:
     """Fetch the site's test page and run its extraction: (works, what was found or why not)."""
+    import httpx
+
+    from crawlers.extraction import extract
+    from crawlers.sites import rebase
+
     if not site.test_url:
         return True, "没有测试网址，跳过"
     url = rebase(site.test_url, base_url)
@@ -163,6 +177,10 @@ def sites_check(
     base_url: str = typer.Option(None, help="改用镜像或本地测试站点的地址"),
 ) -> None:
     """Validate the registry and try each site's test page; exit 1 when a site's rules no longer work."""
+    import httpx
+
+    from core.config import get_settings
+
     sites = _load_sites()
     unknown = [name for name in names or [] if name not in sites]
     if unknown:

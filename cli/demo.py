@@ -1,7 +1,7 @@
 """``fairmarket demo`` (a fresh sample city, served) and ``fairmarket serve`` (the configured database).
 
-The application and the sample city are imported inside the commands: building the app pulls in every
-router, job and analysis module, which would slow down every other ``fairmarket`` command.
+Like every command module, this one imports what it needs inside the functions: building the app pulls
+in every router, job and analysis module, which would slow down every other ``fairmarket`` command.
 """
 
 from __future__ import annotations
@@ -9,18 +9,16 @@ from __future__ import annotations
 import secrets
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import uvicorn
 from rich.console import Console
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
-from complaints.workflow import today_in_china
-from core.accounts import create_user, find_association
-from core.config import Settings, get_settings
-from core.db import get_engine, session_factory, upgrade_database
-from core.models import Association, Subscription
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from core.config import Settings
 
 DEMO_DATA_DIR = Path("data") / "demo"
 DEMO_DATABASE = "fairmarket-demo.db"
@@ -32,7 +30,10 @@ def serve(
     port: int = typer.Option(8000, "--port"),
 ) -> None:
     """Serve the API and pages on the configured database (runs migrations on start)."""
+    import uvicorn
+
     from api.main import create_app
+    from core.config import get_settings
 
     _print_urls(host, port)
     uvicorn.run(create_app(get_settings()), host=host, port=port)
@@ -69,6 +70,8 @@ DEMO_ACCOUNTS = (
 
 def create_demo_accounts(session: Session) -> str:
     """One staff account per role (see DEMO_ACCOUNTS); returns their shared, freshly drawn password."""
+    from core.accounts import create_user, find_association
+
     password = secrets.token_urlsafe(9)
     for username, role, association_code, full_name in DEMO_ACCOUNTS:
         association = find_association(session, association_code) if association_code else None
@@ -87,6 +90,10 @@ def create_demo_accounts(session: Session) -> str:
 
 def subscribe_trade_associations(session: Session) -> int:
     """Every trade association follows its own industries in its inbox, as most would on day one."""
+    from sqlalchemy import select
+
+    from core.models import Association, Subscription
+
     associations = session.scalars(
         select(Association).where(Association.is_consumer_association.is_(False))
     ).all()
@@ -119,6 +126,9 @@ def analyse_demo(session: Session, settings: Settings, engine: Engine, started: 
 
 def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
     """Create the demo database with the sample city; returns the settings that point at it."""
+    from complaints.workflow import today_in_china
+    from core.config import Settings
+    from core.db import get_engine, session_factory, upgrade_database
     from importing.sample_city import load_sample_city
 
     database = _fresh_database(data_dir)
@@ -159,6 +169,8 @@ def demo(
     settings = build_demo(data_dir, days=days, complaints=complaints)
     if not serve_after:
         return
+    import uvicorn
+
     from api.main import create_app
 
     _print_urls("127.0.0.1", port)

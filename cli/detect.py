@@ -7,11 +7,6 @@ import json
 
 import typer
 
-from analysis.rules import RuleError
-from core.config import get_settings
-from core.db import get_engine, session_scope, upgrade_database
-from jobs.detection import run_detection
-
 
 def _parse_day(value: str | None) -> dt.date | None:
     if value is None:
@@ -20,6 +15,10 @@ def _parse_day(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(f"日期格式应为 YYYY-MM-DD: {value!r}") from exc
+
+
+def _say_waiting() -> None:
+    typer.echo("另一个检测任务正在运行（定时任务或另一条 fairmarket detect），等待其完成后再检测…", err=True)
 
 
 def detect(
@@ -31,13 +30,18 @@ def detect(
     ),
 ) -> None:
     """Run every gouging rule now and raise or update alerts."""
+    from analysis.rules import RuleError
+    from core.config import get_settings
+    from core.db import get_engine, session_scope, upgrade_database
+    from jobs.detection import run_detection
+
     day = _parse_day(as_of)
     settings = get_settings()
     engine = get_engine()
     upgrade_database(engine)
     try:
         with session_scope(engine) as session:
-            results = run_detection(session, settings, as_of=day)
+            results = run_detection(session, settings, as_of=day, on_wait=_say_waiting)
     except RuleError as exc:
         typer.echo(f"规则文件有误: {exc}", err=True)
         raise typer.Exit(code=1) from exc

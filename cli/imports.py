@@ -4,28 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import rich.progress
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
-from core.catalogue import seed_catalogue
-from core.db import get_engine, session_factory, upgrade_database
-from importing.complaints import import_complaints
-from importing.fields import ImportSummary
-from importing.prices import DEFAULT_SOURCE, import_prices
-from importing.readers import BadRow, ImportFileError, Row, read_rows
+from importing import DEFAULT_SOURCE
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from importing.fields import ImportSummary
+    from importing.readers import BadRow, Row
+
+    Importer = Callable[[Session, Iterable[Row | BadRow]], ImportSummary]
 
 app = typer.Typer(help="Bulk import of complaints and prices (CSV or JSONL).", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
 SHOWN_PROBLEMS = 50
 
-Importer = Callable[[Session, Iterable[Row | BadRow]], ImportSummary]
-
 
 def _run(path: Path, description: str, importer: Importer) -> ImportSummary:
     """Stream ``path`` through ``importer``; exit 1 only when the file cannot be read at all."""
+    from core.catalogue import seed_catalogue
+    from core.db import get_engine, session_factory, upgrade_database
+    from importing.readers import ImportFileError, read_rows
+
     if not path.is_file():
         console.print(f"[red]无法读取文件：{path}（不存在或不是文件） (cannot read {path})[/red]")
         raise typer.Exit(code=1)
@@ -68,6 +73,8 @@ def complaints(
     ),
 ) -> None:
     """Import complaints; re-running the same file adds nothing twice."""
+    from importing.complaints import import_complaints
+
     _run(file, "导入投诉", lambda session, rows: import_complaints(session, rows))
 
 
@@ -86,6 +93,8 @@ def prices(
     ),
 ) -> None:
     """Import prices; unknown goods are recorded for mapping, bad rows quarantined, duplicates skipped."""
+    from importing.prices import import_prices
+
     price_type = "wholesale" if wholesale else "retail"
     _run(
         file,

@@ -1,4 +1,9 @@
-"""The ``fairmarket`` command: one sub-module per command group."""
+"""The ``fairmarket`` command: one sub-module per command group.
+
+The sub-modules import only typer, rich and the standard library at the top; each command imports what
+it needs (SQLAlchemy, pandas, Scrapy, jieba, FastAPI …) when it runs, so ``--help`` and a light command
+do not pay for the heaviest one. ``tests/cli/test_startup.py`` keeps it so.
+"""
 
 from __future__ import annotations
 

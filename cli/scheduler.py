@@ -9,10 +9,7 @@ from types import FrameType
 
 import typer
 
-from core.config import get_settings
-from core.db import get_engine, upgrade_database
-from jobs.leader import leader_lock_for
-from jobs.scheduler import JOB_NAMES, SchedulerService
+from jobs import JOB_NAMES
 
 
 def scheduler(
@@ -24,6 +21,11 @@ def scheduler(
     unknown = sorted(set(run_now) - set(JOB_NAMES))
     if unknown:
         raise typer.BadParameter(f"未知任务：{', '.join(unknown)}（可选：{', '.join(JOB_NAMES)}）")
+    from core.config import get_settings
+    from core.db import get_engine, upgrade_database
+    from jobs.leader import leader_lock_for
+    from jobs.scheduler import SchedulerService
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     engine = get_engine(settings.resolved_database_url)

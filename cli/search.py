@@ -10,32 +10,28 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.orm import Session
 
-from core.config import get_settings
-from core.db import get_engine, session_factory, upgrade_database
-from search.backends.base import SearchBackend
-from search.query import InvalidCursor, SearchQuery, china_day_start_utc
-from search.service import (
-    DisplayHit,
-    SearchUnavailable,
-    check_consistency,
-    get_search_backend,
-    reindex_all,
-    repair,
-    search_complaints,
-)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from search.backends.base import SearchBackend
+    from search.query import SearchQuery
+    from search.service import DisplayHit
 
 PAGE_SIZE = 1000
 console = Console()
 
 
 def _open() -> tuple[Session, SearchBackend]:
+    from core.config import get_settings
+    from core.db import get_engine, session_factory, upgrade_database
+    from search.service import get_search_backend
+
     engine = get_engine()
     upgrade_database(engine)
     return session_factory(engine)(), get_search_backend(get_settings(), engine)
@@ -75,6 +71,8 @@ def _pages(
     session: Session, backend: SearchBackend, query: SearchQuery, size: int, masked: bool
 ) -> Iterator[Any]:
     """First the first page's result (for its total), then up to ``size`` hits, a page at a time by cursor."""
+    from search.service import search_complaints
+
     page_query = query.model_copy(update={"size": min(size, PAGE_SIZE)})
     outcome = search_complaints(session, backend, page_query, unmasked=not masked)
     yield outcome.result
@@ -114,6 +112,9 @@ def search(
     ),
 ) -> None:
     """Search complaints like GET /api/complaints/search; prints the hits or one JSON object."""
+    from search.query import InvalidCursor, SearchQuery, china_day_start_utc
+    from search.service import SearchUnavailable
+
     if sort not in ("relevance", "date"):
         raise typer.BadParameter("relevance 或 date", param_hint="--sort")
     search_query = SearchQuery(
@@ -172,6 +173,9 @@ def reindex(
 
     Exit code 1 when ``--check`` finds differences and ``--repair`` was not given.
     """
+    from core.config import get_settings
+    from search.service import check_consistency, reindex_all, repair
+
     session, backend = _open()
     try:
         if not check:

@@ -4,33 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from core.config import Settings, get_settings
-from core.db import get_engine, session_factory, upgrade_database
-from core.models import (
-    Alert,
-    Complaint,
-    CrawlRun,
-    JobRun,
-    PriceObservation,
-    QuarantinedItem,
-    UnmappedItem,
-)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-COUNTED = {
-    "complaints": Complaint,
-    "price_observations": PriceObservation,
-    "quarantined_items": QuarantinedItem,
-    "unmapped_items": UnmappedItem,
-    "alerts": Alert,
-}
+    from core.config import Settings
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -38,23 +21,44 @@ def _iso(moment: dt.datetime | None) -> str | None:
 
 
 def _count(session: Session, model: type, *where: Any) -> int:
+    from sqlalchemy import func, select
+
     return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def _latest_per(session: Session, model: Any, key: Any) -> list[Any]:
     """The newest row per value of ``key`` (job name, spider)."""
+    from sqlalchemy import func, select
+
     newest = select(key.label("key"), func.max(model.id).label("id")).group_by(key).subquery()
     return list(session.scalars(select(model).join(newest, model.id == newest.c.id).order_by(key)))
 
 
 def collect_status(session: Session, settings: Settings) -> dict[str, Any]:
     """One JSON-able object: database, search backend, counts, and the last run of each job and spider."""
+    from core.models import (
+        Alert,
+        Complaint,
+        CrawlRun,
+        JobRun,
+        PriceObservation,
+        QuarantinedItem,
+        UnmappedItem,
+    )
+
+    counted = {
+        "complaints": Complaint,
+        "price_observations": PriceObservation,
+        "quarantined_items": QuarantinedItem,
+        "unmapped_items": UnmappedItem,
+        "alerts": Alert,
+    }
     url = session.get_bind().engine.url
     status: dict[str, Any] = {
         "database": {"dialect": url.get_backend_name(), "url": url.render_as_string(hide_password=True)},
         "search_backend": settings.search_backend,
     }
-    status.update({name: _count(session, model) for name, model in COUNTED.items()})
+    status.update({name: _count(session, model) for name, model in counted.items()})
     status["open_alerts"] = _count(session, Alert, Alert.status == "open")
     status["last_runs"] = {
         run.job: {
@@ -120,6 +124,9 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Show database, search backend, record counts and the last run of each job."""
+    from core.config import get_settings
+    from core.db import get_engine, session_factory, upgrade_database
+
     engine = get_engine()
     upgrade_database(engine)
     with session_factory(engine)() as session:

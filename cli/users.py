@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
-from core.accounts import (
-    STAFF_ROLE_NAMES,
-    AccountError,
-    create_user,
-    find_association,
-    find_user,
-    set_password,
-    set_user_disabled,
-)
-from core.db import get_engine, session_scope, upgrade_database
-from core.models import User
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.accounts import AccountError
 
 app = typer.Typer(help="Staff accounts (用户管理).", no_args_is_help=True)
 
@@ -30,6 +21,8 @@ CLI_ACTOR = "cli"
 
 def accounts_session() -> AbstractContextManager[Session]:
     """A session on the configured database, migrated first so a fresh install works at once."""
+    from core.db import get_engine, session_scope, upgrade_database
+
     engine = get_engine()
     upgrade_database(engine)
     return session_scope(engine)
@@ -50,6 +43,8 @@ def add(
     email: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Create a staff account."""
+    from core.accounts import STAFF_ROLE_NAMES, AccountError, create_user, find_association
+
     if role not in STAFF_ROLE_NAMES:
         typer.echo(f"错误：未知角色 {role}（可选：{', '.join(STAFF_ROLE_NAMES)}）", err=True)
         raise typer.Exit(2)
@@ -78,6 +73,8 @@ def passwd(
     password: Annotated[str | None, typer.Option(help="不填则交互输入")] = None,
 ) -> None:
     """Reset a staff member's password; their signed-in sessions end at once."""
+    from core.accounts import AccountError, find_user, set_password
+
     secret = password or typer.prompt("新密码", hide_input=True, confirmation_prompt=True)
     try:
         with accounts_session() as session:
@@ -90,6 +87,11 @@ def passwd(
 @app.command("list")
 def list_users() -> None:
     """All staff accounts with role, association and state."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from core.models import User
+
     table = Table("id", "用户名", "角色", "协会", "状态")
     with accounts_session() as session:
         for user in session.scalars(select(User).options(selectinload(User.association)).order_by(User.id)):
@@ -104,6 +106,8 @@ def list_users() -> None:
 
 
 def _set_disabled(username: str, disabled: bool) -> None:
+    from core.accounts import AccountError, find_user, set_user_disabled
+
     try:
         with accounts_session() as session:
             user = find_user(session, username)

@@ -23,6 +23,7 @@ from core.prices import (
     store_observations,
 )
 from core.units import UnitError, normalise_price
+from importing import DEFAULT_SOURCE
 from importing.batches import feed_batches
 from importing.fields import (
     FieldError,
@@ -34,7 +35,6 @@ from importing.fields import (
 )
 from importing.readers import BadRow, Row
 
-DEFAULT_SOURCE = "import"
 BATCH_SIZE = 1000
 
 

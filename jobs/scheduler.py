@@ -37,6 +37,7 @@ from core.config import Settings
 from core.db import session_factory, session_scope
 from core.models import CrawlRun
 from crawlers.runner import run_crawl
+from jobs import JOB_NAMES
 from jobs.detection import run_detection
 from jobs.leader import LeaderLock
 from jobs.runs import fail_interrupted_runs, finish_run, prune_runs, start_run
@@ -44,7 +45,6 @@ from jobs.runs import fail_interrupted_runs, finish_run, prune_runs, start_run
 log = logging.getLogger(__name__)
 
 JOBSTORE_TABLE = "apscheduler_jobs"
-JOB_NAMES = ("crawl", "detect", "deliver")
 #: The leader deletes job runs older than ``job_runs_keep_days`` this often (deliver alone adds ~2,900 a day).
 PRUNE_EVERY_SECONDS = 24 * 3600
 
