@@ -3,14 +3,20 @@
 An alert is one (rule, merchant, product, region, episode). A run finds every episode in its window
 again, so an episode that goes on updates its alert (end date, evidence, severity only escalates) and
 re-running a day changes nothing. A dismissed alert stays dismissed: its episode is left alone.
-Delivery is not started here; the deliver job scans the alerts table by itself.
+Delivery is not started here; the deliver job scans the alerts table by itself. One run at a time per
+database (:func:`detection_lock`): the scheduler's job and ``fairmarket detect`` started together would
+both find an episode new and raise it twice; the later run waits and then finds the alerts the earlier
+one raised.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from analysis.detectors import MARKET_KEYS, SERIES_KEYS, retail_with_market
@@ -38,6 +44,10 @@ from core.config import Settings
 from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product, utcnow
 from core.price_reads import read_observations
 
+log = logging.getLogger(__name__)
+
+#: The PostgreSQL advisory lock key a detection run holds ("FairDet" + version 1).
+DETECTION_LOCK_KEY = int.from_bytes(b"FairDet\x01", "big")
 #: Days of history a run reads before ``as_of``: the longest baseline (56 + 7 days for complaint spikes,
 #: 28 prices for market surges) with room for gaps and for episodes still going on.
 LOOKBACK_DAYS = 120
@@ -466,21 +476,67 @@ def _load_window(ruleset: RuleSet, as_of: dt.date) -> dt.date:
     return start
 
 
+@contextmanager
+def detection_lock(session: Session, *, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold the database's detection lock; wait while another run holds it.
+
+    PostgreSQL: a transaction-level advisory lock on the session's connection, released when the run
+    commits or rolls back. SQLite: an exclusive ``flock`` on ``<database>.detect-lock``, taken before
+    the session reads anything. ``on_wait`` is called once if the lock is busy, before waiting.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        connection = session.connection()
+        key = {"key": DETECTION_LOCK_KEY}
+        if not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), key):
+            _waiting(on_wait)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+        yield
+        return
+    database = bind.url.database
+    if bind.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.detect-lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            _waiting(on_wait)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _waiting(on_wait: Callable[[], None] | None) -> None:
+    log.info("another detection run is in progress; waiting for it to finish")
+    if on_wait is not None:
+        on_wait()
+
+
 def run_detection(
     session: Session,
     settings: Settings,
     *,
     as_of: dt.date | None = None,
     ruleset: RuleSet | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> list[DetectionResult]:
     """Run every enabled rule up to ``as_of`` and upsert the alerts; return those raised or updated.
 
     ``as_of`` defaults to the newest observation date (today when there are none), so a run judges
     the data the platform has. The rules are ``gouging_rules.yaml`` in ``settings.data_dir`` when a
-    deployment puts one there, else the shipped file. Commits once at the end.
+    deployment puts one there, else the shipped file. Runs under :func:`detection_lock` (``on_wait``
+    is called if another run holds it) and commits once at the end.
     """
     deployment_rules = settings.data_dir / RULES_FILE.name
     ruleset = ruleset or read_rules(deployment_rules if deployment_rules.is_file() else RULES_FILE)
+    with detection_lock(session, on_wait=on_wait):
+        return _detect(session, ruleset, as_of)
+
+
+def _detect(session: Session, ruleset: RuleSet, as_of: dt.date | None) -> list[DetectionResult]:
     as_of = as_of or _latest_observation_date(session) or dt.date.today()
     start = _load_window(ruleset, as_of)
     observations = read_observations(session, start=start, end=as_of)

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from analysis.rules import Emergency
 from core.config import Settings
+from core.db import session_factory
 from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product
-from jobs.detection import episode_key, read_price_complaints, read_rules, run_detection
+from jobs.detection import (
+    DetectionResult,
+    detection_lock,
+    episode_key,
+    read_price_complaints,
+    read_rules,
+    run_detection,
+)
 
 FIRST_DAY = dt.date(2024, 3, 1)
 DAYS = 60
@@ -140,6 +149,41 @@ def test_running_twice_updates_nothing_and_doubles_nothing(session: Session, set
 
     assert first and second == []
     assert session.scalar(select(func.count(Alert.id))) == count
+
+
+def test_detection_runs_at_the_same_time_raise_each_alert_once(
+    session: Session, engine: Engine, settings: Settings
+) -> None:
+    """The scheduler's job and ``fairmarket detect`` at once: the later waits, nothing is doubled."""
+    _seed(session)
+    sessions = session_factory(engine)
+    waiting = threading.Semaphore(0)
+    results: list[list[DetectionResult]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        with sessions() as own:
+            try:
+                results.append(run_detection(own, settings, as_of=_day(DAYS - 1), on_wait=waiting.release))
+            except BaseException as exc:
+                errors.append(exc)
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    with sessions() as holder:
+        with detection_lock(holder):
+            for thread in runs:
+                thread.start()
+            assert all(waiting.acquire(timeout=60) for _ in runs), "both runs should wait for the lock"
+        holder.commit()
+    for thread in runs:
+        thread.join(timeout=120)
+
+    assert errors == []
+    raised = [result for outcome in results for result in outcome if result.action == "raised"]
+    alerts = session.scalars(select(Alert)).all()
+    assert sorted(result.alert_id for result in raised) == sorted(alert.id for alert in alerts)
+    assert {alert.rule_id for alert in alerts} >= {"market_surge", "peer_outlier", "complaint_spike"}
+    assert sorted(len(outcome) for outcome in results) == [0, len(alerts)]
 
 
 def test_an_ongoing_episode_updates_its_alert(session: Session, settings: Settings) -> None:
