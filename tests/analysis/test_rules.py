@@ -35,6 +35,7 @@ def test_shipped_rules_carry_the_real_thresholds() -> None:
     }
     assert all(rule.citation for rule in ruleset.rules)
     emergency = ruleset.emergency("covid19_heilongjiang_2020")
+    assert emergency.start == dt.date(2020, 1, 25) and emergency.end == dt.date(2020, 3, 4)  # level I
     assert emergency.covers(dt.date(2020, 2, 1)) and not emergency.covers(dt.date(2021, 1, 1))
     assert emergency.overlaps(dt.date(2019, 12, 1), dt.date(2020, 1, 25))
     assert not emergency.overlaps(dt.date(2020, 3, 26), dt.date(2020, 6, 30))
