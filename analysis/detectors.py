@@ -181,7 +181,8 @@ def market_context(
     by_market = ["product_id", "region"]
     has_wholesale = "wholesale_log_price" in frame
     columns = ["market_log_price", *(["wholesale_log_price"] if has_wholesale else [])]
-    daily = frame.groupby(MARKET_KEYS, observed=True)[columns].first()
+    by_day = frame.groupby(MARKET_KEYS, observed=True)
+    daily = by_day[columns].first()
     retail_level = daily["market_log_price"]
     cost_level = pd.Series(np.nan, index=daily.index)
     if has_wholesale:
@@ -210,7 +211,18 @@ def market_context(
             "has_earlier_days": grouped_level.cumcount() >= lag_days,
         }
     )
-    return frame[MARKET_KEYS].join(table, on=MARKET_KEYS)[list(table.columns)]
+    # Each row takes its market day's values by position (groups and ``daily`` share the sorted order).
+    day_of_row = by_day.ngroup().to_numpy()
+    known = day_of_row >= 0
+    rows = np.where(known, day_of_row, 0)
+    return pd.DataFrame(
+        {
+            name: np.where(known, column.to_numpy()[rows], np.nan if column.dtype.kind == "f" else False)
+            for name, column in table.items()
+        },
+        index=frame.index,
+        copy=False,
+    )
 
 
 def lag_tolerant_level(today: pd.Series, context: pd.DataFrame) -> pd.Series:
