@@ -18,18 +18,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from analysis.detectors import OBSERVATION_COLUMNS
 from core.models import PriceObservation
 
-#: The columns :func:`read_observations` returns (``analysis.detectors.OBSERVATION_COLUMNS``).
-OBSERVATION_COLUMNS = [
-    "date",
-    "merchant_id",
-    "product_id",
-    "region",
-    "unit_price",
-    "price_type",
-    "availability",
-]
 CHUNK_ROWS = 200_000
 _SELECT = (
     "SELECT observed_date, merchant_id, product_id, region, unit_price, price_type, availability "

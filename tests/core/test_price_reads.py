@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from sqlalchemy.orm import Session
 
-from analysis.detectors import OBSERVATION_COLUMNS as ANALYSIS_COLUMNS
 from core.models import Category, Merchant, PriceObservation, Product
 from core.price_reads import OBSERVATION_COLUMNS, latest_price_date, read_observations
 
@@ -62,7 +61,7 @@ def test_read_observations_returns_every_observation_of_the_window(session: Sess
 
     frame = read_observations(session, start=FIRST, end=FIRST + dt.timedelta(days=2))
 
-    assert list(frame.columns) == OBSERVATION_COLUMNS == ANALYSIS_COLUMNS
+    assert list(frame.columns) == OBSERVATION_COLUMNS
     assert len(frame) == 15
     assert frame["date"].dtype == "datetime64[ns]"
     assert str(frame["merchant_id"].dtype) == "Int64"
