@@ -138,13 +138,14 @@ _D_COLUMNS = ", ".join("d." + column for column in _COLUMNS.split(", "))
 
 def _newest_matches(conn: Connection, match: str) -> tuple[list[int], int | None]:
     """The ids of the newest ``SAMPLE_LIMIT`` matches, and the lowest of them when more match (else None)."""
-    ids = [
-        row[0]
-        for row in conn.exec_driver_sql(
+    ids = list(
+        conn.exec_driver_sql(
             "SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
             (match, SAMPLE_LIMIT + 1),
         )
-    ]
+        .scalars()
+        .all()
+    )
     if len(ids) > SAMPLE_LIMIT:
         return ids[:SAMPLE_LIMIT], ids[SAMPLE_LIMIT - 1]
     return ids, None
