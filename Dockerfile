@@ -24,4 +24,4 @@ RUN pip install . \
     && mkdir -p /var/lib/fairmarket && chown fairmarket /var/lib/fairmarket
 USER fairmarket
 EXPOSE 8000
-CMD ["uvicorn", "api.asgi:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--proxy-headers"]
+CMD ["uvicorn", "api.asgi:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "4", "--proxy-headers", "--timeout-keep-alive", "75"]

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from elastic_transport import HttpHeaders, Urllib3HttpNode
-from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 
 from search.backends.base import Progress, from_millis, to_millis
 from search.query import (
@@ -319,8 +319,22 @@ class ElasticBackend:
             return []
 
     def ensure_index(self) -> None:
+        """Create the first index under the alias unless there is one.
+
+        Several API workers start at once: each may find no alias, so the first index has a fixed name —
+        one worker creates it, the others find it made, and every one points the alias at that same
+        index (pointing it at several would leave no index to write to). Rebuilds swap in timestamped
+        indices later.
+        """
+        if self._aliased_indices():
+            return
+        name = f"{self.alias}-initial"
+        try:
+            self.client.indices.create(index=name, settings=INDEX_SETTINGS, mappings=MAPPINGS)
+        except BadRequestError as error:
+            if error.error != "resource_already_exists_exception":
+                raise
         if not self._aliased_indices():
-            name = self._new_index(bulk_load=False)
             self.client.indices.update_aliases(actions=[{"add": {"index": name, "alias": self.alias}}])
 
     def _bulk(self, actions: Iterable[dict[str, Any]], progress: Progress | None = None) -> int:

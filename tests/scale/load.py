@@ -134,6 +134,8 @@ def running_api(environment: dict[str, str], workers: int = 2) -> Iterator[str]:
             str(port),
             "--workers",
             str(workers),
+            "--timeout-keep-alive",
+            "75",
             "--log-level",
             "warning",
         ],

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -13,7 +16,7 @@ from core.models import Complaint
 from search.backends.base import SearchBackend
 from search.backends.elastic import ElasticBackend, make_client
 from search.backends.fts5 import Fts5Backend
-from search.query import SearchQuery
+from search.query import SearchDocument, SearchQuery
 from search.service import check_consistency, index_complaints, prepare, reindex_all, repair
 
 
@@ -88,3 +91,42 @@ def test_fts5_keeps_one_set_of_indexes_across_starts_and_rebuilds(tmp_path: Path
             " AND name NOT LIKE 'sqlite_autoindex%'"
         ).all()
     assert len(indexes) == 2
+
+
+def test_workers_starting_together_share_one_index_under_the_alias(
+    request: pytest.FixtureRequest,
+) -> None:
+    url = request.getfixturevalue("osmem_clone").url
+    alias = "fairmarket-startup-race"
+    backends = [ElasticBackend(make_client(url), alias) for _ in range(6)]
+    barrier = threading.Barrier(len(backends))
+
+    def start(backend: ElasticBackend) -> None:
+        barrier.wait()
+        backend.ensure_index()
+
+    with ThreadPoolExecutor(len(backends)) as pool:
+        list(pool.map(start, backends))
+    assert list(backends[0].client.indices.get_alias(name=alias)) == [f"{alias}-initial"]
+    backends[0].upsert(
+        SearchDocument(
+            id=number,
+            tracking_code=f"TS-RACE{number:05d}",
+            title=None,
+            text="口罩涨价",
+            tokens="口罩 涨价",
+            nature=None,
+            industry=None,
+            district=None,
+            merchant=None,
+            status="received",
+            created_at=dt.datetime(2026, 3, 1),
+            amount_cents=None,
+            association_id=None,
+            source_hash="-",
+        )
+        for number in (1, 2, 3)
+    )
+    assert backends[1].search(prepare(SearchQuery(size=10))).total == 3
+    for backend in backends:
+        backend.close()
