@@ -48,6 +48,8 @@ def main() -> int:
                 "--size",
                 str(args.complaints),
                 "--osmem",
+                "--es-queries",
+                "30",
             )
         )
     if args.only in (None, "detection"):
