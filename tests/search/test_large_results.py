@@ -72,13 +72,20 @@ def test_fts5_broad_date_sort_walks_the_date_index_exactly(
     assert [h.document.id for h in following.hits] == [d.id for d in expected[7:14]]
 
 
-def test_fts5_sampled_facets_and_relevance_are_declared(
+@pytest.fixture
+def sampling_fts5(
     backend_name: str, backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> SearchBackend:
+    """FTS5 holding 300 matches of 口罩 with a sample of the newest 100 (so a search for it is broad)."""
     if backend_name != "fts5":
         pytest.skip("FTS5 only")
     backend.upsert(_documents(300))
     monkeypatch.setattr(fts5, "SAMPLE_LIMIT", 100)
+    return backend
+
+
+def test_fts5_sampled_facets_and_relevance_are_declared(sampling_fts5: SearchBackend) -> None:
+    backend = sampling_fts5
     result = backend.search(prepare(SearchQuery(q="口罩", size=10)))
     assert result.sampled_newest == 100
     assert sum(f.count for f in result.facets["nature"]) == 100
@@ -88,13 +95,8 @@ def test_fts5_sampled_facets_and_relevance_are_declared(
     assert sum(f.count for f in few.facets["nature"]) == 100
 
 
-def test_fts5_exhaustive_search_ranks_every_match(
-    backend_name: str, backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if backend_name != "fts5":
-        pytest.skip("FTS5 only")
-    backend.upsert(_documents(300))
-    monkeypatch.setattr(fts5, "SAMPLE_LIMIT", 100)
+def test_fts5_exhaustive_search_ranks_every_match(sampling_fts5: SearchBackend) -> None:
+    backend = sampling_fts5
     result = backend.search(prepare(SearchQuery(q="口罩", size=300, facets=False, exhaustive=True)))
     assert result.sampled_newest is None
     assert sorted(h.document.id for h in result.hits) == list(range(1, 301))
