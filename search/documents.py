@@ -14,13 +14,13 @@ import json
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from multiprocessing.pool import AsyncResult, Pool
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from complaints.privacy import mask_personal_data
@@ -32,6 +32,7 @@ from search.tokenizer import get_tokenizer
 READ_CHUNK = 1000
 WORK_CHUNK = 250  # rows per task sent to a worker: large enough that pickling is a small overhead
 PARALLEL_FROM = 5000  # fewer complaints than this: forking costs more than it saves
+DocumentMaker = Callable[[Iterable[Any]], Iterator[SearchDocument]]
 
 
 def _millisecond(moment: dt.datetime) -> dt.datetime:
@@ -108,6 +109,7 @@ def indexed_rows(session: Session, ids: Iterable[int] | None = None) -> Iterator
     their own so the caller's session is left alone; no transaction outlives a chunk.
     """
     engine = session.get_bind()
+    assert isinstance(engine, Engine)
     if ids is not None:
         for chunk in chunked(sorted(set(ids)), READ_CHUNK):
             with engine.connect() as conn:
@@ -172,7 +174,7 @@ def _in_order(pool: Pool, rows: Iterable[Any], workers: int) -> Iterator[SearchD
 @contextmanager
 def parallel_documents(
     expected: int, workers: int | None = None, *, min_rows: int = PARALLEL_FROM
-) -> Iterator[Any]:
+) -> Iterator[DocumentMaker]:
     """A function from rows to documents that uses ``workers`` processes when the job is large.
 
     The workers are forked here, before the caller starts any thread of its own (a backend's writer),
