@@ -7,7 +7,8 @@ goods and services), read with importlib.resources. In one run:
   ``jieba.cut_for_search`` without HMM, the mode the index uses), texts per second;
 - indexing: ``fairmarket reindex`` on FTS5 (read from the database, mask personal data, tokenize,
   write ``search_docs`` and the FTS5 table, swap), complaints per second, as shipped (entries made in
-  one worker process per core) and with everything in one process (``--workers 1``) for comparison.
+  one worker process per core) and with everything in one process (``reindex_all(workers=1)``) for
+  comparison.
 
 Goal (issue 3): indexing / jieba >= 0.8. On a shared machine the worker figure depends on how many
 cores are actually free; ``os.getloadavg`` before the run is printed with it.

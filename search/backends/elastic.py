@@ -304,11 +304,10 @@ class ElasticBackend:
         self.alias = alias
         self.refresh_on_write = refresh_on_write
 
-    def _new_index(self, *, bulk_load: bool) -> str:
+    def _new_bulk_load_index(self) -> str:
+        """A timestamped index for a rebuild: no refresh and no replicas until it is filled."""
         name = f"{self.alias}-{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S%f}"
-        settings = dict(INDEX_SETTINGS)
-        if bulk_load:
-            settings.update(refresh_interval="-1", number_of_replicas=0)
+        settings = {**INDEX_SETTINGS, "refresh_interval": "-1", "number_of_replicas": 0}
         self.client.indices.create(index=name, settings=settings, mappings=MAPPINGS)
         return name
 
@@ -392,7 +391,7 @@ class ElasticBackend:
             after = hits[-1]["sort"]
 
     def rebuild(self, documents: Iterable[SearchDocument], progress: Progress | None = None) -> int:
-        name = self._new_index(bulk_load=True)
+        name = self._new_bulk_load_index()
         try:
             written = self._bulk(
                 (
