@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import get_settings
@@ -79,18 +79,40 @@ MIGRATION_LOCK_ID = 0x6661_6972_6D6B
 
 
 @contextmanager
-def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
-    """pysqlite runs DDL outside a transaction, so concurrent migrations take a lock file instead."""
-    database = engine.url.database
+def sqlite_file_lock(url: URL, purpose: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Hold ``<database>.<purpose>-lock`` exclusively: one process at a time per SQLite file.
+
+    For what SQLite's own locking cannot serialise (pysqlite runs DDL outside a transaction; a job run
+    spans many transactions). Nothing to lock for an in-memory database. ``on_wait`` is called once if
+    another process holds the lock, before waiting for it.
+    """
+    database = url.database
     if not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate-lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with open(f"{database}.{purpose}-lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait is not None:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def advisory_xact_lock(connection: Connection, key: int, on_wait: Callable[[], None] | None = None) -> None:
+    """Take a PostgreSQL transaction-level advisory lock, released at commit or rollback.
+
+    ``on_wait`` is called once if another transaction holds it, before waiting for it.
+    """
+    params = {"key": key}
+    if on_wait is None or not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), params):
+        if on_wait is not None:
+            on_wait()
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), params)
 
 
 def upgrade_database(engine: Engine | None = None) -> None:
@@ -102,9 +124,9 @@ def upgrade_database(engine: Engine | None = None) -> None:
     """
     engine = engine or get_engine()
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    file_lock = _sqlite_file_lock(engine) if engine.dialect.name == "sqlite" else nullcontext()
+    file_lock = sqlite_file_lock(engine.url, "migrate") if engine.dialect.name == "sqlite" else nullcontext()
     with file_lock, engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            advisory_xact_lock(connection, MIGRATION_LOCK_ID)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -12,19 +12,19 @@ one raised.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import yaml
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.detectors import MARKET_KEYS, SERIES_KEYS, retail_with_market
@@ -41,6 +41,7 @@ from analysis.rules import (
     parse_rules,
 )
 from core.config import Settings
+from core.db import advisory_xact_lock, sqlite_file_lock
 from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product, utcnow
 from core.price_reads import read_observations
 
@@ -485,28 +486,15 @@ def detection_lock(session: Session, *, on_wait: Callable[[], None] | None = Non
     the session reads anything. ``on_wait`` is called once if the lock is busy, before waiting.
     """
     bind = session.get_bind()
+    waiting = partial(_waiting, on_wait)
     if bind.dialect.name == "postgresql":
-        connection = session.connection()
-        key = {"key": DETECTION_LOCK_KEY}
-        if not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), key):
-            _waiting(on_wait)
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+        advisory_xact_lock(session.connection(), DETECTION_LOCK_KEY, on_wait=waiting)
         yield
-        return
-    database = bind.url.database
-    if bind.dialect.name != "sqlite" or not database or database == ":memory:":
-        yield
-        return
-    with open(f"{database}.detect-lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            _waiting(on_wait)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
+    elif bind.dialect.name == "sqlite":
+        with sqlite_file_lock(bind.engine.url, "detect", on_wait=waiting):
             yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    else:
+        yield
 
 
 def _waiting(on_wait: Callable[[], None] | None) -> None:
