@@ -40,6 +40,7 @@ from search.query import (
 CHUNK = 1000
 SAMPLE_LIMIT = 2000  # more matches than this: relevance and facets look at the newest this many only
 WALK_BATCH_MAX = 16_384
+OUTSIDERS_MAX = 1000  # complaints older by id, newer by date than a page from the sample: merged
 MMAP_BYTES = 1 << 30  # read the index through memory mapping: a row lookup costs no read() call
 _COLUMNS = (
     "id, tracking_code, title, text, nature, industry, district, merchant, status, created_ms, "
@@ -133,6 +134,7 @@ def _write(conn: Connection, documents: Sequence[SearchDocument], suffix: str = 
     )
 
 
+_FILTER_COLUMNS = f"id, {', '.join(FACET_FIELDS)}, created_ms, amount_cents, association_id"
 _D_COLUMNS = ", ".join("d." + column for column in _COLUMNS.split(", "))
 
 
@@ -149,6 +151,24 @@ def _newest_matches(conn: Connection, match: str) -> tuple[list[int], int | None
     if len(ids) > SAMPLE_LIMIT:
         return ids[:SAMPLE_LIMIT], ids[SAMPLE_LIMIT - 1]
     return ids, None
+
+
+def _pairs(rows: Iterable[Sequence[Any]]) -> list[tuple[int, float | None]]:
+    return [(row[0], row[1]) for row in rows]
+
+
+def _page_rows(
+    conn: Connection, page: Sequence[tuple[int, float | None]]
+) -> list[tuple[Sequence[Any], float | None]]:
+    """The rows of a page's ids with their scores, in the page's order (minus any deleted meanwhile)."""
+    if not page:
+        return []
+    rows = conn.exec_driver_sql(
+        f"SELECT {_D_COLUMNS} FROM search_docs d WHERE d.id IN ({', '.join('?' * len(page))})",
+        tuple(complaint_id for complaint_id, _ in page),
+    ).all()
+    by_id = {row[0]: row for row in rows}
+    return [(by_id[complaint_id], score) for complaint_id, score in page if complaint_id in by_id]
 
 
 class _Where:
@@ -304,25 +324,32 @@ class Fts5Backend:
             match = match_expression(query.term_groups) if query.term_groups else None
             newest, broad_floor = _newest_matches(conn, match) if match else ([], None)
             floor = None if query.exhaustive else broad_floor
-            matched = json.dumps(newest) if match and (floor is not None or broad_floor is None) else None
+            sample = json.dumps(newest) if match else None
+            matched = sample if floor is not None or broad_floor is None else None
             where = _filters(query, floor=floor, matched=matched)
             terms_only = match is not None and not _filters(query, terms=False).clauses
-            if terms_only:  # counted inside FTS5, without a lookup per matching row
-                counted = "SELECT 1 FROM search_fts WHERE search_fts MATCH ?"
-                params: tuple[Any, ...] = (match,)
-            else:
-                counted = f"SELECT 1 FROM search_docs d WHERE {where.sql()}"
-                params = tuple(where.params)
-            total = conn.exec_driver_sql(
-                f"SELECT count(*) FROM ({counted} LIMIT {TOTAL_LIMIT + 1})", params
-            ).scalar_one()
+            total: int | None = None
+            facets: dict[str, list[FacetCount]] = {}
+            if matched is not None and (query.facets or not terms_only):
+                total, facets = self._tally_matched(conn, query, matched, count=not terms_only)
+            if total is None:
+                if terms_only:  # counted inside FTS5, without a lookup per matching row
+                    counted = "SELECT 1 FROM search_fts WHERE search_fts MATCH ?"
+                    params: tuple[Any, ...] = (match,)
+                else:
+                    counted = f"SELECT 1 FROM search_docs d WHERE {where.sql()}"
+                    params = tuple(where.params)
+                total = conn.exec_driver_sql(
+                    f"SELECT count(*) FROM ({counted} LIMIT {TOTAL_LIMIT + 1})", params
+                ).scalar_one()
             relation: TotalRelation = "eq"
             if total > TOTAL_LIMIT or (floor is not None and not terms_only):
                 total, relation = min(total, TOTAL_LIMIT), "gte"
             hits, next_cursor = ([], None)
             if query.size:
-                hits, next_cursor = self._hits(conn, query, where, terms_only, floor, broad_floor)
-            facets = self._facets(conn, query, floor, matched) if query.facets else {}
+                hits, next_cursor = self._hits(conn, query, where, terms_only, floor, (sample, broad_floor))
+            if query.facets and not facets:
+                facets = self._facets(conn, query, floor, matched)
             histogram = self._histogram(conn, query, _filters(query)) if query.histogram else []
         sampled = floor is not None and (query.facets or (query.size and query.effective_sort == "relevance"))
         return BackendResult(
@@ -342,35 +369,46 @@ class Fts5Backend:
         where: _Where,
         terms_only: bool,
         floor: int | None,
-        broad_floor: int | None,
+        newest: tuple[str | None, int | None],
     ) -> tuple[list[BackendHit], str | None]:
+        """Order first, on ids and sort keys only; then read the page's rows (sorting wide rows is slow).
+
+        ``newest``: the newest matches (JSON ids) and their lowest id when more match (else None).
+        """
         sort = query.effective_sort
+        sample, broad_floor = newest
+        page: Sequence[tuple[int, float | None]]
         if sort == "date" and broad_floor is not None:
-            rows = self._newest_matching(conn, query, broad_floor)
+            assert sample is not None
+            found = self._newest_in_sample(conn, query, sample, broad_floor)
+            page = self._newest_matching(conn, query, broad_floor) if found is None else found
         elif sort == "relevance":
-            rows = self._ranked(conn, query, terms_only, floor)
+            page = self._ranked(conn, query, terms_only, floor)
         else:
             params = list(where.params)
-            select = f"SELECT {_D_COLUMNS}, NULL FROM search_docs d WHERE {where.sql()}"
+            select = f"SELECT d.id, NULL FROM search_docs d WHERE {where.sql()}"
             if query.cursor:
                 created_ms, last_id = decode_cursor(query.cursor, sort, (int, int))
                 select += " AND (d.created_ms < ? OR (d.created_ms = ? AND d.id < ?))"
                 params += [created_ms, created_ms, last_id]
-            rows = conn.exec_driver_sql(
-                f"{select} ORDER BY d.created_ms DESC, d.id DESC LIMIT ? OFFSET ?",
-                (*params, query.size, query.offset),
-            ).all()
-        hits = [BackendHit(_document(row), None if row[13] is None else -row[13]) for row in rows]
+            page = _pairs(
+                conn.exec_driver_sql(
+                    f"{select} ORDER BY d.created_ms DESC, d.id DESC LIMIT ? OFFSET ?",
+                    (*params, query.size, query.offset),
+                )
+            )
+        rows = _page_rows(conn, page)
+        hits = [BackendHit(_document(row), None if rank is None else -rank) for row, rank in rows]
         next_cursor = None
-        if len(rows) == query.size:
-            last = rows[-1]
-            values = [last[13], last[0]] if sort == "relevance" else [last[9], last[0]]
+        if len(page) == query.size and rows:
+            last, last_rank = rows[-1]
+            values = [last_rank, last[0]] if sort == "relevance" else [last[9], last[0]]
             next_cursor = encode_cursor(sort, values)
         return hits, next_cursor
 
     def _ranked(
         self, conn: Connection, query: SearchQuery, terms_only: bool, floor: int | None
-    ) -> Sequence[Sequence[Any]]:
+    ) -> list[tuple[int, float | None]]:
         """Best bm25 first; over the newest ``SAMPLE_LIMIT`` matches only when ``floor`` is set."""
         bounded = "" if floor is None else f" AND search_fts.rowid >= {int(floor)}"
         params: list[Any] = [match_expression(query.term_groups)]
@@ -378,29 +416,73 @@ class Fts5Backend:
         if query.cursor:
             rank, last_id = decode_cursor(query.cursor, "relevance", ((float, int), int))
             after = " AND (search_fts.rank > ? OR (search_fts.rank = ? AND search_fts.rowid < ?))"
-        if terms_only:  # rank and cut inside FTS5, look up one page only
-            ranked = f"SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ?{bounded}{after}"
-            if query.cursor:
-                params += [rank, rank, last_id]
+        if terms_only:  # rank and cut inside FTS5
             select = (
-                f"SELECT {_D_COLUMNS}, f.rank "
-                f"FROM ({ranked} ORDER BY rank, rowid DESC LIMIT ? OFFSET ?) f "
-                "JOIN search_docs d ON d.id = f.rowid ORDER BY f.rank, d.id DESC"
+                f"SELECT rowid, rank FROM search_fts WHERE search_fts MATCH ?{bounded}{after} "
+                "ORDER BY rank, rowid DESC LIMIT ? OFFSET ?"
             )
-            return conn.exec_driver_sql(select, (*params, query.size, query.offset)).all()
-        where = _filters(query, terms=False)
-        params += where.params
+        else:
+            where = _filters(query, terms=False)
+            params += where.params
+            select = (
+                "SELECT d.id, search_fts.rank FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
+                f"WHERE search_fts MATCH ?{bounded} AND {where.sql()}{after} "
+                "ORDER BY search_fts.rank, d.id DESC LIMIT ? OFFSET ?"
+            )
         if query.cursor:
             params += [rank, rank, last_id]
-        select = (
-            f"SELECT {_D_COLUMNS}, search_fts.rank "
-            "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
-            f"WHERE search_fts MATCH ?{bounded} AND {where.sql()}{after} "
-            "ORDER BY search_fts.rank, d.id DESC LIMIT ? OFFSET ?"
-        )
-        return conn.exec_driver_sql(select, (*params, query.size, query.offset)).all()
+        return _pairs(conn.exec_driver_sql(select, (*params, query.size, query.offset)))
 
-    def _newest_matching(self, conn: Connection, query: SearchQuery, floor: int) -> list[Sequence[Any]]:
+    def _newest_in_sample(
+        self, conn: Connection, query: SearchQuery, sample: str, floor: int
+    ) -> list[tuple[int, float | None]] | None:
+        """Date order for broad terms from the newest matches by id, when they hold the page.
+
+        Ids rise with filing time (assigned at intake), so the newest complaints by date are among the
+        newest matches by id; those older by id yet newer than the page's last hit (bulk imports of other
+        dates) are found through the date index and merged in, so the page is exact. None when the sample
+        cannot answer (too few of it pass the filters, or too many such complaints): then walk instead.
+        """
+        where = _filters(query, terms=False)
+        wanted = query.offset + query.size
+        before, before_params = "", []
+        if query.cursor:
+            created_ms, last_id = decode_cursor(query.cursor, "date", (int, int))
+            before = " AND (d.created_ms < ? OR (d.created_ms = ? AND d.id < ?))"
+            before_params = [created_ms, created_ms, last_id]
+        newest = conn.exec_driver_sql(
+            "SELECT d.created_ms, d.id FROM search_docs d WHERE d.id IN (SELECT value FROM json_each(?)) "
+            f"AND {where.sql()}{before} ORDER BY d.created_ms DESC, d.id DESC LIMIT ?",
+            (sample, *where.params, *before_params, wanted),
+        ).all()
+        if len(newest) < wanted:
+            return None
+        last_ms, last_id = newest[-1]
+        outsiders = list(  # "+d.id": the date index, not the id range, bounds this scan
+            conn.exec_driver_sql(
+                "SELECT d.id FROM search_docs d WHERE d.created_ms >= ? AND (d.created_ms > ? OR d.id > ?) "
+                f"AND +d.id < ? AND {where.sql()}{before} LIMIT ?",
+                (last_ms, last_ms, last_id, floor, *where.params, *before_params, OUTSIDERS_MAX + 1),
+            ).scalars()
+        )
+        if len(outsiders) > OUTSIDERS_MAX:
+            return None
+        if outsiders:
+            newest = sorted([*newest, *self._matching(conn, query, outsiders)], reverse=True)
+        return [(complaint_id, None) for _, complaint_id in newest[query.offset : wanted]]
+
+    def _matching(self, conn: Connection, query: SearchQuery, ids: list[int]) -> list[tuple[int, int]]:
+        """``(created_ms, id)`` of those ``ids`` matching the terms, each checked by an FTS5 rowid lookup."""
+        rows = conn.exec_driver_sql(
+            "SELECT d.created_ms, d.id FROM search_docs d JOIN json_each(?) j ON d.id = j.value "
+            "WHERE EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH ? AND rowid = j.value)",
+            (json.dumps(ids), match_expression(query.term_groups)),
+        )
+        return [(created_ms, complaint_id) for created_ms, complaint_id in rows]
+
+    def _newest_matching(
+        self, conn: Connection, query: SearchQuery, floor: int
+    ) -> list[tuple[int, float | None]]:
         """Date order for broad terms: walk the date index and keep the complaints whose id matches.
 
         Each batch of ids is checked with one FTS5 query bounded to the batch's id range, so the work
@@ -442,15 +524,41 @@ class Fts5Backend:
             found.extend(i for i in ids if i in matched)
             last = (batch[-1][1], batch[-1][0])
             batch_size = min(batch_size * 2, WALK_BATCH_MAX)
-        page = found[query.offset : wanted]
-        if not page:
-            return []
+        return [(complaint_id, None) for complaint_id in found[query.offset : wanted]]
+
+    def _tally_matched(
+        self, conn: Connection, query: SearchQuery, matched: str, *, count: bool
+    ) -> tuple[int | None, dict[str, list[FacetCount]]]:
+        """The total (when ``count``) and the facets over known matches, in one statement.
+
+        The matches' filter columns are read once into a materialized table that every count reads,
+        instead of each count looking every match up in ``search_docs`` again. Each facet ignores its own
+        filter; only its ``MAX_FACET_VALUES`` most frequent values come back.
+        """
+        parts, params = [], [matched]
+        if count:
+            where = _filters(query, terms=False)
+            parts.append(f"SELECT -1, NULL, count(*) FROM d WHERE {where.sql()}")
+            params += where.params
+        for number, facet in enumerate(FACET_FIELDS if query.facets else ()):
+            where = _filters(query, without=facet, terms=False)
+            parts.append(
+                f"SELECT * FROM (SELECT {number}, d.{facet} AS value, count(*) AS n FROM d "
+                f"WHERE {where.sql()} AND d.{facet} IS NOT NULL GROUP BY d.{facet} "
+                f"ORDER BY n DESC, value LIMIT {MAX_FACET_VALUES})"
+            )
+            params += where.params
         rows = conn.exec_driver_sql(
-            f"SELECT {_D_COLUMNS}, NULL FROM search_docs d WHERE d.id IN ({', '.join('?' * len(page))})",
-            tuple(page),
+            f"WITH d AS MATERIALIZED (SELECT {_FILTER_COLUMNS} FROM search_docs "
+            f"WHERE id IN (SELECT value FROM json_each(?))) {' UNION ALL '.join(parts)}",
+            tuple(params),
         ).all()
-        by_id = {row[0]: row for row in rows}
-        return [by_id[i] for i in page]
+        total = next((n for number, _, n in rows if number == -1), None)
+        facets: dict[str, list[FacetCount]] = {facet: [] for facet in FACET_FIELDS} if query.facets else {}
+        for number, value, n in rows:
+            if number >= 0:
+                facets[FACET_FIELDS[number]].append(FacetCount(value, n))
+        return total, facets
 
     def _facets(
         self, conn: Connection, query: SearchQuery, floor: int | None, matched: str | None

@@ -49,26 +49,51 @@ def test_total_beyond_the_limit_is_a_lower_bound(backend: SearchBackend) -> None
     assert (exact.total, exact.total_relation) == ((TOTAL_LIMIT + 50) // 3, "eq")
 
 
-@pytest.mark.parametrize("shuffled_dates", [False, True])
-def test_fts5_broad_date_sort_walks_the_date_index_exactly(
-    backend_name: str, backend: SearchBackend, monkeypatch: pytest.MonkeyPatch, shuffled_dates: bool
+@pytest.mark.parametrize(
+    ("shuffled_dates", "page", "outsiders_max", "way"),
+    [
+        (False, 3, 1000, "sample"),
+        (True, 3, 1000, "sample with complaints older by id merged in"),
+        (True, 3, 10, "walk: too many complaints older by id"),
+        (False, 5, 1000, "walk: the sample holds too few"),
+        (True, 5, 1000, "walk: the sample holds too few"),
+    ],
+)
+def test_fts5_broad_date_sort_is_exact_whichever_way_it_goes(
+    backend_name: str,
+    backend: SearchBackend,
+    monkeypatch: pytest.MonkeyPatch,
+    shuffled_dates: bool,
+    page: int,
+    outsiders_max: int,
+    way: str,
 ) -> None:
+    """A page by date for a broad term comes from the newest matches by id when they hold it (with
+    complaints filed out of id order merged in), else from walking the date index; both exact."""
     if backend_name != "fts5":
         pytest.skip("FTS5 only")
     documents = _documents(600, shuffled_dates=shuffled_dates)
     backend.upsert(documents)
-    query = prepare(SearchQuery(q="价格", district=("道里区",), sort="date", size=7, page=3, facets=False))
+    query = prepare(SearchQuery(q="价格", district=("道里区",), sort="date", size=7, page=page, facets=False))
     expected = sorted(
         (d for d in documents if d.nature == "价格" and d.district == "道里区"),
         key=lambda d: (d.created_at, d.id),
         reverse=True,
-    )[14:28]
+    )[7 * (page - 1) : 7 * (page + 1)]
+    walks: list[int] = []
+    original_walk = fts5.Fts5Backend._newest_matching
+    monkeypatch.setattr(
+        fts5.Fts5Backend, "_newest_matching", lambda *args: walks.append(1) or original_walk(*args)
+    )
     exact = backend.search(query)
-    monkeypatch.setattr(fts5, "SAMPLE_LIMIT", 50)
-    walked = backend.search(query)
-    assert [h.document.id for h in walked.hits] == [h.document.id for h in exact.hits]
-    assert [h.document.id for h in walked.hits] == [d.id for d in expected[:7]]
-    following = backend.search(query.model_copy(update={"cursor": walked.next_cursor}))
+    assert not walks  # fewer matches than the sample: no shortcut needed
+    monkeypatch.setattr(fts5, "SAMPLE_LIMIT", 50)  # 50 newest of ~400 matches, ~25 of them in 道里区
+    monkeypatch.setattr(fts5, "OUTSIDERS_MAX", outsiders_max)
+    broad = backend.search(query)
+    assert bool(walks) == way.startswith("walk")
+    assert [h.document.id for h in broad.hits] == [h.document.id for h in exact.hits]
+    assert [h.document.id for h in broad.hits] == [d.id for d in expected[:7]]
+    following = backend.search(query.model_copy(update={"cursor": broad.next_cursor}))
     assert [h.document.id for h in following.hits] == [d.id for d in expected[7:14]]
 
 
