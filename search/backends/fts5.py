@@ -5,8 +5,9 @@ sidecar SQLite file next to the data when the system database is PostgreSQL (``s
 Two tables: ``search_docs`` (the masked display fields and the filter columns) and the FTS5 table
 ``search_fts`` holding the space-joined tokenizer terms under the ``ascii`` tokenizer, which splits on the
 spaces and nothing else, so SQLite matches exactly the terms the Elasticsearch backend matches.
-Relevance is FTS5's bm25; filters are SQL; facets are GROUP BY. A full rebuild fills ``*_next`` tables
-in committed chunks and renames them over the live ones in one short transaction.
+Relevance is FTS5's bm25; filters are SQL; facets are GROUP BY, counted on a second connection while
+the first ranks the hits. A full rebuild fills ``*_next`` tables in committed chunks and renames them
+over the live ones in one short transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import queue
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -40,6 +43,7 @@ from search.query import (
 CHUNK = 1000
 SAMPLE_LIMIT = 2000  # more matches than this: relevance and facets look at the newest this many only
 WALK_BATCH_MAX = 16_384
+TALLY_THREADS = 8  # searches whose facets are counted at the same time; more wait for a thread
 OUTSIDERS_MAX = 1000  # complaints older by id, newer by date than a page from the sample: merged
 MMAP_BYTES = 1 << 30  # read the index through memory mapping: a row lookup costs no read() call
 _COLUMNS = (
@@ -232,6 +236,15 @@ def _filters(
     return where
 
 
+_Tally = tuple[int | None, dict[str, list[FacetCount]]]  # a total (None: not counted) and facets
+
+
+@lru_cache(maxsize=1)
+def _tally_threads() -> ThreadPoolExecutor:
+    """Threads that count totals and facets beside the searches ranking their hits (one per search)."""
+    return ThreadPoolExecutor(max_workers=TALLY_THREADS, thread_name_prefix="fts5-tally")
+
+
 class Fts5Backend:
     name = "sqlite-fts5"
 
@@ -328,10 +341,13 @@ class Fts5Backend:
             matched = sample if floor is not None or broad_floor is None else None
             where = _filters(query, floor=floor, matched=matched)
             terms_only = match is not None and not _filters(query, terms=False).clauses
-            total: int | None = None
-            facets: dict[str, list[FacetCount]] = {}
+            tally: Future[tuple[int | None, dict[str, list[FacetCount]]]] | None = None
             if matched is not None and (query.facets or not terms_only):
-                total, facets = self._tally_matched(conn, query, matched, count=not terms_only)
+                tally = self._tally_beside(query, matched, count=not terms_only)
+            hits, next_cursor = ([], None)
+            if query.size:
+                hits, next_cursor = self._hits(conn, query, where, terms_only, floor, (sample, broad_floor))
+            total, facets = tally.result() if tally is not None else (None, {})
             if total is None:
                 if terms_only:  # counted inside FTS5, without a lookup per matching row
                     counted = "SELECT 1 FROM search_fts WHERE search_fts MATCH ?"
@@ -345,9 +361,6 @@ class Fts5Backend:
             relation: TotalRelation = "eq"
             if total > TOTAL_LIMIT or (floor is not None and not terms_only):
                 total, relation = min(total, TOTAL_LIMIT), "gte"
-            hits, next_cursor = ([], None)
-            if query.size:
-                hits, next_cursor = self._hits(conn, query, where, terms_only, floor, (sample, broad_floor))
             if query.facets and not facets:
                 facets = self._facets(conn, query, floor, matched)
             histogram = self._histogram(conn, query, _filters(query)) if query.histogram else []
@@ -526,9 +539,25 @@ class Fts5Backend:
             batch_size = min(batch_size * 2, WALK_BATCH_MAX)
         return [(complaint_id, None) for complaint_id in found[query.offset : wanted]]
 
-    def _tally_matched(
-        self, conn: Connection, query: SearchQuery, matched: str, *, count: bool
-    ) -> tuple[int | None, dict[str, list[FacetCount]]]:
+    def _tally_beside(self, query: SearchQuery, matched: str, *, count: bool) -> Future[_Tally]:
+        """``_tally_matched`` on a second connection, while the search's own ranks and reads the hits.
+
+        SQLite leaves the GIL while it works, so the facets cost a search little more than its hits
+        do. An in-memory database exists once per connection, so there it runs here, in turn.
+        """
+
+        def on_own_connection() -> _Tally:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql(f"PRAGMA mmap_size={MMAP_BYTES}")
+                return self._tally_matched(conn, query, matched, count=count)
+
+        if self.engine.url.database in (None, "", ":memory:"):
+            done: Future[_Tally] = Future()
+            done.set_result(on_own_connection())
+            return done
+        return _tally_threads().submit(on_own_connection)
+
+    def _tally_matched(self, conn: Connection, query: SearchQuery, matched: str, *, count: bool) -> _Tally:
         """The total (when ``count``) and the facets over known matches, in one statement.
 
         The matches' filter columns are read once into a materialized table that every count reads,
