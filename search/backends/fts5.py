@@ -4,16 +4,19 @@ The index lives in the system database when that is SQLite (one file to back up,
 sidecar SQLite file next to the data when the system database is PostgreSQL (``search.service`` decides).
 Two tables: ``search_docs`` (the masked display fields and the filter columns) and the FTS5 table
 ``search_fts`` holding the space-joined tokenizer terms under the ``ascii`` tokenizer, which splits on the
-spaces and nothing else, so SQLite matches exactly the terms the Elasticsearch backend matches.
-Relevance is FTS5's bm25; filters are SQL; facets are GROUP BY, counted on a second connection while
-the first ranks the hits. A full rebuild fills ``*_next`` tables in committed chunks and renames them
-over the live ones in one short transaction.
+spaces and nothing else, so SQLite matches exactly the terms the Elasticsearch backend matches; its
+``scope`` column holds the complaint's association, so an association's search is one FTS5 query over its
+own complaints (its newest matches, ranking and total), not a filter applied after the match.
+Relevance is FTS5's bm25 over the terms; filters are SQL; facets are GROUP BY, counted on a second
+connection while the first ranks the hits. A full rebuild fills ``*_next`` tables in committed chunks and
+renames them over the live ones in one short transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import queue
 import threading
 import uuid
@@ -24,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
+from core.db import sqlite_file_lock
 from search.backends.base import Progress, chunked, from_millis, to_millis
 from search.query import (
     FACET_FIELDS,
@@ -40,6 +44,7 @@ from search.query import (
     encode_cursor,
 )
 
+log = logging.getLogger(__name__)
 CHUNK = 1000
 SAMPLE_LIMIT = 2000  # more matches than this: relevance and facets look at the newest this many only
 WALK_BATCH_MAX = 16_384
@@ -57,9 +62,34 @@ _BUCKET_SQL = {
 }
 
 
-def match_expression(term_groups: Sequence[Sequence[str]]) -> str:
-    """FTS5 MATCH text built from tokenizer terms (letters and digits only), never from user input."""
-    return " AND ".join("(" + " OR ".join(f'"{term}"' for term in group) + ")" for group in term_groups)
+def match_expression(term_groups: Sequence[Sequence[str]], association_id: int | None = None) -> str:
+    """FTS5 MATCH text built from tokenizer terms (letters and digits only), never from user input.
+
+    Terms match the ``tokens`` column only; with ``association_id`` also that association's scope.
+    """
+    terms = " AND ".join("(" + " OR ".join(f'"{term}"' for term in group) + ")" for group in term_groups)
+    if association_id is None:
+        return f"{{tokens}} : ({terms})"
+    return f'{{tokens}} : ({terms}) AND {{scope}} : "{_scope(association_id)}"'
+
+
+def _scope(association_id: int | None) -> str:
+    return "" if association_id is None else f"a{int(association_id)}"
+
+
+def _match(query: SearchQuery) -> str:
+    return match_expression(query.term_groups, query.association_id)
+
+
+def _create_fts(conn: Connection, suffix: str) -> None:
+    """The FTS table, ranking by the terms alone: the scope column weighs nothing in bm25."""
+    table = f"search_fts{suffix}"
+    conn.exec_driver_sql(f"CREATE VIRTUAL TABLE {table} USING fts5(tokens, scope, tokenize='ascii')")
+    conn.exec_driver_sql(f"INSERT INTO {table} ({table}, rank) VALUES ('rank', 'bm25(1.0, 0.0)')")
+
+
+def _fts_columns(conn: Connection) -> list[str]:
+    return [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(search_fts)")]
 
 
 def _create_tables(conn: Connection, suffix: str) -> None:
@@ -84,9 +114,11 @@ def _create_tables(conn: Connection, suffix: str) -> None:
         conn.exec_driver_sql(
             f"CREATE INDEX ix_search_docs_association_{tag} ON {table} (association_id, created_ms)"
         )
-    conn.exec_driver_sql(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS search_fts{suffix} USING fts5(tokens, tokenize='ascii')"
-    )
+    fts_exists = conn.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (f"search_fts{suffix}",)
+    ).first()
+    if not fts_exists:
+        _create_fts(conn, suffix)
 
 
 def _row(document: SearchDocument) -> tuple[Any, ...]:
@@ -134,7 +166,8 @@ def _write(conn: Connection, documents: Sequence[SearchDocument], suffix: str = 
         [_row(d) for d in documents],
     )
     conn.exec_driver_sql(
-        f"INSERT INTO search_fts{suffix} (rowid, tokens) VALUES (?, ?)", [(d.id, d.tokens) for d in documents]
+        f"INSERT INTO search_fts{suffix} (rowid, tokens, scope) VALUES (?, ?, ?)",
+        [(d.id, d.tokens, _scope(d.association_id)) for d in documents],
     )
 
 
@@ -197,9 +230,11 @@ def _filters(
     terms: bool = True,
     floor: int | None = None,
     matched: str | None = None,
+    scope: bool = True,
 ) -> _Where:
     """``floor`` keeps only matches with an id at least that (the newest ``SAMPLE_LIMIT``);
-    ``matched`` is the JSON list of the matching ids when already known (FTS5 then runs no more)."""
+    ``matched`` is the JSON list of the matching ids when already known (FTS5 then runs no more);
+    ``scope=False`` leaves out the association, which a match with terms already holds."""
     where = _Where()
     if terms and query.term_groups:
         if matched is not None:
@@ -207,15 +242,15 @@ def _filters(
         elif floor is None:
             where.add(
                 "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)",
-                match_expression(query.term_groups),
+                _match(query),
             )
         else:
             where.add(
                 "d.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ? AND rowid >= ?)",
-                match_expression(query.term_groups),
+                _match(query),
                 floor,
             )
-    if query.association_id is not None:
+    if scope and query.association_id is not None:
         where.add("d.association_id = ?", query.association_id)
     for facet in FACET_FIELDS:
         values, excluded = query.values(facet), query.excluded(facet)
@@ -254,6 +289,29 @@ class Fts5Backend:
     def ensure_index(self) -> None:
         with self.engine.begin() as conn:
             _create_tables(conn, "")
+            if "scope" in _fts_columns(conn):
+                return
+        self._add_scope()
+
+    def _add_scope(self) -> None:
+        """Give an index built before the scope column one, from its stored terms (no re-tokenizing).
+
+        One process does it (the others wait for the lock, then find it done), in one transaction:
+        searches meanwhile read the old table.
+        """
+        log.info("search index: adding the association scope to the FTS5 table (once)")
+        with sqlite_file_lock(self.engine.url, "search-index"), self.engine.begin() as conn:
+            if "scope" in _fts_columns(conn):
+                return
+            conn.exec_driver_sql("DROP TABLE IF EXISTS search_fts_scoped")
+            _create_fts(conn, "_scoped")
+            conn.exec_driver_sql(
+                "INSERT INTO search_fts_scoped (rowid, tokens, scope) "
+                "SELECT f.rowid, f.tokens, coalesce('a' || d.association_id, '') "
+                "FROM search_fts f LEFT JOIN search_docs d ON d.id = f.rowid"
+            )
+            conn.exec_driver_sql("DROP TABLE search_fts")
+            conn.exec_driver_sql("ALTER TABLE search_fts_scoped RENAME TO search_fts")
 
     def upsert(self, documents: Iterable[SearchDocument]) -> int:
         written = 0
@@ -334,13 +392,13 @@ class Fts5Backend:
     def search(self, query: SearchQuery) -> BackendResult:
         with self.engine.connect() as conn:
             conn.exec_driver_sql(f"PRAGMA mmap_size={MMAP_BYTES}")
-            match = match_expression(query.term_groups) if query.term_groups else None
+            match = _match(query) if query.term_groups else None
             newest, broad_floor = _newest_matches(conn, match) if match else ([], None)
             floor = None if query.exhaustive else broad_floor
             sample = json.dumps(newest) if match else None
             matched = sample if floor is not None or broad_floor is None else None
             where = _filters(query, floor=floor, matched=matched)
-            terms_only = match is not None and not _filters(query, terms=False).clauses
+            terms_only = match is not None and not _filters(query, terms=False, scope=False).clauses
             tally: Future[tuple[int | None, dict[str, list[FacetCount]]]] | None = None
             if matched is not None and (query.facets or not terms_only):
                 tally = self._tally_beside(query, matched, count=not terms_only)
@@ -424,7 +482,7 @@ class Fts5Backend:
     ) -> list[tuple[int, float | None]]:
         """Best bm25 first; over the newest ``SAMPLE_LIMIT`` matches only when ``floor`` is set."""
         bounded = "" if floor is None else f" AND search_fts.rowid >= {int(floor)}"
-        params: list[Any] = [match_expression(query.term_groups)]
+        params: list[Any] = [_match(query)]
         after = ""
         if query.cursor:
             rank, last_id = decode_cursor(query.cursor, "relevance", ((float, int), int))
@@ -489,7 +547,7 @@ class Fts5Backend:
         rows = conn.exec_driver_sql(
             "SELECT d.created_ms, d.id FROM search_docs d JOIN json_each(?) j ON d.id = j.value "
             "WHERE EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH ? AND rowid = j.value)",
-            (json.dumps(ids), match_expression(query.term_groups)),
+            (json.dumps(ids), _match(query)),
         )
         return [(created_ms, complaint_id) for created_ms, complaint_id in rows]
 
@@ -503,7 +561,7 @@ class Fts5Backend:
         sized from how densely the newest matches (``floor`` on) lie. Exact whatever the ids; fastest
         when ids rise with filing time (they do, being assigned at intake).
         """
-        match = match_expression(query.term_groups)
+        match = _match(query)
         where = _filters(query, terms=False)
         last: tuple[int, int] | None = None
         if query.cursor:

@@ -3,6 +3,7 @@ and FTS5's shortcuts for broad terms (date-index walk, newest-matches sample) sa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 
@@ -125,3 +126,40 @@ def test_fts5_exhaustive_search_ranks_every_match(sampling_fts5: SearchBackend) 
     result = backend.search(prepare(SearchQuery(q="口罩", size=300, facets=False, exhaustive=True)))
     assert result.sampled_newest is None
     assert sorted(h.document.id for h in result.hits) == list(range(1, 301))
+
+
+def _in_associations(documents: list[SearchDocument]) -> list[SearchDocument]:
+    """Alternate the complaints between associations 1 and 2."""
+    return [dataclasses.replace(d, association_id=1 + d.id % 2) for d in documents]
+
+
+def test_fts5_an_associations_broad_search_is_over_its_own_complaints(sampling_fts5: SearchBackend) -> None:
+    """The association is part of the FTS5 match: its newest matches, ranking and total are its own,
+    not what is left of everyone's newest matches after filtering (that would be ~50 of 150)."""
+    backend = sampling_fts5
+    documents = _in_associations(_documents(300))
+    backend.upsert(documents)
+    result = backend.search(prepare(SearchQuery(q="口罩", association_id=1, size=100)))
+    own = sorted((d.id for d in documents if d.association_id == 1), reverse=True)
+    assert (result.total, result.total_relation) == (150, "eq")
+    assert result.sampled_newest == 100
+    assert sum(f.count for f in result.facets["nature"]) == 100
+    assert sorted((h.document.id for h in result.hits), reverse=True) == own[:100]
+    dated = backend.search(prepare(SearchQuery(q="口罩", association_id=2, sort="date", size=5, page=30)))
+    assert [h.document.id for h in dated.hits] == [i for i in range(300, 0, -1) if i % 2 == 1][145:150]
+    filtered = backend.search(prepare(SearchQuery(q="口罩", association_id=1, nature=("质量",), size=5)))
+    newest_own = {d.id: d for d in documents if d.id in own[:100]}
+    assert (filtered.total, filtered.total_relation) == (
+        sum(1 for d in newest_own.values() if d.nature == "质量"),
+        "gte",
+    )  # other filters still count within the newest matches
+    assert {(h.document.association_id, h.document.nature) for h in filtered.hits} == {(1, "质量")}
+
+
+def test_fts5_terms_never_match_the_association_scope(backend_name: str, backend: SearchBackend) -> None:
+    if backend_name != "fts5":
+        pytest.skip("FTS5 only")
+    backend.upsert(_in_associations(_documents(10)))
+    assert backend.search(prepare(SearchQuery(q="a1"))).total == 0
+    assert backend.search(prepare(SearchQuery(q="a1 口罩", association_id=1))).total == 0
+    assert backend.search(prepare(SearchQuery(q="口罩", association_id=1))).total == 5
