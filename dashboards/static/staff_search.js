@@ -87,7 +87,12 @@
       const result = await FM.api(`/api/complaints/search?${FM.query({ ...params, page: state.page, size: SIZE })}`);
       renderFacets(result.facets);
       renderHits(result);
-      document.getElementById("summary").textContent = `共 ${result.total.toLocaleString("zh-CN")} 件投诉${result.personal_data_masked ? "（个人信息已隐去）" : ""}`;
+      const total = result.total.toLocaleString("zh-CN");
+      document.getElementById("summary").textContent = [
+        result.total_relation === "gte" ? `至少 ${total} 件投诉` : `共 ${total} 件投诉`,
+        result.personal_data_masked ? "（个人信息已隐去）" : "",
+        result.sampled_newest ? `；匹配太多，分类计数与相关度排序只看最新的 ${result.sampled_newest.toLocaleString("zh-CN")} 件` : "",
+      ].join("");
       showPage(state.page, result.total, SIZE);
       FM.say("");
     } catch (error) {

@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from search.backends import fts5
 from tests.dashboards.conftest import ASSOCIATION_STAFF, CONSUMER_STAFF, ConsoleLog, LiveSite, log_in
 
 pytestmark = pytest.mark.browser
@@ -74,6 +75,23 @@ def test_search_narrows_by_a_facet_and_keeps_it_in_the_url(
     page.get_by_role("button", name="检索").click()
     expect(page.locator("#summary")).to_contain_text("共 0 件")
     expect(page.locator("#hits")).to_contain_text("没有符合条件的投诉")
+    assert console.errors == []
+
+
+def test_search_says_when_counts_cover_only_the_newest_matches(
+    page: Page, live_site: LiveSite, console: ConsoleLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More matches than FTS5 samples: the page says facets and relevance look at the newest only,
+    and that a filtered total is a lower bound."""
+    monkeypatch.setattr(fts5, "SAMPLE_LIMIT", 20)
+    log_in(page, CONSUMER_STAFF, live_site.password)
+    page.goto("/staff/complaints")
+    page.get_by_label("关键词").fill("价格")
+    page.get_by_role("button", name="检索").click()
+    expect(page.locator("#summary")).to_contain_text("只看最新的 20 件")
+    assert result_count(page) > 20
+    page.locator("#facets fieldset", has_text="行业").locator("label").first.locator("input").check()
+    expect(page.locator("#summary")).to_contain_text("至少")
     assert console.errors == []
 
 
