@@ -208,6 +208,17 @@ def _page_rows(
     return [(by_id[complaint_id], score) for complaint_id, score in page if complaint_id in by_id]
 
 
+def _newest_in_scope(conn: Connection, query: SearchQuery) -> str:
+    """The newest ``SAMPLE_LIMIT`` complaints an unworded search sees (JSON ids): with no terms every
+    complaint matches, and counting facets over a million of them takes seconds."""
+    scope, params = ("d.association_id = ?", (query.association_id,)) if query.association_id else ("1", ())
+    ids = conn.exec_driver_sql(
+        f"SELECT d.id FROM search_docs d WHERE {scope} ORDER BY d.created_ms DESC, d.id DESC LIMIT ?",
+        (*params, SAMPLE_LIMIT),
+    ).scalars()
+    return json.dumps(list(ids))
+
+
 class _Where:
     """SQL conditions and their parameters, built from the query's filters."""
 
@@ -419,10 +430,15 @@ class Fts5Backend:
             relation: TotalRelation = "eq"
             if total > TOTAL_LIMIT or (floor is not None and not terms_only):
                 total, relation = min(total, TOTAL_LIMIT), "gte"
-            if query.facets and not facets:
+            browse_sampled = match is None and relation == "gte" and not query.exhaustive
+            if query.facets and browse_sampled:
+                _, facets = self._tally_matched(conn, query, _newest_in_scope(conn, query), count=False)
+            elif query.facets and not facets:
                 facets = self._facets(conn, query, floor, matched)
             histogram = self._histogram(conn, query, _filters(query)) if query.histogram else []
-        sampled = floor is not None and (query.facets or (query.size and query.effective_sort == "relevance"))
+        sampled = (floor is not None or browse_sampled) and (
+            query.facets or (query.size and query.effective_sort == "relevance")
+        )
         return BackendResult(
             total=total,
             hits=hits,

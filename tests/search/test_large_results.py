@@ -163,3 +163,31 @@ def test_fts5_terms_never_match_the_association_scope(backend_name: str, backend
     assert backend.search(prepare(SearchQuery(q="a1"))).total == 0
     assert backend.search(prepare(SearchQuery(q="a1 口罩", association_id=1))).total == 0
     assert backend.search(prepare(SearchQuery(q="口罩", association_id=1))).total == 5
+
+
+def test_fts5_unworded_search_over_many_complaints_counts_facets_over_the_newest(
+    sampling_fts5: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without terms every complaint matches: past the exact-total limit the facets count the newest
+    complaints in the searcher's scope (a million took seconds), below it all of them."""
+    backend = sampling_fts5
+    documents = _in_associations(_documents(300))
+    backend.upsert(documents)
+    exact = backend.search(prepare(SearchQuery(size=5)))
+    assert (exact.total, exact.sampled_newest) == (300, None)
+    assert sum(f.count for f in exact.facets["nature"]) == 300
+    monkeypatch.setattr(fts5, "TOTAL_LIMIT", 120)
+    broad = backend.search(prepare(SearchQuery(size=5)))
+    assert (broad.total, broad.total_relation, broad.sampled_newest) == (120, "gte", 100)
+    newest = sorted(documents, key=lambda d: d.created_at, reverse=True)[:100]
+    assert {f.value: f.count for f in broad.facets["district"]} == {
+        district: sum(1 for d in newest if d.district == district) for district in ("道里区", "南岗区")
+    }
+    monkeypatch.setattr(fts5, "TOTAL_LIMIT", 60)
+    scoped = backend.search(prepare(SearchQuery(association_id=2, nature=("价格",), size=5)))
+    newest_own = [d for d in reversed(documents) if d.association_id == 2][:100]
+    assert scoped.sampled_newest == 100
+    assert {f.value: f.count for f in scoped.facets["nature"]} == {
+        nature: sum(1 for d in newest_own if d.nature == nature) for nature in ("价格", "质量")
+    }
+    assert sum(f.count for f in scoped.facets["district"]) == sum(1 for d in newest_own if d.nature == "价格")
