@@ -140,7 +140,8 @@ class BackendResult:
     """``total`` is exact when ``total_relation`` is "eq" and only a lower bound when it is "gte".
 
     ``sampled_newest`` is set when so many complaints match that relevance order and facet counts were
-    computed over only that many of the newest matches (by id), not over all of them.
+    computed over only that many of the newest matches (by id; a search without terms: the newest
+    complaints by filing time in the searcher's scope), not over all of them.
     """
 
     total: int

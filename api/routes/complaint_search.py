@@ -97,7 +97,9 @@ class ComplaintSearchPublic(BaseModel):
         default="eq", description='"gte": more than 10,000 match and total is a lower bound'
     )
     sampled_newest: int | None = Field(
-        default=None, description="set when relevance order and facets counted only this many newest matches"
+        default=None,
+        description="set when relevance order and facets counted only this many newest matches "
+        "(other filters apply within them)",
     )
     hits: list[SearchHitPublic]
     facets: dict[str, list[FacetValuePublic]]
