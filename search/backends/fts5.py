@@ -211,7 +211,8 @@ def _page_rows(
 def _newest_in_scope(conn: Connection, query: SearchQuery) -> str:
     """The newest ``SAMPLE_LIMIT`` complaints an unworded search sees (JSON ids): with no terms every
     complaint matches, and counting facets over a million of them takes seconds."""
-    scope, params = ("d.association_id = ?", (query.association_id,)) if query.association_id else ("1", ())
+    scoped = query.association_id is not None
+    scope, params = ("d.association_id = ?", (query.association_id,)) if scoped else ("1", ())
     ids = conn.exec_driver_sql(
         f"SELECT d.id FROM search_docs d WHERE {scope} ORDER BY d.created_ms DESC, d.id DESC LIMIT ?",
         (*params, SAMPLE_LIMIT),
@@ -410,7 +411,7 @@ class Fts5Backend:
             matched = sample if floor is not None or broad_floor is None else None
             where = _filters(query, floor=floor, matched=matched)
             terms_only = match is not None and not _filters(query, terms=False, scope=False).clauses
-            tally: Future[tuple[int | None, dict[str, list[FacetCount]]]] | None = None
+            tally: Future[_Tally] | None = None
             if matched is not None and (query.facets or not terms_only):
                 tally = self._tally_beside(query, matched, count=not terms_only)
             hits, next_cursor = ([], None)
@@ -658,8 +659,8 @@ class Fts5Backend:
         ).all()
         total = next((n for number, _, n in rows if number == -1), None)
         facets: dict[str, list[FacetCount]] = {facet: [] for facet in FACET_FIELDS} if query.facets else {}
-        for number, value, n in rows:
-            if number >= 0:
+        for number, value, n in sorted(rows, key=lambda row: (row[0], -row[2], row[1] or "")):
+            if number >= 0:  # UNION ALL promises no order, so sort here
                 facets[FACET_FIELDS[number]].append(FacetCount(value, n))
         return total, facets
 
