@@ -11,6 +11,7 @@ from core.db import make_engine
 from search.backends.fts5 import Fts5Backend
 from search.query import BackendResult, SearchDocument, SearchQuery
 from search.service import prepare
+from tests.utils.search import search_document
 
 NATURES = ("价格", "质量", "虚假宣传")
 DISTRICTS = ("道里区", "南岗区", "香坊区", "松北区")
@@ -18,21 +19,17 @@ DISTRICTS = ("道里区", "南岗区", "香坊区", "松北区")
 
 def _documents(count: int) -> list[SearchDocument]:
     return [
-        SearchDocument(
-            id=number,
-            tracking_code=f"TS-{number:08d}",
-            title=None,
-            text="口罩 涨价" if number % 2 else "口罩 质量",
-            tokens="口罩 涨价" if number % 2 else "口罩 质量",
+        search_document(
+            number,
+            "口罩 涨价" if number % 2 else "口罩 质量",
+            dt.datetime(2025, 1, 1) + dt.timedelta(hours=number),
             nature=NATURES[number % 3],
             industry="pharmacy" if number % 5 else "supermarket",
             district=DISTRICTS[number % 4],
             merchant=f"药店{number % 7}",
             status="received" if number % 4 else "closed",
-            created_at=dt.datetime(2025, 1, 1) + dt.timedelta(hours=number),
             amount_cents=number * 100,
             association_id=1 + number % 2,
-            source_hash="-",
         )
         for number in range(1, count + 1)
     ]

@@ -13,6 +13,7 @@ from search.backends import fts5
 from search.backends.base import SearchBackend
 from search.query import TOTAL_LIMIT, SearchDocument, SearchQuery
 from search.service import prepare
+from tests.utils.search import search_document
 
 
 def _documents(count: int, *, shuffled_dates: bool = False) -> list[SearchDocument]:
@@ -20,21 +21,12 @@ def _documents(count: int, *, shuffled_dates: bool = False) -> list[SearchDocume
     if shuffled_dates:  # ids no longer rise with filing time: the walk must still be exact
         random.Random(7).shuffle(minutes)
     return [
-        SearchDocument(
-            id=number,
-            tracking_code=f"TS-{number:08d}",
-            title=None,
-            text="口罩 价格" if number % 3 else "口罩 质量",
-            tokens="口罩 价格" if number % 3 else "口罩 质量",
+        search_document(
+            number,
+            "口罩 价格" if number % 3 else "口罩 质量",
+            dt.datetime(2025, 1, 1) + dt.timedelta(minutes=minutes[number - 1]),
             nature="价格" if number % 3 else "质量",
-            industry=None,
             district="道里区" if number % 2 else "南岗区",
-            merchant=None,
-            status="received",
-            created_at=dt.datetime(2025, 1, 1) + dt.timedelta(minutes=minutes[number - 1]),
-            amount_cents=None,
-            association_id=None,
-            source_hash="-",
         )
         for number in range(1, count + 1)
     ]

@@ -16,8 +16,9 @@ from core.models import Complaint
 from search.backends.base import SearchBackend
 from search.backends.elastic import ElasticBackend, make_client
 from search.backends.fts5 import Fts5Backend
-from search.query import SearchDocument, SearchQuery
+from search.query import SearchQuery
 from search.service import check_consistency, index_complaints, prepare, reindex_all, repair
+from tests.utils.search import search_document
 
 
 def _ids(backend: SearchBackend, **fields: object) -> set[int]:
@@ -108,25 +109,7 @@ def test_workers_starting_together_share_one_index_under_the_alias(
     with ThreadPoolExecutor(len(backends)) as pool:
         list(pool.map(start, backends))
     assert list(backends[0].client.indices.get_alias(name=alias)) == [f"{alias}-initial"]
-    backends[0].upsert(
-        SearchDocument(
-            id=number,
-            tracking_code=f"TS-RACE{number:05d}",
-            title=None,
-            text="口罩涨价",
-            tokens="口罩 涨价",
-            nature=None,
-            industry=None,
-            district=None,
-            merchant=None,
-            status="received",
-            created_at=dt.datetime(2026, 3, 1),
-            amount_cents=None,
-            association_id=None,
-            source_hash="-",
-        )
-        for number in (1, 2, 3)
-    )
+    backends[0].upsert(search_document(number, "口罩 涨价", dt.datetime(2026, 3, 1)) for number in (1, 2, 3))
     assert backends[1].search(prepare(SearchQuery(size=10))).total == 3
     for backend in backends:
         backend.close()

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from core.models import Association, Complaint
+from search.query import SearchDocument
 
 TEXTS = (
     "道里区沃尔玛超市鲜猪肉每斤卖到28元，比上周贵了一倍，属于哄抬价格。",
@@ -60,3 +61,27 @@ def make_corpus(session: Session, copies: int = 3) -> list[Complaint]:
     session.add_all(complaints)
     session.commit()
     return complaints
+
+
+def search_document(number: int, text: str, created_at: dt.datetime, **fields: object) -> SearchDocument:
+    """An index entry made by hand (``text`` holds space-separated terms); other fields default to empty."""
+    values: dict[str, object] = {
+        "nature": None,
+        "industry": None,
+        "district": None,
+        "merchant": None,
+        "status": "received",
+        "amount_cents": None,
+        "association_id": None,
+    }
+    values.update(fields)
+    return SearchDocument(
+        id=number,
+        tracking_code=f"TS-{number:08d}",
+        title=None,
+        text=text,
+        tokens=text,
+        created_at=created_at,
+        source_hash="-",
+        **values,  # type: ignore[arg-type]
+    )
