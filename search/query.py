@@ -158,7 +158,7 @@ def encode_cursor(sort: str, values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: str, types: tuple[type, ...]) -> list[Any]:
+def decode_cursor(cursor: str, sort: str, types: tuple[type | tuple[type, ...], ...]) -> list[Any]:
     """The sort values after which the next page starts; ``InvalidCursor`` when they do not fit."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

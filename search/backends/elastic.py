@@ -371,7 +371,7 @@ class ElasticBackend:
 
     def search(self, query: SearchQuery) -> BackendResult:
         response = self.client.search(index=self.alias, body=search_body(query))
-        return parse_response(query, response)
+        return parse_response(query, response.body)
 
     def indexed_hashes(self) -> Iterator[tuple[int, str]]:
         after: list[Any] | None = None

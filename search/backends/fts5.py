@@ -414,7 +414,8 @@ class Fts5Backend:
             tally: Future[_Tally] | None = None
             if matched is not None and (query.facets or not terms_only):
                 tally = self._tally_beside(query, matched, count=not terms_only)
-            hits, next_cursor = ([], None)
+            hits: list[BackendHit] = []
+            next_cursor: str | None = None
             if query.size:
                 hits, next_cursor = self._hits(conn, query, where, terms_only, floor, (sample, broad_floor))
             total, facets = tally.result() if tally is not None else (None, {})
@@ -538,11 +539,14 @@ class Fts5Backend:
             created_ms, last_id = decode_cursor(query.cursor, "date", (int, int))
             before = " AND (d.created_ms < ? OR (d.created_ms = ? AND d.id < ?))"
             before_params = [created_ms, created_ms, last_id]
-        newest = conn.exec_driver_sql(
-            "SELECT d.created_ms, d.id FROM search_docs d WHERE d.id IN (SELECT value FROM json_each(?)) "
-            f"AND {where.sql()}{before} ORDER BY d.created_ms DESC, d.id DESC LIMIT ?",
-            (sample, *where.params, *before_params, wanted),
-        ).all()
+        newest: list[tuple[int, int]] = [
+            (created_ms, complaint_id)
+            for created_ms, complaint_id in conn.exec_driver_sql(
+                "SELECT d.created_ms, d.id FROM search_docs d WHERE d.id IN (SELECT value FROM json_each(?)) "
+                f"AND {where.sql()}{before} ORDER BY d.created_ms DESC, d.id DESC LIMIT ?",
+                (sample, *where.params, *before_params, wanted),
+            )
+        ]
         if len(newest) < wanted:
             return None
         last_ms, last_id = newest[-1]
