@@ -133,7 +133,7 @@ def search(
         created_to=china_day_start_utc(created_to.date() + dt.timedelta(days=1)) if created_to else None,
         amount_min=None if amount_min is None else Decimal(str(amount_min)),
         amount_max=None if amount_max is None else Decimal(str(amount_max)),
-        sort=sort,
+        sort="date" if sort == "date" else "relevance",
         facets=False,
         exhaustive=True,
     )
