@@ -219,5 +219,6 @@ def search_complaints(
     try:
         result = backend.search(query)
     except (ApiError, TransportError, OperationalError) as error:
+        log.warning("search backend %s failed", backend.name, exc_info=True)
         raise SearchUnavailable("检索服务暂不可用，请稍后重试") from error
     return SearchOutcome(result, display_hits(session, query, result.hits, unmasked=unmasked))

@@ -92,6 +92,21 @@ def _fts_columns(conn: Connection) -> list[str]:
     return [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(search_fts)")]
 
 
+def _add_scope(conn: Connection) -> None:
+    """Give an index built before the scope column one, from its stored terms (no re-tokenizing), in
+    one transaction: searches meanwhile read the old table."""
+    log.info("search index: adding the association scope to the FTS5 table (once)")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS search_fts_scoped")
+    _create_fts(conn, "_scoped")
+    conn.exec_driver_sql(
+        "INSERT INTO search_fts_scoped (rowid, tokens, scope) "
+        "SELECT f.rowid, f.tokens, coalesce('a' || d.association_id, '') "
+        "FROM search_fts f LEFT JOIN search_docs d ON d.id = f.rowid"
+    )
+    conn.exec_driver_sql("DROP TABLE search_fts")
+    conn.exec_driver_sql("ALTER TABLE search_fts_scoped RENAME TO search_fts")
+
+
 def _create_tables(conn: Connection, suffix: str) -> None:
     """Create the document and FTS tables when missing.
 
@@ -299,33 +314,15 @@ class Fts5Backend:
         self.engine = engine
 
     def ensure_index(self) -> None:
-        with self.engine.begin() as conn:
-            _create_tables(conn, "")
-            if "scope" in _fts_columns(conn):
-                return
-        self._add_scope()
-
-    def _add_scope(self) -> None:
-        """Give an index built before the scope column one, from its stored terms (no re-tokenizing).
-
-        One process does it (the others wait for the lock, then find it done), in one transaction:
-        searches meanwhile read the old table.
-        """
-        log.info("search index: adding the association scope to the FTS5 table (once)")
+        """Create the tables, or give old ones the scope column; one process at a time (API workers
+        start together, and pysqlite runs DDL outside a transaction, so checking first is no guard)."""
         with sqlite_file_lock(self.engine.url, "search-index"), self.engine.begin() as conn:
-            if "scope" in _fts_columns(conn):
-                return
-            conn.exec_driver_sql("DROP TABLE IF EXISTS search_fts_scoped")
-            _create_fts(conn, "_scoped")
-            conn.exec_driver_sql(
-                "INSERT INTO search_fts_scoped (rowid, tokens, scope) "
-                "SELECT f.rowid, f.tokens, coalesce('a' || d.association_id, '') "
-                "FROM search_fts f LEFT JOIN search_docs d ON d.id = f.rowid"
-            )
-            conn.exec_driver_sql("DROP TABLE search_fts")
-            conn.exec_driver_sql("ALTER TABLE search_fts_scoped RENAME TO search_fts")
+            _create_tables(conn, "")
+            if "scope" not in _fts_columns(conn):
+                _add_scope(conn)
 
     def upsert(self, documents: Iterable[SearchDocument]) -> int:
+
         written = 0
         for chunk in chunked(documents, CHUNK):
             with self.engine.begin() as conn:

@@ -1,8 +1,10 @@
-"""An FTS5 index built before the association scope column gets it in place, once, without losing
-an entry and without re-tokenizing, however many processes start on it at the same time."""
+"""Index tables are made once however many processes start on them together (API workers do): a new
+index, and one built before the association scope column, which gets it in place without losing an
+entry and without re-tokenizing."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -58,3 +60,20 @@ def test_a_legacy_index_gets_the_scope_once(tmp_path: Path) -> None:
         assert columns == ["tokens", "scope"]
     for engine in engines:
         engine.dispose()
+
+
+def test_backends_starting_together_make_one_index(tmp_path: Path) -> None:
+    for attempt in range(5):
+        engines = [make_engine(f"sqlite:///{tmp_path / f'index-{attempt}.sqlite3'}") for _ in range(6)]
+        backends = [Fts5Backend(engine) for engine in engines]
+        barrier = threading.Barrier(len(backends))
+
+        def start(backend: Fts5Backend, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            backend.ensure_index()
+
+        with ThreadPoolExecutor(max_workers=len(backends)) as pool:
+            list(pool.map(start, backends))  # raised "table search_fts already exists" before
+        assert backends[0].search(prepare(SearchQuery(q="口罩"))).total == 0
+        for engine in engines:
+            engine.dispose()
