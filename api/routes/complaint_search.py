@@ -8,6 +8,7 @@ text. Any ``q`` is a valid search: it is tokenized, never parsed as query syntax
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -35,6 +36,7 @@ from search.service import (
     search_complaints,
 )
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/complaints/search", tags=["complaint search"])
 
 _backend_lock = threading.Lock()
@@ -48,6 +50,7 @@ def get_backend(request: Request) -> SearchBackend:
             try:
                 backend = get_search_backend(request.app.state.settings, request.app.state.engine)
             except (ApiError, TransportError, OperationalError) as error:
+                log.warning("search backend could not be opened", exc_info=True)
                 raise HTTPException(
                     status.HTTP_503_SERVICE_UNAVAILABLE, "检索服务暂不可用，请稍后重试"
                 ) from error
