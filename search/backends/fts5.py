@@ -22,6 +22,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -398,9 +399,15 @@ class Fts5Backend:
             raise failure[0]
         return written
 
-    def search(self, query: SearchQuery) -> BackendResult:
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection that reads the index through memory mapping."""
         with self.engine.connect() as conn:
             conn.exec_driver_sql(f"PRAGMA mmap_size={MMAP_BYTES}")
+            yield conn
+
+    def search(self, query: SearchQuery) -> BackendResult:
+        with self._reading() as conn:
             match = _match(query) if query.term_groups else None
             newest, broad_floor = _newest_matches(conn, match) if match else ([], None)
             floor = None if query.exhaustive else broad_floor
@@ -623,8 +630,7 @@ class Fts5Backend:
         """
 
         def on_own_connection() -> _Tally:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql(f"PRAGMA mmap_size={MMAP_BYTES}")
+            with self._reading() as conn:
                 return self._tally_matched(conn, query, matched, count=count)
 
         if self.engine.url.database in (None, "", ":memory:"):
