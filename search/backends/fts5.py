@@ -108,16 +108,18 @@ def _add_scope(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE search_fts_scoped RENAME TO search_fts")
 
 
+def _table_exists(conn: Connection, name: str) -> bool:
+    found = conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+    return found.first() is not None
+
+
 def _create_tables(conn: Connection, suffix: str) -> None:
     """Create the document and FTS tables when missing.
 
     Index names are global in SQLite and survive the rename that swaps a rebuilt table in, so each new
     table's indexes get a fresh tag; they are created only with the table, never again.
     """
-    table_exists = conn.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (f"search_docs{suffix}",)
-    ).first()
-    if not table_exists:
+    if not _table_exists(conn, f"search_docs{suffix}"):
         tag = uuid.uuid4().hex[:8]
         conn.exec_driver_sql(
             f"CREATE TABLE search_docs{suffix} (id INTEGER PRIMARY KEY, "
@@ -130,10 +132,7 @@ def _create_tables(conn: Connection, suffix: str) -> None:
         conn.exec_driver_sql(
             f"CREATE INDEX ix_search_docs_association_{tag} ON {table} (association_id, created_ms)"
         )
-    fts_exists = conn.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (f"search_fts{suffix}",)
-    ).first()
-    if not fts_exists:
+    if not _table_exists(conn, f"search_fts{suffix}"):
         _create_fts(conn, suffix)
 
 
