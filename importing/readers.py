@@ -1,24 +1,33 @@
-"""Streaming CSV/JSONL readers that yield one row at a time with its line number.
+"""Streaming CSV/JSONL/xlsx readers that yield one row at a time with its line number.
 
-A file is never loaded whole: rows are read as they are imported, so a million-row file needs no more
-memory than a thousand-row one. A row that cannot be read (bad JSON, not an object) is yielded as a
-:class:`BadRow` so the importer reports it with its line number and carries on.
+A file is never loaded whole: rows are read as they are imported (an xlsx sheet in openpyxl's read-only
+mode), so a million-row file needs no more memory than a thousand-row one. A row that cannot be read (bad
+JSON, not an object) is yielded as a :class:`BadRow` so the importer reports it with its line number and
+carries on. Files come as people have them: a JSON array (an API's answer) as well as JSON Lines, a
+header named by ``--column field=header`` mappings, or no header line at all when the importer knows the
+source's field order.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
+import itertools
 import json
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
-FileFormat = Literal["csv", "jsonl"]
+FileFormat = Literal["csv", "jsonl", "json", "xlsx"]
 CSV_EXTENSIONS = {".csv", ".tsv", ".txt"}
-JSONL_EXTENSIONS = {".jsonl", ".ndjson", ".json"}
+JSONL_EXTENSIONS = {".jsonl", ".ndjson"}
+JSON_EXTENSIONS = {".json"}
+XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
+ZIP_MAGIC = b"PK\x03\x04"
 SNIFF_BYTES = 64 * 1024
 # Excel on Chinese Windows saves CSV as GBK; GB18030 is its superset.
 FALLBACK_ENCODING = "gb18030"
@@ -40,14 +49,47 @@ class BadRow:
     reason: str
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a file's header: renamed columns, and the fields of a file saved without one.
+
+    ``columns`` maps our field name to the file's header (``{"date": "销售日期"}``). ``headerless``
+    lists the fields of a source's rows in order; a first line that names none of ``known_columns``
+    (nor a mapped header) is then data, not a header.
+    """
+
+    columns: Mapping[str, str] | None = None
+    headerless: Sequence[str] | None = None
+    known_columns: Collection[str] = ()
+
+
+def parse_column_mapping(options: Iterable[str], fields: Collection[str]) -> dict[str, str]:
+    """``["date=销售日期", …]`` (``--column`` options) as ``{field: header}``; unknown fields refused."""
+    mapping: dict[str, str] = {}
+    for option in options:
+        field, separator, header = option.partition("=")
+        field, header = field.strip().lower(), header.strip()
+        if not separator or not field or not header:
+            raise ImportFileError(f"--column 应写作 字段=表头，例如 date=销售日期：{option!r}")
+        if field not in fields:
+            raise ImportFileError(f"--column 未知字段 {field!r}（可用：{', '.join(sorted(fields))}）")
+        mapping[field] = header
+    return mapping
+
+
 def detect_format(path: Path, head: bytes) -> FileFormat:
-    """By extension first; otherwise a first non-blank ``{`` means JSON Lines."""
+    """By extension first; otherwise a zip is xlsx, a first non-blank ``{`` JSON Lines, ``[`` JSON."""
     suffix = path.suffix.lower()
     if suffix in CSV_EXTENSIONS:
         return "csv"
     if suffix in JSONL_EXTENSIONS:
         return "jsonl"
-    return "jsonl" if head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").startswith(b"{") else "csv"
+    if suffix in XLSX_EXTENSIONS or head.startswith(ZIP_MAGIC):
+        return "xlsx"
+    start = head.lstrip(codecs.BOM_UTF8 + b" \t\r\n")[:1]
+    if suffix in JSON_EXTENSIONS:
+        return "json" if start == b"[" else "jsonl"
+    return {b"{": "jsonl", b"[": "json"}.get(start, "csv")  # type: ignore[return-value]
 
 
 def detect_encoding(head: bytes) -> str:
@@ -73,24 +115,93 @@ def _normalise_key(key: str | None) -> str:
     return (key or "").strip().lstrip("\ufeff").lower()
 
 
-def _csv_rows(text: IO[str], delimiter: str) -> Iterator[Row | BadRow]:
-    reader = csv.reader(text, delimiter=delimiter)
-    header = next(reader, None)
-    if not header or not any(cell.strip() for cell in header):
+def _renamer(options: ReadOptions) -> dict[str, str]:
+    """File header (normalised) → our field name, for ``--column`` mappings."""
+    return {_normalise_key(header): field for field, header in (options.columns or {}).items()}
+
+
+def _keys(header: Sequence[Any], renames: Mapping[str, str]) -> list[str]:
+    keys = [_normalise_key(None if cell is None else str(cell)) for cell in header]
+    return [renames.get(key, key) for key in keys]
+
+
+def _is_header(cells: Sequence[Any], options: ReadOptions, renames: Mapping[str, str]) -> bool:
+    """Without ``headerless`` fields every first line is a header; with them, only one naming a column."""
+    if options.headerless is None:
+        return True
+    names = {_normalise_key(str(name)) for name in (*options.known_columns, *options.headerless)}
+    keys = {_normalise_key(None if cell is None else str(cell)) for cell in cells}
+    return bool(keys & (names | set(renames)))
+
+
+def _tabular_rows(lines: Iterator[tuple[int, Sequence[Any]]], options: ReadOptions) -> Iterator[Row | BadRow]:
+    """Rows of a table (CSV lines, sheet rows) given as (line number, cells)."""
+    renames = _renamer(options)
+    first = next(lines, None)
+    if first is None or not any(_filled(cell) for cell in first[1]):
         raise ImportFileError("文件为空或缺少表头 (empty file or no header row)")
-    keys = [_normalise_key(cell) for cell in header]
-    for cells in reader:
-        if not any(cell.strip() for cell in cells):
+    if _is_header(first[1], options, renames):
+        keys = _keys(first[1], renames)
+    else:
+        keys = [_normalise_key(name) for name in options.headerless or ()]
+        lines = itertools.chain([first], lines)
+    for number, cells in lines:
+        if not any(_filled(cell) for cell in cells):
             continue
-        if len(cells) > len(keys):
-            yield BadRow(
-                reader.line_num, f"列数多于表头（{len(cells)} > {len(keys)}） (more cells than header)"
-            )
+        if len(cells) > len(keys) and any(_filled(cell) for cell in cells[len(keys) :]):
+            yield BadRow(number, f"列数多于表头（{len(cells)} > {len(keys)}） (more cells than header)")
             continue
-        yield Row(reader.line_num, {key: cell for key, cell in zip(keys, cells, strict=False) if key})
+        yield Row(number, {key: cell for key, cell in zip(keys, cells, strict=False) if key})
 
 
-def _jsonl_rows(text: IO[str]) -> Iterator[Row | BadRow]:
+def _filled(cell: Any) -> bool:
+    return cell is not None and str(cell).strip() != ""
+
+
+def _csv_rows(text: IO[str], delimiter: str, options: ReadOptions) -> Iterator[Row | BadRow]:
+    reader = csv.reader(text, delimiter=delimiter)
+    yield from _tabular_rows(((reader.line_num, cells) for cells in reader), options)
+
+
+def _cell_value(value: Any) -> Any:
+    """A sheet cell as an importer reads it: dates as ISO text (midnight as a plain date), blanks empty."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
+
+
+def _xlsx_rows(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | BadRow]:
+    """The first sheet of a workbook, streamed (openpyxl read-only mode)."""
+    import openpyxl  # only xlsx imports pay for loading it
+
+    try:
+        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportFileError(f"无法读取 xlsx 工作簿 (cannot read the workbook: {exc})") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        lines = (
+            (number, [_cell_value(cell) for cell in cells])
+            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1)
+        )
+        yield from _tabular_rows(lines, options)
+    finally:
+        workbook.close()
+
+
+def _object_row(number: int, value: Any, renames: Mapping[str, str]) -> Row | BadRow:
+    if not isinstance(value, dict):
+        return BadRow(number, "每行应为一个 JSON 对象 (each line must be a JSON object)")
+    keys = (_normalise_key(str(key)) for key in value)
+    return Row(number, {renames.get(key, key): item for key, item in zip(keys, value.values(), strict=True)})
+
+
+def _jsonl_rows(text: IO[str], options: ReadOptions) -> Iterator[Row | BadRow]:
+    renames = _renamer(options)
     for number, line in enumerate(text, start=1):
         if not line.strip():
             continue
@@ -99,27 +210,58 @@ def _jsonl_rows(text: IO[str]) -> Iterator[Row | BadRow]:
         except json.JSONDecodeError as exc:
             yield BadRow(number, f"JSON 格式错误：{exc.msg} (invalid JSON)")
             continue
-        if not isinstance(value, dict):
-            yield BadRow(number, "每行应为一个 JSON 对象 (each line must be a JSON object)")
+        rows = value if isinstance(value, list) and value else _listed_rows(value)
+        if rows is not None and all(isinstance(item, dict) for item in rows):
+            # A line holding an array, or an API page: the rows of one saved answer.
+            yield from (_object_row(number, item, renames) for item in rows)
             continue
-        yield Row(number, {_normalise_key(key): item for key, item in value.items()})
+        yield _object_row(number, value, renames)
 
 
-def read_rows(stream: IO[bytes], path: Path) -> Iterator[Row | BadRow]:
-    """Rows of a CSV or JSONL file given as a binary stream (``path`` names it and hints the format)."""
+def _listed_rows(value: Any) -> list[Any] | None:
+    """The rows of an API page such as Xinfadi's ``{"count": …, "list": [{…}, …]}``, else None."""
+    if not isinstance(value, dict):
+        return None
+    lists = [item for item in value.values() if isinstance(item, list)]
+    if len(lists) == 1 and lists[0] and all(isinstance(item, dict) for item in lists[0]):
+        return lists[0]
+    return None
+
+
+def _json_rows(text: IO[str], options: ReadOptions) -> Iterator[Row | BadRow]:
+    """A JSON document: an array of objects (or an API page holding one); the n-th object is row n."""
+    try:
+        value = json.load(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFileError(f"JSON 格式错误：{exc.msg}，第 {exc.lineno} 行 (invalid JSON)") from exc
+    rows = value if isinstance(value, list) else _listed_rows(value)
+    if rows is None:
+        raise ImportFileError("JSON 文件应为对象数组 (expected an array of objects)")
+    renames = _renamer(options)
+    yield from (_object_row(number, item, renames) for number, item in enumerate(rows, start=1))
+
+
+def read_rows(stream: IO[bytes], path: Path, options: ReadOptions | None = None) -> Iterator[Row | BadRow]:
+    """Rows of a CSV, JSONL, JSON or xlsx file given as a binary stream (``path`` hints the format)."""
+    options = options or ReadOptions()
     head = stream.read(SNIFF_BYTES)
+    stream.seek(0)
+    if detect_format(path, head) == "xlsx":
+        yield from _xlsx_rows(stream, options)
+        return
     encoding = detect_encoding(head)
     if encoding != "utf-16" and b"\x00" in head:
-        raise ImportFileError("不是文本文件 (binary file, expected CSV or JSONL)")
-    stream.seek(0)
+        raise ImportFileError("不是文本文件 (binary file, expected CSV, JSONL or xlsx)")
     sample = head.decode(encoding, errors="ignore")
     file_format = detect_format(path, sample.lstrip("\ufeff").encode())
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     try:
         if file_format == "jsonl":
-            yield from _jsonl_rows(text)
+            yield from _jsonl_rows(text, options)
+        elif file_format == "json":
+            yield from _json_rows(text, options)
         else:
-            yield from _csv_rows(text, _delimiter(path, sample))
+            yield from _csv_rows(text, _delimiter(path, sample), options)
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"文件编码无法识别 (cannot decode the file: {exc.reason})") from exc
     except csv.Error as exc:

@@ -1,13 +1,15 @@
-"""Readers: CSV and JSONL streamed with line numbers; encodings and formats sniffed; bad files refused."""
+"""Readers: CSV, JSONL, JSON and xlsx streamed with line numbers; formats sniffed; bad files refused."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
+import openpyxl
 import pytest
 
-from importing.readers import BadRow, ImportFileError, Row, read_rows
+from importing.readers import BadRow, ImportFileError, ReadOptions, Row, parse_column_mapping, read_rows
 
 
 def _rows(content: bytes, name: str) -> list[Row | BadRow]:
@@ -87,3 +89,62 @@ def test_rows_are_streamed_not_loaded() -> None:
     rows = read_rows(stream, Path("big.csv"))
     assert next(rows) == Row(2, {"a": "1"})
     assert stream.tell() < 200_000
+
+
+def test_json_array_and_api_page_are_rows() -> None:
+    array = '[{"id": 1, "prodName": "大白菜"}, {"id": 2, "prodName": "娃娃菜"}]'.encode()
+    assert _rows(array, "page.json") == [
+        Row(1, {"id": 1, "prodname": "大白菜"}),
+        Row(2, {"id": 2, "prodname": "娃娃菜"}),
+    ]
+    page = '{"current": 1, "count": 1, "list": [{"prodName": "冬瓜"}]}\n'.encode()
+    assert _rows(page, "answer.jsonl") == [Row(1, {"prodname": "冬瓜"})]
+
+
+def test_headerless_rows_take_the_source_field_order() -> None:
+    options = ReadOptions(headerless=("id", "name", "price"), known_columns=("product",))
+    content = "7,山药,3.5\n8,冬瓜,0.9\n".encode()
+    rows = list(read_rows(io.BytesIO(content), Path("dump.csv"), options))
+    assert rows == [
+        Row(1, {"id": "7", "name": "山药", "price": "3.5"}),
+        Row(2, {"id": "8", "name": "冬瓜", "price": "0.9"}),
+    ]
+    with_header = list(read_rows(io.BytesIO(b"id,name,price\n7,x,1\n"), Path("dump.csv"), options))
+    assert with_header == [Row(2, {"id": "7", "name": "x", "price": "1"})]
+
+
+def test_column_mapping_renames_headers() -> None:
+    options = ReadOptions(
+        columns=parse_column_mapping(["date=销售日期", "product= 单品名称 "], {"date", "product"})
+    )
+    content = "销售日期,单品名称\n2023-01-01,芜湖青椒(1)\n".encode()
+    assert list(read_rows(io.BytesIO(content), Path("x.csv"), options)) == [
+        Row(2, {"date": "2023-01-01", "product": "芜湖青椒(1)"})
+    ]
+    with pytest.raises(ImportFileError, match="未知字段"):
+        parse_column_mapping(["colour=颜色"], {"date"})
+    with pytest.raises(ImportFileError, match="字段=表头"):
+        parse_column_mapping(["date"], {"date"})
+
+
+def test_xlsx_first_sheet_is_streamed(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["日期", "单品编码", "批发价格(元/千克)", None])
+    sheet.append([dt.datetime(2020, 7, 1), 102900005115762, 3.88, None])
+    sheet.append([None, None, None, None])
+    sheet.append([dt.datetime(2020, 7, 2, 8, 30), 102900005115779, 6.72, None])
+    workbook.create_sheet("其他").append(["ignored"])
+    path = tmp_path / "附件3.xlsx"
+    workbook.save(path)
+    with path.open("rb") as stream:
+        rows = list(read_rows(stream, Path("upload")))  # found by content, not by name
+    assert rows == [
+        Row(2, {"日期": "2020-07-01", "单品编码": 102900005115762, "批发价格(元/千克)": 3.88}),
+        Row(4, {"日期": "2020-07-02 08:30:00", "单品编码": 102900005115779, "批发价格(元/千克)": 6.72}),
+    ]
+
+
+def test_broken_xlsx_is_refused() -> None:
+    with pytest.raises(ImportFileError, match="xlsx"):
+        _rows(b"PK\x03\x04 not really a workbook", "book.xlsx")
