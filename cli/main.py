@@ -9,7 +9,20 @@ from __future__ import annotations
 
 import typer
 
-from cli import apikeys, complaints, crawl, database, demo, detect, imports, scheduler, search, status, users
+from cli import (
+    alerts,
+    apikeys,
+    complaints,
+    crawl,
+    database,
+    demo,
+    detect,
+    imports,
+    scheduler,
+    search,
+    status,
+    users,
+)
 
 app = typer.Typer(
     help="FairMarket: consumer complaints and livelihood-goods price monitoring.",
@@ -21,6 +34,7 @@ app.add_typer(imports.app, name="import")
 app.add_typer(users.app, name="user")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(complaints.app, name="complaints")
+app.add_typer(alerts.app, name="alerts")
 app.command("demo")(demo.demo)
 app.command("serve")(demo.serve)
 app.command("crawl")(crawl.crawl)

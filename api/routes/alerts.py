@@ -13,16 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from alerts.evidence_pack import export_evidence_pack
 from alerts.lifecycle import STATUS_NAMES, AlertStateError, act_on_alert
 from alerts.subscriptions import SEVERITIES
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
 from api.timestamps import UtcDateTime
-from core.models import Alert, Delivery
+from core.models import Alert, Delivery, utcnow
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -291,4 +292,30 @@ def list_alert_deliveries(alert_id: int, session: SessionDep, caller: StaffDep) 
     rows = session.scalars(query.order_by(Delivery.id)).all()
     return DeliveriesPublic(
         data=[DeliveryPublic.model_validate(row, from_attributes=True) for row in rows], count=len(rows)
+    )
+
+
+@router.get(
+    "/{alert_id:int}/evidence-pack",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "证据包 ZIP"}},
+)
+def download_evidence_pack(alert_id: int, session: SessionDep, caller: StaffDep) -> Response:
+    """A ZIP for a case file: manifest with hashes, prices with provenance, complaints, chart, report.
+
+    The consumer association may pack any alert, an association only those in its scope, with the
+    complaints masked; every pack is audited with its SHA-256.
+    """
+    alert = _alert_in_scope(session, alert_id, caller)
+    pack = export_evidence_pack(
+        session, alert, masked=not caller.sees_personal_data, actor=caller.username or "", made_at=utcnow()
+    )
+    session.commit()
+    return Response(
+        pack.data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{pack.filename}"',
+            "X-Evidence-Pack-SHA256": pack.sha256,
+        },
     )

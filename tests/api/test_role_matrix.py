@@ -266,6 +266,9 @@ MATRIX: dict[str, Route] = {
     "GET /api/alerts/{alert_id:int}/deliveries": Route(
         A_AND_CONSUMER_ASSOCIATION_ACT, lambda w: {"path": {"alert_id": w.alert_of_a()}}
     ),
+    "GET /api/alerts/{alert_id:int}/evidence-pack": Route(
+        A_AND_CONSUMER_ASSOCIATION_ACT, lambda w: {"path": {"alert_id": w.alert_of_a()}}
+    ),
     "GET /api/inbox": Route(STAFF),
     "GET /api/jobs": Route(STAFF),
     "GET /api/crawls": Route(STAFF),
