@@ -1,52 +1,42 @@
-"""The catalogue of livelihood goods and the matcher that maps a source's product name onto it.
+"""The catalogue of livelihood goods: a category tree, the goods, and the names sources use for them.
 
 The catalogue itself is data (``catalogue.yaml``); seeding it is idempotent so every start, demo and test
-can call :func:`seed_catalogue`. Matching is exact or by a conservative normalisation, never fuzzy: an
-unmatched name is recorded for a person to map, a wrong match would silently corrupt price series.
+can call :func:`seed_catalogue`. Matching a source's name onto a good lives in :mod:`core.matching` (and is
+re-exported here): by alias or readable rules, never by loose similarity — a wrong match would silently
+corrupt a price series.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from core.models import Category, Product, ProductAlias, UnmappedItem
+from core.matching import MatchResult, ProductMatcher, Suggestion, normalise_name
+from core.models import Category, Product, ProductAlias
 from core.units import STANDARD_UNITS
 
-CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
+__all__ = [
+    "CATALOGUE_FILE",
+    "CategorySpec",
+    "MatchResult",
+    "ProductMatcher",
+    "ProductSpec",
+    "Suggestion",
+    "catalogue_products",
+    "category_for_source_name",
+    "load_catalogue",
+    "normalise_name",
+    "seed_catalogue",
+]
 
-# Words that grade, package or locate a good without changing what it is.
-GRADE_WORDS = (
-    "精品",
-    "精选",
-    "优质",
-    "优级",
-    "特级",
-    "一级",
-    "二级",
-    "三级",
-    "特价",
-    "新鲜",
-    "本地",
-    "外地",
-    "散装",
-    "袋装",
-    "盒装",
-    "有机",
-    "绿色",
-    "特惠",
-    "促销",
-)
-BRACKETED = re.compile(r"[(\[【（「<《].*?[)\]】）」>》]")
-GRADE_PATTERN = re.compile("|".join(sorted(GRADE_WORDS, key=len, reverse=True)))
-SEPARATORS = re.compile(r"[\s·•,，、/\\_\-—]+")
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
 
 
 @dataclass(frozen=True)
@@ -59,19 +49,24 @@ class ProductSpec:
 
 @dataclass(frozen=True)
 class CategorySpec:
+    """One node of the category tree; ``parent`` is the parent's code (None at the top)."""
+
     code: str
     name: str
     products: tuple[ProductSpec, ...]
+    parent: str | None = None
+    coicop: str | None = None
+    source_names: tuple[str, ...] = ()
 
 
-@cache
-def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[CategorySpec, ...]:
-    """Read and check the catalogue file: unique codes and names, known units, each alias used once."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    categories = tuple(
-        CategorySpec(
-            code=category["code"],
-            name=category["name"],
+def _walk(nodes: list[dict[str, Any]], parent: str | None) -> Iterator[CategorySpec]:
+    for node in nodes:
+        yield CategorySpec(
+            code=node["code"],
+            name=node["name"],
+            parent=parent,
+            coicop=node.get("coicop"),
+            source_names=tuple(node.get("source_names") or ()),
             products=tuple(
                 ProductSpec(
                     code=product["code"],
@@ -79,11 +74,31 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[CategorySpec, ...]:
                     unit=product["unit"],
                     aliases=tuple(product.get("aliases") or ()),
                 )
-                for product in category["products"]
+                for product in node.get("products") or ()
             ),
         )
-        for category in raw["categories"]
-    )
+        yield from _walk(node.get("children") or [], node["code"])
+
+
+@cache
+def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[CategorySpec, ...]:
+    """Read and check the catalogue file, parents before children.
+
+    Checks: unique category and good codes, known units, every name (good or alias) used by one good only,
+    every source category name claimed by one category only.
+    """
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    categories = tuple(_walk(raw["categories"], None))
+    seen_categories: set[str] = set()
+    seen_sources: set[str] = set()
+    for category in categories:
+        if category.code in seen_categories:
+            raise ValueError(f"catalogue: duplicate category code {category.code!r}")
+        seen_categories.add(category.code)
+        for source_name in category.source_names:
+            if source_name in seen_sources:
+                raise ValueError(f"catalogue: source category {source_name!r} is claimed by two categories")
+            seen_sources.add(source_name)
     seen_names: set[str] = set()
     seen_codes: set[str] = set()
     for product in (p for c in categories for p in c.products):
@@ -99,21 +114,65 @@ def load_catalogue(path: Path = CATALOGUE_FILE) -> tuple[CategorySpec, ...]:
     return categories
 
 
+def catalogue_products(path: Path = CATALOGUE_FILE) -> dict[str, Product]:
+    """Every catalogue name (good and alias) → an unsaved :class:`Product` with its category: a matcher
+    without a database (benchmarks, ``catalogue map`` before a database exists, tests)."""
+    names: dict[str, Product] = {}
+    for spec in load_catalogue(path):
+        category = Category(code=spec.code, name=spec.name, coicop=spec.coicop)
+        for good in spec.products:
+            product = Product(code=good.code, name=good.name, standard_unit=good.unit, category=category)
+            names.update(dict.fromkeys((good.name, *good.aliases), product))
+    return names
+
+
+@cache
+def _source_categories() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for category in load_catalogue():
+        for name in (category.name, *category.source_names):
+            found.setdefault(normalise_name(name), category.code)
+    return found
+
+
+def category_for_source_name(name: str | None) -> str | None:
+    """The catalogue category code a source's own category name stands for, or None.
+
+    Xinfadi's ``prodCat`` (蔬菜, 肉禽蛋 …) and ``prodPcat`` (水菜, 猪肉类 …), CUMCM's 分类名称 (花叶类,
+    食用菌 …) and our own category names are known. A name that means different things at different places
+    (Xinfadi's 其他类 is used under both 水果 and 水产) maps to None: try the more specific name first,
+    then the broader one.
+    """
+    if not name or not name.strip():
+        return None
+    return _source_categories().get(normalise_name(name))
+
+
 def seed_catalogue(session: Session) -> int:
     """Add missing categories, goods and aliases; return how many rows were added. The caller commits.
 
-    Existing rows are left alone (staff may have renamed or re-mapped them), so re-running is a no-op.
+    Existing rows are left alone (staff may have renamed or re-mapped them), so re-running is a no-op;
+    only a category's missing parent link or COICOP code is filled in (databases seeded before the tree).
     """
     added = 0
     categories = {c.code: c for c in session.scalars(select(Category))}
     products = {p.code: p for p in session.scalars(select(Product))}
     taken_aliases = set(session.scalars(select(ProductAlias.alias)))
     for category_spec in load_catalogue():
+        parent = categories.get(category_spec.parent) if category_spec.parent else None
         category = categories.get(category_spec.code)
         if category is None:
-            category = Category(code=category_spec.code, name=category_spec.name)
+            category = Category(
+                code=category_spec.code, name=category_spec.name, parent=parent, coicop=category_spec.coicop
+            )
             session.add(category)
+            categories[category_spec.code] = category
             added += 1
+        else:
+            if category.parent_id is None and category.parent is None and parent is not None:
+                category.parent = parent
+            if category.coicop is None and category_spec.coicop is not None:
+                category.coicop = category_spec.coicop
         for spec in category_spec.products:
             product = products.get(spec.code)
             if product is None:
@@ -128,54 +187,3 @@ def seed_catalogue(session: Session) -> int:
                     added += 1
     session.flush()
     return added
-
-
-def normalise_name(raw_name: str) -> str:
-    """Strip what varies between sources but not between goods: width, spaces, brackets, grade words.
-
-    "  精品 大白菜（1）" and "大白菜" normalise alike; "鸡蛋" and "鸡肉" stay different.
-    """
-    name = unicodedata.normalize("NFKC", raw_name).strip()
-    name = BRACKETED.sub("", name)
-    name = GRADE_PATTERN.sub("", name)
-    name = SEPARATORS.sub("", name)
-    return name.upper()
-
-
-class ProductMatcher:
-    """Maps raw product names to catalogue goods: exact alias first, then normalised alias."""
-
-    def __init__(self, aliases: dict[str, Product]) -> None:
-        self._exact = dict(aliases)
-        self._normalised: dict[str, Product | None] = {}
-        for alias, product in aliases.items():
-            key = normalise_name(alias)
-            if not key:
-                continue
-            known = self._normalised.get(key, product)
-            # Two goods whose aliases normalise alike: refuse to guess between them.
-            self._normalised[key] = product if known is product else None
-
-    @classmethod
-    def from_session(cls, session: Session) -> ProductMatcher:
-        rows = session.scalars(select(ProductAlias).options(selectinload(ProductAlias.product)))
-        aliases = {row.alias: row.product for row in rows}
-        for product in session.scalars(select(Product)):
-            aliases.setdefault(product.name, product)
-        # Names staff have mapped from the unmapped list count as aliases too.
-        resolved = session.execute(
-            select(UnmappedItem.raw_name, Product).join(
-                Product, Product.id == UnmappedItem.resolved_product_id
-            )
-        )
-        for raw_name, product in resolved:
-            aliases.setdefault(raw_name, product)
-        return cls(aliases)
-
-    def match(self, raw_name: str) -> Product | None:
-        if not raw_name or not raw_name.strip():
-            return None
-        exact = self._exact.get(raw_name.strip())
-        if exact is not None:
-            return exact
-        return self._normalised.get(normalise_name(raw_name))

@@ -38,12 +38,18 @@ class Base(DeclarativeBase):
 
 
 class Category(Base):
+    """A node of the catalogue's category tree (蔬菜 > 叶菜类); ``coicop`` is its COICOP 2018 code."""
+
     __tablename__ = "categories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(40), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    coicop: Mapped[str | None] = mapped_column(String(16))
 
+    parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Category]] = relationship(back_populates="parent")
     products: Mapped[list[Product]] = relationship(back_populates="category")
 
 
