@@ -13,6 +13,7 @@ function of the facts, the reader's view (masked or not) and the time it was mad
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -133,10 +134,8 @@ def pack_window(alert: Alert) -> tuple[dt.date, dt.date]:
     reference = (alert.evidence or {}).get("reference") or {}
     first = alert.start_date - dt.timedelta(days=PAD_DAYS)
     window_start = (reference.get("window") or {}).get("from")
-    try:
+    with contextlib.suppress(ValueError):  # no reference window, or an unreadable one
         first = min(first, dt.date.fromisoformat(str(window_start)))
-    except ValueError:
-        pass  # no reference window (or an unreadable one): two weeks before the episode
     return first, alert.end_date
 
 
