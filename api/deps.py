@@ -9,7 +9,7 @@ key's user.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -23,7 +23,8 @@ from core.models import User
 from core.security import decode_access_token
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    """Async, as are the other dependencies without I/O: a sync one costs a worker-thread hop."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -122,8 +123,8 @@ def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_roles(*roles: str) -> Callable[[Caller], Caller]:
-    def dependency(caller: CallerDep) -> Caller:
+def require_roles(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
+    async def dependency(caller: CallerDep) -> Caller:
         if caller.role == "public":
             raise _unauthorized("需要登录 (authentication required)")
         if caller.role not in roles:

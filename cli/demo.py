@@ -28,15 +28,21 @@ console = Console(soft_wrap=True)
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     port: int = typer.Option(8000, "--port"),
+    workers: int = typer.Option(
+        0, "--workers", min=0, help="Worker processes; 0: one per core (each builds its own app)."
+    ),
 ) -> None:
-    """Serve the API and pages on the configured database (runs migrations on start)."""
+    """Serve the API and pages on the configured database (runs migrations on start).
+
+    Each worker imports ``api.asgi:app``, configured from the environment; workers starting together
+    migrate one after the other (see ``core.db.upgrade_database``).
+    """
+    import os
+
     import uvicorn
 
-    from api.main import create_app
-    from core.config import get_settings
-
     _print_urls(host, port)
-    uvicorn.run(create_app(get_settings()), host=host, port=port)
+    uvicorn.run("api.asgi:app", host=host, port=port, workers=workers or os.cpu_count() or 1)
 
 
 def _print_urls(host: str, port: int) -> None:

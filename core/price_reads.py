@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.detectors import OBSERVATION_COLUMNS
-from core.models import PriceObservation
+from core.models import Category, PriceObservation, Product
 
 CHUNK_ROWS = 200_000
 _SELECT = (
@@ -151,3 +151,17 @@ def latest_price_date(
 def observations_version(session: Session) -> int:
     """The newest observation id: observations are only ever added, so it changes with the data."""
     return session.scalar(select(func.max(PriceObservation.id))) or 0
+
+
+def price_data_version(session: Session) -> tuple[int, ...]:
+    """What public price answers depend on, in one query: the newest observation, and the catalogue's
+    size and newest rows (observations and catalogue entries are added, not rewritten)."""
+    newest = [
+        select(func.max(PriceObservation.id)).scalar_subquery(),
+        select(func.max(Product.id)).scalar_subquery(),
+        select(func.count(Product.id)).scalar_subquery(),
+        select(func.max(Category.id)).scalar_subquery(),
+        select(func.count(Category.id)).scalar_subquery(),
+    ]
+    row = session.execute(select(*newest)).one()
+    return tuple(value or 0 for value in row)

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
-from sqlalchemy import text
+import time
+from typing import Annotated
 
-from api.deps import SessionDep, SettingsDep
+import anyio
+from anyio import to_thread
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+from sqlalchemy import Engine, text
+
+from api.deps import SettingsDep
 
 router = APIRouter(tags=["health"])
+#: Health checks come from load balancers many times a second: the database is asked at most this often.
+PROBE_INTERVAL_SECONDS = 1.0
 
 
 class HealthPublic(BaseModel):
@@ -16,10 +23,40 @@ class HealthPublic(BaseModel):
     version: str
 
 
+class DatabaseProbe:
+    """``SELECT 1`` at most once per interval; checks arriving meanwhile share the last success."""
+
+    def __init__(self, engine: Engine, interval: float = PROBE_INTERVAL_SECONDS) -> None:
+        self.engine = engine
+        self.interval = interval
+        self.succeeded_at = -interval
+        self.lock = anyio.Lock()
+
+    def _select_one(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    async def check(self) -> str:
+        """The database's dialect; raises when the database cannot be reached."""
+        if time.monotonic() - self.succeeded_at >= self.interval:
+            async with self.lock:
+                if time.monotonic() - self.succeeded_at >= self.interval:
+                    await to_thread.run_sync(self._select_one)
+                    self.succeeded_at = time.monotonic()
+        return self.engine.dialect.name
+
+
+async def database_probe(request: Request) -> DatabaseProbe:
+    probe: DatabaseProbe | None = getattr(request.app.state, "database_probe", None)
+    if probe is None:
+        probe = request.app.state.database_probe = DatabaseProbe(request.app.state.engine)
+    return probe
+
+
 @router.get("/health", response_model=HealthPublic)
-def health(session: SessionDep, settings: SettingsDep) -> HealthPublic:
-    session.execute(text("SELECT 1"))
-    backend = session.get_bind().dialect.name
+async def health(
+    settings: SettingsDep, probe: Annotated[DatabaseProbe, Depends(database_probe)]
+) -> HealthPublic:
     return HealthPublic(
-        status="ok", database=backend, search_backend=settings.search_backend, version="0.1.0"
+        status="ok", database=await probe.check(), search_backend=settings.search_backend, version="0.1.0"
     )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import OrderedDict
+import functools
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 import yaml
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session, selectinload
 from analysis.aggregates import Frequency, price_aggregates
 from analysis.baskets import BASKETS_FILE, Basket, BasketError, parse_baskets
 from analysis.price_index import price_index_basket, price_index_jevons
-from api.deps import SessionDep, SettingsDep
+from api.deps import SettingsDep
+from api.public_reads import PublicReadsDep
 from api.routes.products import ProductPublic, product_public
 from core.config import Settings
 from core.models import Category, Merchant, Product
-from core.price_reads import latest_price_date, observations_version, read_observations
+from core.price_reads import latest_price_date, read_observations
 
 router = APIRouter(prefix="/prices", tags=["prices"])
 
@@ -30,10 +31,7 @@ PriceType = Literal["retail", "wholesale"]
 #: Longest window one request may ask for, so a chart never scans the whole table.
 MAX_WINDOW_DAYS = 3 * 366
 SERIES_DEFAULT_DAYS = 90
-#: Prices arrive a few times a day: browsers and proxies may reuse an answer for five minutes.
-CACHE_CONTROL = "public, max-age=300"
 INDEX_DEFAULT_DAYS = 365
-INDEX_CACHE_SIZE = 64
 #: Ids longer than this are no ids (and would overflow an INTEGER column).
 MAX_ID_DIGITS = 9
 #: Text parameters: no control characters (PostgreSQL refuses NUL), a sane length.
@@ -129,15 +127,21 @@ def read_baskets(settings: Settings) -> dict[str, Basket]:
     deployment = settings.data_dir / BASKETS_FILE.name
     path = deployment if deployment.is_file() else BASKETS_FILE
     try:
-        return parse_baskets(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return _parsed_baskets(path, path.stat().st_mtime_ns)
     except (OSError, yaml.YAMLError, BasketError) as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"价格指数篮子配置有误：{exc}") from exc
 
 
+@functools.lru_cache(maxsize=4)
+def _parsed_baskets(path: Path, modified_ns: int) -> dict[str, Basket]:
+    """Parsed once per version of the file (``modified_ns`` is part of the key), not on every request."""
+    return parse_baskets(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
 @router.get("/series", response_model=PriceSeriesPublic)
-def price_series(
-    session: SessionDep,
-    response: Response,
+async def price_series(
+    request: Request,
+    reads: PublicReadsDep,
     product: str = Query(
         ...,
         min_length=1,
@@ -158,8 +162,36 @@ def price_series(
     end: dt.date | None = Query(None, alias="to", description="last day (YYYY-MM-DD)"),
     frequency: Frequency = Query("day"),
     price_type: PriceType = Query("retail"),
-) -> PriceSeriesPublic:
+) -> Response:
     """Low, average, high and median unit price of a good per day, week or month."""
+    key = ("series", product, region, merchant, start, end, frequency, price_type)
+    return await reads.respond(
+        request,
+        key,
+        lambda session: compute_series(
+            session,
+            product=product,
+            region=region,
+            merchant=merchant,
+            start=start,
+            end=end,
+            frequency=frequency,
+            price_type=price_type,
+        ),
+    )
+
+
+def compute_series(
+    session: Session,
+    *,
+    product: str,
+    region: str | None,
+    merchant: int | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    frequency: Frequency,
+    price_type: PriceType,
+) -> PriceSeriesPublic:
     good = find_product(session, product)
     seller = session.get(Merchant, merchant) if merchant is not None else None
     if merchant is not None and seller is None:
@@ -176,7 +208,6 @@ def price_series(
         merchant_id=merchant,
     )
     aggregates = price_aggregates(rows, by=(), frequency=frequency)
-    response.headers["Cache-Control"] = CACHE_CONTROL
     points = [
         PricePoint(
             period=row.period.date(),
@@ -226,58 +257,14 @@ class IndexSubject:
     product_codes: dict[int, str]
     weights: dict[str, float] | None = None
 
-    @property
-    def cache_key(self) -> tuple[Any, ...]:
-        weights = tuple(sorted((self.weights or {}).items()))
-        return (self.kind, self.code, self.name, tuple(sorted(self.product_codes.items())), weights)
-
-
-class AnswerCache:
-    """Recently computed index answers, by request and data version.
-
-    Price observations are only ever added (the write path inserts or skips, never updates), so the
-    newest observation id tells whether a computed index is still current; dashboards asking for the
-    same chart again get it without re-reading the prices.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._answers: OrderedDict[tuple[Any, ...], PriceIndexPublic] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> PriceIndexPublic | None:
-        with self._lock:
-            answer = self._answers.get(key)
-            if answer is not None:
-                self._answers.move_to_end(key)
-            return answer
-
-    def put(self, key: tuple[Any, ...], answer: PriceIndexPublic) -> None:
-        with self._lock:
-            self._answers[key] = answer
-            self._answers.move_to_end(key)
-            while len(self._answers) > self._size:
-                self._answers.popitem(last=False)
-
-
-def index_answers(request: Request) -> AnswerCache:
-    """This app's cache of index answers: one per app, so one per database."""
-    answers: AnswerCache | None = getattr(request.app.state, "index_answers", None)
-    if answers is None:
-        answers = request.app.state.index_answers = AnswerCache(size=INDEX_CACHE_SIZE)
-    return answers
-
-
-IndexAnswersDep = Annotated[AnswerCache, Depends(index_answers)]
-
 
 def find_index_subject(
-    session: Session, settings: Settings, *, basket: str | None, category: str | None
+    session: Session, baskets: dict[str, Basket], *, basket: str | None, category: str | None
 ) -> IndexSubject:
     if (basket is None) == (category is None):
         raise _invalid("请指定 basket（价格篮子）或 category（商品类别）之一")
     if basket is not None:
-        chosen = read_baskets(settings).get(basket)
+        chosen = baskets.get(basket)
         if chosen is None:
             raise _not_found(f"未知的价格篮子：{basket}")
         goods = session.execute(
@@ -298,11 +285,10 @@ def find_index_subject(
 
 
 @router.get("/index", response_model=PriceIndexPublic)
-def price_index(
-    session: SessionDep,
-    response: Response,
+async def price_index(
+    request: Request,
+    reads: PublicReadsDep,
     settings: SettingsDep,
-    answers: IndexAnswersDep,
     basket: str | None = Query(
         None, max_length=100, pattern=TEXT_PATTERN, description="basket code, e.g. livelihood"
     ),
@@ -318,18 +304,24 @@ def price_index(
     start: dt.date | None = Query(None, alias="from", description="first day (YYYY-MM-DD)"),
     end: dt.date | None = Query(None, alias="to", description="last day (YYYY-MM-DD)"),
     price_type: PriceType = Query("retail"),
-) -> PriceIndexPublic:
+) -> Response:
     """Chained daily Jevons index of a category, or a basket of goods with configured weights."""
-    subject = find_index_subject(session, settings, basket=basket, category=category)
-    latest = latest_price_date(session, product_ids=subject.product_codes, price_type=price_type, region=city)
-    start, end = resolve_window(start, end, latest, INDEX_DEFAULT_DAYS)
-    key = (subject.cache_key, city, start, end, price_type, observations_version(session))
-    answer = answers.get(key)
-    if answer is None:
-        answer = compute_index(session, subject, city=city, start=start, end=end, price_type=price_type)
-        answers.put(key, answer)
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    return answer
+    baskets = read_baskets(settings) if basket is not None else {}
+
+    def compute(session: Session) -> PriceIndexPublic:
+        subject = find_index_subject(session, baskets, basket=basket, category=category)
+        latest = latest_price_date(
+            session, product_ids=subject.product_codes, price_type=price_type, region=city
+        )
+        window = resolve_window(start, end, latest, INDEX_DEFAULT_DAYS)
+        return compute_index(
+            session, subject, city=city, start=window[0], end=window[1], price_type=price_type
+        )
+
+    chosen = baskets.get(basket) if basket is not None else None
+    weights = tuple(sorted(chosen.weights.items())) if chosen else None
+    key = ("index", basket, chosen and chosen.name, weights, category, city, start, end, price_type)
+    return await reads.respond(request, key, compute)
 
 
 def compute_index(

@@ -1,0 +1,329 @@
+"""API throughput over HTTP: the real app on the sample city against a bare FastAPI app, in one run.
+
+Starts a bare FastAPI app (``GET /ping`` returning a constant) and ``fairmarket serve`` on
+``fairmarket demo``'s sample city (180 days of prices, 2,000 complaints; built once into ``--data-dir``),
+both under uvicorn with the same options, and drives each endpoint over loopback with wrk
+(``wrk -t2 -c16 -d5s --latency``; a bounded Python client when wrk is missing). Prints req/s, p50 and
+p99 per endpoint and the ratio to bare, first with one worker per server, then with ``--workers 2``.
+Bare is measured before and after the endpoints and the ratio taken to their mean, as the machine is
+shared. Rate limiting is switched off for the run (``FAIRMARKET_RATE_LIMIT_PER_MINUTE=0``).
+
+Goals (issue 18), one worker: ``/api/health`` >= 0.7 x bare; public price series and index >= 0.3 x bare;
+staff search with facets >= 0.1 x bare.
+
+    .venv/bin/python benchmarks/api_throughput.py [--data-dir /tmp/fm-bench] [--duration 5]
+        [--connections 16] [--workers 1,2] [--profile DIR]
+
+``--profile DIR`` records each endpoint under load with py-spy (``pip install py-spy``) into
+``DIR/<endpoint>.txt`` (collapsed stacks of the single worker).
+
+Where the time went (py-spy under load, one worker, before issue 18's changes; share of samples):
+PROFILE_PLACEHOLDER
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+bare_app = FastAPI()
+
+
+@bare_app.get("/ping")
+def ping() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    path: str
+    staff: bool = False
+    revalidate: bool = False
+
+
+ENDPOINTS = (
+    Endpoint("health", "/api/health"),
+    Endpoint("series (public)", f"/api/prices/series?product={quote('猪肉')}"),
+    Endpoint("series 304", f"/api/prices/series?product={quote('猪肉')}", revalidate=True),
+    Endpoint("index (public)", "/api/prices/index?basket=livelihood"),
+    Endpoint("search + facets (staff)", f"/api/complaints/search?q={quote('价格')}&size=20", staff=True),
+)
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    failures: int
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} not up after {timeout}s")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        wait_until_up(ready_url, process)
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def worker_pids(process: subprocess.Popen[bytes]) -> list[int]:
+    """The uvicorn process serving requests: the parent with one worker, its children with several."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    python_children = [int(pid) for pid in children if "python" in Path(f"/proc/{pid}/cmdline").read_text()]
+    return python_children or [process.pid]
+
+
+def build_sample_city(data_dir: Path) -> Path:
+    """The demo database in ``data_dir``, built once (``fairmarket demo --no-serve``) and reused."""
+    database = data_dir / "fairmarket-demo.db"
+    if not database.exists():
+        subprocess.run(
+            [sys.executable, "-m", "cli.main", "demo", "--no-serve", "--data-dir", str(data_dir)],
+            cwd=ROOT,
+            check=True,
+        )
+    return database
+
+
+def staff_token(database: Path) -> str:
+    """A bearer token of the demo's consumer-association staff (``xiehui``), who sees every complaint."""
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from core.config import DEVELOPMENT_SECRET
+    from core.models import User
+    from core.security import create_access_token
+
+    with Session(create_engine(f"sqlite:///{database}")) as session:
+        user_id = session.scalar(select(User.id).where(User.username == "xiehui"))
+    return create_access_token(subject=str(user_id), secret=DEVELOPMENT_SECRET, minutes=60)
+
+
+def etag_of(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return str(answer.headers.get("ETag", ""))
+
+
+WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def run_wrk(url: str, headers: list[str], seconds: int, connections: int) -> Load:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    latencies = {share: float(value) * WRK_UNITS[unit] for share, value, unit in WRK_LATENCY.findall(output)}
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    failures = int(non_2xx.group(1)) if non_2xx else 0
+    failures += sum(int(count) for count in errors.groups()) if errors else 0
+    if rate is None or len(latencies) != 2:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return Load(float(rate.group(1)), latencies["50"], latencies["99"], failures)
+
+
+def run_python_client(url: str, headers: list[str], seconds: int, connections: int) -> Load:
+    """A bounded load generator for machines without wrk: ``connections`` threads, keep-alive each."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    target = f"{parts.path}?{parts.query}" if parts.query else parts.path
+    header_map = dict(header.split(": ", 1) for header in headers)
+    latencies: list[float] = []
+    failures = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client() -> None:
+        nonlocal failures
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        mine: list[float] = []
+        bad = 0
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            connection.request("GET", target, headers=header_map)
+            answer = connection.getresponse()
+            answer.read()
+            mine.append((time.perf_counter() - started) * 1000)
+            bad += answer.status >= 400
+        with lock:
+            latencies.extend(mine)
+            failures += bad
+
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cuts = statistics.quantiles(latencies, n=100)
+    return Load(len(latencies) / seconds, cuts[49], cuts[98], failures)
+
+
+def drive(url: str, headers: list[str], seconds: int, connections: int) -> Load:
+    runner = run_wrk if shutil.which("wrk") else run_python_client
+    return runner(url, headers, seconds, connections)
+
+
+@contextmanager
+def profiling(pids: list[int], output: Path | None, seconds: int) -> Iterator[None]:
+    """py-spy on the first worker while the block runs, written as collapsed stacks."""
+    if output is None:
+        yield
+        return
+    recorder = subprocess.Popen(
+        [
+            "py-spy",
+            "record",
+            "-p",
+            str(pids[0]),
+            "-d",
+            str(seconds),
+            "-r",
+            "200",
+            "-f",
+            "raw",
+            "-o",
+            str(output),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        recorder.wait(timeout=seconds + 30)
+
+
+def print_row(name: str, load: Load, bare: float) -> None:
+    print(
+        f"| {name:<26} | {load.requests_per_second:>9,.0f} | {load.p50_ms:>8.2f} | {load.p99_ms:>8.2f} "
+        f"| {load.requests_per_second / bare:>6.2f} | {load.failures:>6} |",
+        flush=True,
+    )
+
+
+def measure(args: argparse.Namespace, database: Path, token: str, workers: int) -> None:
+    uvicorn = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1", "--workers", str(workers)]
+    bare_port, app_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "FAIRMARKET_DATABASE_URL": f"sqlite:///{database}",
+        "FAIRMARKET_DATA_DIR": str(database.parent),
+        "FAIRMARKET_SEARCH_URL": "",
+        "FAIRMARKET_RATE_LIMIT_PER_MINUTE": "0",
+    }
+    bare_command = [*uvicorn, "--port", str(bare_port), "--app-dir", "benchmarks", "api_throughput:bare_app"]
+    app_command = [
+        sys.executable,
+        "-m",
+        "cli.main",
+        "serve",
+        "--port",
+        str(app_port),
+        "--workers",
+        str(workers),
+    ]
+    bare_url = f"http://127.0.0.1:{bare_port}/ping"
+    base = f"http://127.0.0.1:{app_port}"
+    with (
+        server(bare_command, env, bare_url),
+        server(app_command, env, f"{base}/api/health") as app,
+    ):
+        drive(f"{base}/api/health", [], 1, args.connections)  # warm every worker's connections
+        bare_before = drive(bare_url, [], args.duration, args.connections)
+        rows = []
+        for endpoint in ENDPOINTS:
+            headers = (
+                [f"Authorization: Bearer {token}"] if endpoint.staff or "complaints" in endpoint.path else []
+            )
+            if endpoint.revalidate:
+                headers.append(f"If-None-Match: {etag_of(base + endpoint.path)}")
+            output = None
+            if args.profile and workers == 1:
+                output = (
+                    args.profile / f"{endpoint.name.split()[0]}{'-304' if endpoint.revalidate else ''}.txt"
+                )
+            with profiling(worker_pids(app), output, args.duration):
+                rows.append(
+                    (endpoint.name, drive(base + endpoint.path, headers, args.duration, args.connections))
+                )
+        bare_after = drive(bare_url, [], args.duration, args.connections)
+    bare = (bare_before.requests_per_second + bare_after.requests_per_second) / 2
+    print(f"\n{workers} worker(s) per server, {args.connections} connections, {args.duration}s each")
+    print("| endpoint                   |     req/s |  p50 ms  |  p99 ms  | x bare | failed |")
+    print("|----------------------------|-----------|----------|----------|--------|--------|")
+    print_row("bare /ping (before)", bare_before, bare)
+    for name, load in rows:
+        print_row(name, load, bare)
+    print_row("bare /ping (after)", bare_after, bare)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/fairmarket-api-throughput"))
+    parser.add_argument("--duration", type=int, default=5, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated")
+    parser.add_argument("--profile", type=Path, default=None, help="folder for py-spy profiles (1 worker)")
+    args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    database = build_sample_city(args.data_dir.resolve())
+    token = staff_token(database)
+    print(f"load generator: {'wrk' if shutil.which('wrk') else 'Python client'}; cores: {os.cpu_count()}")
+    for workers in (int(count) for count in args.workers.split(",")):
+        measure(args, database, token, workers)
+
+
+if __name__ == "__main__":
+    main()
