@@ -22,6 +22,7 @@ from anyio import to_thread
 from cachetools import LRUCache
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.price_reads import price_data_version
@@ -71,21 +72,39 @@ class CachedAnswer:
 class PublicReads:
     """Serialized public answers by request and data version; one per app, so one per database."""
 
-    def __init__(self, sessions: sessionmaker[Session], size: int = ANSWERS_KEPT) -> None:
+    def __init__(self, engine: Engine, sessions: sessionmaker[Session], size: int = ANSWERS_KEPT) -> None:
+        self._engine = engine
         self._sessions = sessions
         self._answers: LRUCache[Hashable, CachedAnswer] = LRUCache(maxsize=size)
+        self._computing: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
+    def _cached(self, versioned: Hashable) -> CachedAnswer | None:
+        with self._lock:
+            return self._answers.get(versioned)
+
     def _answer(self, key: Hashable, compute: Callable[[Session], BaseModel]) -> CachedAnswer:
-        with self._sessions() as session:
-            versioned = (key, price_data_version(session))
-            with self._lock:
-                cached = self._answers.get(versioned)
-            if cached is None:
-                cached = CachedAnswer.of(compute(session))
-                with self._lock:
-                    self._answers[versioned] = cached
+        """The cached answer, else computed once: requests arriving meanwhile wait for it (new prices
+        send a crowd after the same few charts at once)."""
+        with self._engine.connect() as connection:
+            versioned = (key, price_data_version(connection))
+        cached = self._cached(versioned)
+        if cached is not None:
             return cached
+        with self._lock:
+            computing = self._computing.setdefault(versioned, threading.Lock())
+        with computing:
+            try:
+                cached = self._cached(versioned)
+                if cached is None:
+                    with self._sessions() as session:
+                        cached = CachedAnswer.of(compute(session))
+                    with self._lock:
+                        self._answers[versioned] = cached
+            finally:
+                with self._lock:
+                    self._computing.pop(versioned, None)
+        return cached
 
     async def respond(
         self, request: Request, key: Hashable, compute: Callable[[Session], BaseModel]
@@ -101,7 +120,8 @@ async def public_reads(request: Request) -> PublicReads:
     """This app's cache (async: made on the event loop, so never twice)."""
     reads: PublicReads | None = getattr(request.app.state, "public_reads", None)
     if reads is None:
-        reads = request.app.state.public_reads = PublicReads(request.app.state.sessions)
+        state = request.app.state
+        reads = state.public_reads = PublicReads(state.engine, state.sessions)
     return reads
 
 

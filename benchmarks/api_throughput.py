@@ -146,6 +146,14 @@ def staff_token(database: Path) -> str:
     return create_access_token(subject=str(user_id), secret=DEVELOPMENT_SECRET, minutes=60)
 
 
+def first_answer_ms(url: str, headers: list[str]) -> float:
+    started = time.perf_counter()
+    request = urllib.request.Request(url, headers=dict(header.split(": ", 1) for header in headers))
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        answer.read()
+    return (time.perf_counter() - started) * 1000
+
+
 def etag_of(url: str) -> str:
     with urllib.request.urlopen(url, timeout=30) as answer:
         return str(answer.headers.get("ETag", ""))
@@ -244,10 +252,11 @@ def profiling(pids: list[int], output: Path | None, seconds: int) -> Iterator[No
         recorder.wait(timeout=seconds + 30)
 
 
-def print_row(name: str, load: Load, bare: float) -> None:
+def print_row(name: str, load: Load, bare: float, first_ms: float | None) -> None:
+    first = "" if first_ms is None else f"{first_ms:,.0f}"
     print(
         f"| {name:<26} | {load.requests_per_second:>9,.0f} | {load.p50_ms:>8.2f} | {load.p99_ms:>8.2f} "
-        f"| {load.requests_per_second / bare:>6.2f} | {load.failures:>6} |",
+        f"| {load.requests_per_second / bare:>6.2f} | {load.failures:>6} | {first:>8} |",
         flush=True,
     )
 
@@ -286,26 +295,25 @@ def measure(args: argparse.Namespace, database: Path, token: str, workers: int) 
             headers = (
                 [f"Authorization: Bearer {token}"] if endpoint.staff or "complaints" in endpoint.path else []
             )
+            cold = first_answer_ms(base + endpoint.path, headers)  # computes what the cache then keeps
             if endpoint.revalidate:
                 headers.append(f"If-None-Match: {etag_of(base + endpoint.path)}")
             output = None
             if args.profile and workers == 1:
-                output = (
-                    args.profile / f"{endpoint.name.split()[0]}{'-304' if endpoint.revalidate else ''}.txt"
-                )
+                suffix = "-304" if endpoint.revalidate else ""
+                output = args.profile / f"{endpoint.name.split()[0]}{suffix}.txt"
             with profiling(worker_pids(app), output, args.duration):
-                rows.append(
-                    (endpoint.name, drive(base + endpoint.path, headers, args.duration, args.connections))
-                )
+                load = drive(base + endpoint.path, headers, args.duration, args.connections)
+            rows.append((endpoint.name, load, cold))
         bare_after = drive(bare_url, [], args.duration, args.connections)
     bare = (bare_before.requests_per_second + bare_after.requests_per_second) / 2
     print(f"\n{workers} worker(s) per server, {args.connections} connections, {args.duration}s each")
-    print("| endpoint                   |     req/s |  p50 ms  |  p99 ms  | x bare | failed |")
-    print("|----------------------------|-----------|----------|----------|--------|--------|")
-    print_row("bare /ping (before)", bare_before, bare)
-    for name, load in rows:
-        print_row(name, load, bare)
-    print_row("bare /ping (after)", bare_after, bare)
+    print("| endpoint                   |     req/s |  p50 ms  |  p99 ms  | x bare | failed | first ms |")
+    print("|----------------------------|-----------|----------|----------|--------|--------|----------|")
+    print_row("bare /ping (before)", bare_before, bare, None)
+    for name, load, cold in rows:
+        print_row(name, load, bare, cold)
+    print_row("bare /ping (after)", bare_after, bare, None)
 
 
 def main() -> None:

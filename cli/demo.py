@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 DEMO_DATA_DIR = Path("data") / "demo"
 DEMO_DATABASE = "fairmarket-demo.db"
 console = Console(soft_wrap=True)
+#: Longer than a reverse proxy's idle timeout, so the proxy never reuses a connection the server closed.
+KEEP_ALIVE_SECONDS = 75
 
 
 def serve(
@@ -42,7 +44,13 @@ def serve(
     import uvicorn
 
     _print_urls(host, port)
-    uvicorn.run("api.asgi:app", host=host, port=port, workers=workers or os.cpu_count() or 1)
+    uvicorn.run(
+        "api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers or os.cpu_count() or 1,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
 
 
 def _print_urls(host: str, port: int) -> None:

@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from analysis.detectors import OBSERVATION_COLUMNS
-from core.models import Category, PriceObservation, Product
+from core.models import PriceObservation
 
 CHUNK_ROWS = 200_000
 _SELECT = (
@@ -153,15 +153,15 @@ def observations_version(session: Session) -> int:
     return session.scalar(select(func.max(PriceObservation.id))) or 0
 
 
-def price_data_version(session: Session) -> tuple[int, ...]:
-    """What public price answers depend on, in one query: the newest observation, and the catalogue's
-    size and newest rows (observations and catalogue entries are added, not rewritten)."""
-    newest = [
-        select(func.max(PriceObservation.id)).scalar_subquery(),
-        select(func.max(Product.id)).scalar_subquery(),
-        select(func.count(Product.id)).scalar_subquery(),
-        select(func.max(Category.id)).scalar_subquery(),
-        select(func.count(Category.id)).scalar_subquery(),
-    ]
-    row = session.execute(select(*newest)).one()
+#: One statement, sent as is (no ORM, nothing to compile): the public price reads ask it on every request.
+PRICE_DATA_VERSION_SQL = (
+    "SELECT (SELECT max(id) FROM price_observations), (SELECT max(id) FROM products), "
+    "(SELECT count(*) FROM products), (SELECT max(id) FROM categories), (SELECT count(*) FROM categories)"
+)
+
+
+def price_data_version(connection: Connection) -> tuple[int, ...]:
+    """What public price answers depend on: the newest observation, and the catalogue's size and
+    newest rows (observations and catalogue entries are added, not rewritten)."""
+    row = connection.exec_driver_sql(PRICE_DATA_VERSION_SQL).one()
     return tuple(value or 0 for value in row)
