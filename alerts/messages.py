@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from complaints.privacy import mask_personal_data
+from complaints.privacy import mask_optional, mask_personal_data
 from core.models import Alert, Complaint
 
 SEVERITY_NAMES = {"low": "低", "medium": "中", "high": "高", "critical": "紧急"}
@@ -49,14 +49,34 @@ def complaint_payload(complaint: Complaint) -> dict[str, Any]:
             "created_at": complaint.created_at.isoformat(timespec="seconds"),
             "nature": complaint.nature,
             "industry": complaint.industry,
-            "district": complaint.district,
-            "merchant": complaint.merchant_name,
-            "product_category": complaint.product_category,
+            "district": mask_optional(complaint.district),
+            "merchant": mask_optional(complaint.merchant_name),
+            "product_category": mask_optional(complaint.product_category),
             "amount": None if complaint.amount is None else str(complaint.amount),
-            "text": mask_personal_data(text[:500]),
+            "text": mask_personal_data(text)[:500],
             "url": f"/api/complaints/{complaint.id}",
         },
     }
+
+
+MASKED_COMPLAINT_FIELDS = ("text", "merchant", "district", "product_category")
+
+
+def masked(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` with its complaint's free text masked by the current rules.
+
+    Payloads are snapshotted when enqueued; masking again when they are shown or sent covers rows
+    enqueued under older, weaker rules (masking masked text changes nothing).
+    """
+    complaint = payload.get("complaint")
+    if payload.get("type") != "complaint" or not isinstance(complaint, dict):
+        return payload
+    fields = {
+        name: mask_optional(complaint[name])
+        for name in MASKED_COMPLAINT_FIELDS
+        if isinstance(complaint.get(name), str)
+    }
+    return {**payload, "complaint": {**complaint, **fields}}
 
 
 PERCENT_KINDS = frozenset({"emergency_rise", "average_rise", "markup_ratio", "market_surge"})

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from alerts import messages
 from alerts.channels import DeliveryError, Message, email, im, webhook
+from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
 from alerts.subscriptions import (
     SEVERITIES,
     AlertFacts,
@@ -404,21 +405,22 @@ def _finish(session: Session, claim: _Claim, **values: Any) -> bool:
 
 
 def _document(delivery: Delivery) -> dict[str, Any]:
-    payload = {key: value for key, value in delivery.payload.items() if key != "target"}
+    payload = {key: value for key, value in messages.masked(delivery.payload).items() if key != "target"}
     return {"key": delivery.dedupe_key, "delivery_id": delivery.id, **payload}
 
 
 def _message(deliveries: list[Delivery], now: dt.datetime) -> Message:
     if len(deliveries) == 1:
         delivery = deliveries[0]
+        payload = messages.masked(delivery.payload)
         return Message(
             key=delivery.dedupe_key,
-            subject=messages.subject(delivery.payload),
-            body=messages.body(delivery.payload),
+            subject=messages.subject(payload),
+            body=messages.body(payload),
             document=_document(delivery),
         )
     keys = sorted(delivery.dedupe_key for delivery in deliveries)
-    payloads = [delivery.payload for delivery in deliveries]
+    payloads = [messages.masked(delivery.payload) for delivery in deliveries]
     day = (now + dt.timedelta(hours=8)).date()
     return Message(
         key="digest:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32],
@@ -426,6 +428,14 @@ def _message(deliveries: list[Delivery], now: dt.datetime) -> Message:
         body=messages.digest_body(payloads),
         document={"type": "digest", "date": day.isoformat(), "items": [_document(d) for d in deliveries]},
     )
+
+
+def _refuse_internal(check: Callable[..., None], url: str, settings: Settings) -> None:
+    """Re-check the target before each send: a name may resolve to an internal address by now."""
+    try:
+        check(url, settings.delivery_allowed_hosts)
+    except UnsafeTarget as exc:
+        raise DeliveryError(f"target refused: {exc}", permanent=True) from exc
 
 
 def _send(
@@ -438,6 +448,7 @@ def _send(
     if channel == "webhook":
         if not subscription.webhook_url or not subscription.webhook_secret:
             raise DeliveryError("subscription has no webhook URL or secret", permanent=True)
+        _refuse_internal(check_url, subscription.webhook_url, settings)
         webhook.send(subscription.webhook_url, subscription.webhook_secret, message)
     elif channel == "email":
         if not subscription.email:
@@ -447,6 +458,7 @@ def _send(
         url = next((u for u in subscription.apprise_urls or [] if im.url_fingerprint(u) == target), None)
         if url is None:
             raise DeliveryError("IM URL removed from the subscription", permanent=True)
+        _refuse_internal(check_apprise_url, url, settings)
         im.send(url, message)
     else:
         raise DeliveryError(f"unknown channel {channel}", permanent=True)

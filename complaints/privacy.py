@@ -8,7 +8,9 @@ order numbers, shop names and roads stay readable.
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 
 # The most frequent Chinese surnames (compound ones first so that 欧阳 wins over 欧).
 COMPOUND_SURNAMES = (
@@ -59,7 +61,7 @@ FUNCTION_WORD_SURNAMES = "和于向与时都那成将全应也还及同把给对
 
 # "我叫张三", "姓名：张三", "联系人:李四", "消费者王五投诉" - a name introduced by a cue word.
 _NAME_CUE = re.compile(
-    r"(?P<cue>我叫|本人叫?|名字叫|姓名[:：\s]*|联系人[:：\s]*|投诉人[:：\s]*|申请人[:：\s]*|"
+    r"(?P<cue>我叫|本人叫?|名字叫|店长|经理|老板|店员|客服|负责人|姓名[:：\s]*|联系人[:：\s]*|投诉人[:：\s]*|申请人[:：\s]*|"
     r"当事人[:：\s]*|收货人[:：\s]*|署名[:：\s]*)"
     rf"(?![{FUNCTION_WORD_SURNAMES}])(?P<surname>{_SURNAME})(?P<given>{_GIVEN})"
 )
@@ -76,25 +78,46 @@ _NAME_HONORIFIC = re.compile(
     rf"(?P<given2>{_NAME_CHAR}{{2}})|(?P<surname>{_SURNAME})(?P<given>{_NAME_CHAR}))(?=先生|女士|小姐)"
 )
 
+# Digits typed with separators ("138 1234 5678", "138.1234.5678", "138—1234—5678") are read as one
+# number; a separator is one character between two digits.
+_SEP = r"[\s.\-_·—–‐‑‒―~/]"
+_NO_DIGIT_BEFORE = r"(?<![0-9A-Za-z])"
+_NO_DIGIT_AFTER = r"(?![0-9A-Za-z])"
+
+
+def _spaced_digits(count: int) -> str:
+    return rf"[0-9](?:{_SEP}?[0-9]){{{count - 1}}}"
+
+
 _MOBILE = re.compile(
-    r"(?<![\dA-Za-z])(?:(?:\+|00)?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?![\dA-Za-z])"
+    rf"{_NO_DIGIT_BEFORE}(?:[(（]?(?:\+|00)?86[)）]?{_SEP}?)?(?P<number>1{_SEP}?[3-9](?:{_SEP}?[0-9]){{9}}){_NO_DIGIT_AFTER}"
 )
-_ID_NUMBER = re.compile(
-    r"(?<![\dA-Za-z])(\d{6})(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dA-Za-z])"
+_ID_NUMBER = re.compile(rf"{_NO_DIGIT_BEFORE}(?P<number>{_spaced_digits(17)}{_SEP}?[0-9Xx]){_NO_DIGIT_AFTER}")
+_OLD_ID_NUMBER = re.compile(rf"{_NO_DIGIT_BEFORE}(?P<number>{_spaced_digits(15)}){_NO_DIGIT_AFTER}")
+_BANK_CARD = re.compile(rf"{_NO_DIGIT_BEFORE}(?P<number>[0-9](?:{_SEP}?[0-9]){{15,18}}){_NO_DIGIT_AFTER}")
+# Landlines need the area-code separator, a cue word or the full 10-12 digits with the leading 0;
+# shorter bare digit runs are too often order numbers or amounts.
+_LANDLINE = re.compile(
+    rf"{_NO_DIGIT_BEFORE}[(（]?(?P<area>0[1-9][0-9]{{1,2}})[)）]?(?:{_SEP}|[)）])?"
+    rf"(?P<local>[2-9](?:{_SEP}?[0-9]){{6,7}})(?:(?:{_SEP}|转)(?P<extension>[0-9]{{1,5}}))?{_NO_DIGIT_AFTER}"
 )
-# Landlines need the area-code separator or a cue word; bare digit runs are too often order numbers.
-_LANDLINE = re.compile(r"(?<![\dA-Za-z])(0\d{2,3})[-－—\s](\d{7,8})(?:[-转](\d{1,5}))?(?![\dA-Za-z])")
 _CUED_NUMBER = re.compile(
-    r"(?P<cue>(?:电话|座机|手机|联系方式|联系电话|固话|tel|TEL|Tel)(?:号码?)?[:：\s]*)(?P<number>\d{7,12})(?![\d])"
+    r"(?P<cue>(?:电话|座机|手机|联系方式|联系电话|固话|tel|TEL|Tel|phone|Phone)(?:号码?)?(?:是|为)?[:：\s]*)"
+    rf"(?P<number>{_spaced_digits(5)}(?:{_SEP}?[0-9]){{0,10}}){_NO_DIGIT_AFTER}"
 )
 # An 11-digit number right after "订单号" is an order number that merely looks like a mobile number.
 _ORDER_NUMBER_CUE = re.compile(r"(?:订单|单号|编号|运单|流水|批号|No\.?)[号码]?[:：\s]*$", re.IGNORECASE)
 # Messaging accounts and bank/member card numbers are personal too, but only recognisable by their cue.
 _CUED_ACCOUNT = re.compile(
-    r"(?P<cue>(?:QQ|qq|Qq|微信|微信号|wx|WX|vx|VX|银行卡号?|卡号|账号|帐号)[:：\s]*)"
-    r"(?P<account>[A-Za-z0-9_-]{5,30})(?![A-Za-z0-9_-])"
+    r"(?P<cue>(?:QQ|qq|Qq|扣扣|企鹅号|微信|威信|薇信|V信|v信|wx|WX|Wx|vx|VX|Vx|wechat|WeChat|Wechat|"
+    r"银行卡|卡号|账号|帐号|支付宝)(?:号码?|账号|帐号|id|ID)?(?:是|为)?[:：\s]*)"
+    rf"(?P<account>[A-Za-z][A-Za-z0-9_\-]{{4,29}}|[0-9](?:{_SEP}?[0-9]){{4,22}})(?![A-Za-z0-9_\-])"
 )
-_EMAIL = re.compile(r"(?<![\w.])([A-Za-z0-9._%+-]{1,64})@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])(?P<local>[A-Za-z0-9._%+\-]{1,64})\s*(?:@|\(at\)|\[at\])\s*"
+    r"(?P<domain>[A-Za-z0-9\-]+(?:\s*[.。]\s*[A-Za-z0-9\-]+)*\s*[.。]\s*[A-Za-z]{2,})",
+    re.IGNORECASE,
+)
 
 # A house number: after a road / estate anchor, numbers followed by 号 / 栋 / 单元 / 室 … are masked
 # ("中山路123号" -> "中山路**号", "阳光小区3栋2单元501室" -> "阳光小区**栋**单元**室").
@@ -108,8 +131,32 @@ _ADDRESS_NUMBER = re.compile(
 )
 
 MASK = "*"
-# Full-width digits (１３８…) are read as ASCII so that a number typed on a Chinese keyboard is masked too.
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+# Part of every search document's source hash: a new version marks the whole index stale, so that
+# ``fairmarket reindex --check --repair`` re-masks documents indexed by older rules.
+MASKING_VERSION = 2
+# Characters that NFKC reads as ASCII letters, digits or e-mail punctuation (full-width "１３８",
+# "＠", circled or mathematical digits) and decimal digits of other scripts.
+_MATCHED_ASCII = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ@.+-_")
+
+
+@functools.cache
+def _ascii_forms() -> dict[int, str]:
+    table: dict[int, str] = {0x3000: " ", 0x00A0: " "}
+    for code_point in range(0x80, 0x20000):
+        char = chr(code_point)
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            table[code_point] = str(digit)
+            continue
+        form = unicodedata.normalize("NFKC", char)
+        if form != char and form and all(c in _MATCHED_ASCII for c in form):
+            table[code_point] = form
+    return table
+
+
+def normalize_for_matching(text: str) -> str:
+    """Read look-alike digits, letters and ``＠`` as ASCII so one pattern matches every writing."""
+    return text.translate(_ascii_forms())
 
 
 def mask_name(name: str) -> str:
@@ -121,34 +168,87 @@ def mask_name(name: str) -> str:
     return surname + MASK * max(1, len(name) - len(surname))
 
 
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c in "0123456789Xx")
+
+
+def _after_order_cue(match: re.Match[str]) -> bool:
+    return _ORDER_NUMBER_CUE.search(match.string, max(0, match.start() - 8), match.start()) is not None
+
+
+def _keep_ends(digits: str, head: int, tail: int) -> str:
+    return digits[:head] + MASK * (len(digits) - head - tail) + digits[-tail:]
+
+
+def _valid_birth_date(yymmdd: str) -> bool:
+    month, day = int(yymmdd[-4:-2]), int(yymmdd[-2:])
+    return 1 <= month <= 12 and 1 <= day <= 31
+
+
+def _id_checksum_ok(number: str) -> bool:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(number[:17], weights, strict=True))
+    return "10X98765432"[total % 11] == number[17].upper()
+
+
+def luhn_ok(digits: str) -> bool:
+    """The check digit of bank card numbers (ISO/IEC 7812)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
 def _mask_mobile(match: re.Match[str]) -> str:
-    if _ORDER_NUMBER_CUE.search(match.string, max(0, match.start() - 8), match.start()):
+    if _after_order_cue(match):
         return match.group(0)
-    return f"{match.group(1)}****{match.group(3)}"
+    return _keep_ends(_digits(match.group("number")), 3, 4)
 
 
 def _mask_id_number(match: re.Match[str]) -> str:
-    number = match.group(0)
-    return number[:3] + MASK * (len(number) - 7) + number[-4:]
+    number = _digits(match.group("number"))
+    looks_like_id = number[6:8] in ("18", "19", "20") and _valid_birth_date(number[6:14])
+    if _after_order_cue(match) or not (looks_like_id or _id_checksum_ok(number)):
+        return match.group(0)
+    return _keep_ends(number, 3, 4)
+
+
+def _mask_old_id_number(match: re.Match[str]) -> str:
+    number = _digits(match.group("number"))
+    if _after_order_cue(match) or not _valid_birth_date(number[6:12]) or number[0] == "0":
+        return match.group(0)
+    return _keep_ends(number, 3, 4)
+
+
+def _mask_bank_card(match: re.Match[str]) -> str:
+    number = _digits(match.group("number"))
+    if _after_order_cue(match) or not luhn_ok(number):
+        return match.group(0)
+    return _keep_ends(number, 4, 4)
 
 
 def _mask_landline(match: re.Match[str]) -> str:
-    local = match.group(2)
-    return f"{match.group(1)}-{MASK * (len(local) - 4)}{local[-4:]}"
+    if _after_order_cue(match):
+        return match.group(0)
+    local = _digits(match.group("local"))
+    return f"{match.group('area')}-{MASK * (len(local) - 4)}{local[-4:]}"
 
 
 def _mask_cued_number(match: re.Match[str]) -> str:
-    number = match.group("number")
-    return match.group("cue") + MASK * (len(number) - 4) + number[-4:]
+    return match.group("cue") + _keep_ends(_digits(match.group("number")), 0, 4)
 
 
 def _mask_cued_account(match: re.Match[str]) -> str:
     account = match.group("account")
+    if account[0].isdigit():
+        account = _digits(account)
     return match.group("cue") + account[:2] + MASK * (len(account) - 4) + account[-2:]
 
 
 def _mask_email(match: re.Match[str]) -> str:
-    return f"{match.group(1)[0]}***@{match.group(2)}"
+    domain = re.sub(r"\s*[.。]\s*", ".", match.group("domain"))
+    return f"{match.group('local')[0]}***@{domain}"
 
 
 def _mask_named(match: re.Match[str]) -> str:
@@ -169,17 +269,28 @@ def _mask_address(match: re.Match[str]) -> str:
 
 
 def mask_personal_data(text: str) -> str:
-    """Return ``text`` with phone/ID numbers, e-mails, personal names and house numbers masked."""
+    """Return ``text`` with phone/ID/card numbers, accounts, e-mails, names and house numbers masked.
+
+    The text is first read with look-alike characters as ASCII (full-width digits, ``＠``), so the
+    masked text shows those in ASCII.
+    """
     if not text:
         return text
-    text = text.translate(_FULL_WIDTH_DIGITS)
+    text = normalize_for_matching(text)
+    text = _EMAIL.sub(_mask_email, text)
+    text = _CUED_ACCOUNT.sub(_mask_cued_account, text)
     text = _ID_NUMBER.sub(_mask_id_number, text)
+    text = _BANK_CARD.sub(_mask_bank_card, text)
+    text = _OLD_ID_NUMBER.sub(_mask_old_id_number, text)
     text = _MOBILE.sub(_mask_mobile, text)
     text = _LANDLINE.sub(_mask_landline, text)
     text = _CUED_NUMBER.sub(_mask_cued_number, text)
-    text = _CUED_ACCOUNT.sub(_mask_cued_account, text)
-    text = _EMAIL.sub(_mask_email, text)
     text = _NAME_CUE.sub(_mask_named, text)
     text = _NAME_ROLE_VERB.sub(_mask_named, text)
     text = _NAME_HONORIFIC.sub(_mask_honorific, text)
     return _ADDRESS.sub(_mask_address, text)
+
+
+def mask_optional(text: str | None) -> str | None:
+    """:func:`mask_personal_data` for a field that may be empty."""
+    return mask_personal_data(text) if text else text

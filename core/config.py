@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "fairmarket-development-secret-change-me"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MIN_SECRET_ENTROPY_BITS = 256  # 32 random bytes: an HMAC key nobody can search for
+
+HostList = Annotated[list[str], NoDecode]
+
+
+_HEX = frozenset("0123456789abcdefABCDEF")
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+MIN_BITS_PER_CHARACTER = 3.5  # Shannon entropy of the key's own characters; repeats score less
+
+
+def secret_entropy_bits(secret: str) -> float:
+    """Entropy of ``secret`` if it was drawn at random from the smallest usual alphabet holding it.
+
+    ``secrets.token_hex(32)`` and ``secrets.token_urlsafe(32)`` score 256 bits and more; a key whose
+    characters repeat (``"a"``, ``"abab…"``, ``"0000…"``) scores 0, whatever its length.
+    """
+    if not secret:
+        return 0.0
+    counts = Counter(secret)
+    shannon = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    if shannon < MIN_BITS_PER_CHARACTER:
+        return 0.0
+    characters = set(secret)
+    alphabet = 16 if characters <= _HEX else 64 if characters <= _BASE64 else 94
+    return len(secret) * math.log2(alphabet)
 
 
 class Settings(BaseSettings):
@@ -27,10 +54,22 @@ class Settings(BaseSettings):
     index_workers: int = Field(
         default=0, ge=0, description="processes that make index entries in a full reindex; 0: one per core"
     )
-    secret_key: str = DEVELOPMENT_SECRET
+    secret_key: str = Field(
+        default=DEVELOPMENT_SECRET,
+        description="signs access tokens; production needs 32 random bytes (secrets.token_urlsafe(32))",
+    )
     access_token_minutes: int = 8 * 60
     cors_origins: list[str] = []
     rate_limit_per_minute: int = 120
+    trusted_proxies: HostList = Field(
+        default=[],
+        description="proxies (addresses, networks) whose X-Forwarded-For is believed; comma-separated",
+    )
+    redis_url: str = Field(default="", description="shares rate limits through Redis; empty: the database")
+    delivery_allowed_hosts: HostList = Field(
+        default=[],
+        description="webhook/IM hosts, IPs or networks allowed although internal; comma-separated",
+    )
     max_request_bytes: int = 1_000_000
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, description="465 by default with smtp_security=tls")
@@ -55,10 +94,25 @@ class Settings(BaseSettings):
     job_runs_keep_days: int = Field(default=90, ge=1, description="job_runs older than this are deleted")
     user_agent: str = "FairMarket/0.1 (+price monitoring for the city consumer association)"
 
+    @field_validator("trusted_proxies", "delivery_allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
-            raise ValueError("FAIRMARKET_SECRET_KEY must be set in production")
+        if not self.secret_key:
+            raise ValueError("FAIRMARKET_SECRET_KEY must not be empty")
+        if self.environment == "production" and (
+            self.secret_key == DEVELOPMENT_SECRET
+            or secret_entropy_bits(self.secret_key) < MIN_SECRET_ENTROPY_BITS
+        ):
+            raise ValueError(
+                "FAIRMARKET_SECRET_KEY must be at least 32 random bytes in production "
+                '(python -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
         return self
 
     @model_validator(mode="after")

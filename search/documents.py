@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from complaints.privacy import mask_personal_data
+from complaints.privacy import MASKING_VERSION, mask_optional, mask_personal_data
 from core.models import Complaint
 from search.backends.base import chunked
 from search.query import SearchDocument
@@ -42,6 +42,7 @@ def _millisecond(moment: dt.datetime) -> dt.datetime:
 def source_hash(complaint: Any) -> str:
     """Hash of every complaint field the index holds; a different hash means the index is stale."""
     fields = [
+        MASKING_VERSION,
         complaint.tracking_code,
         complaint.title,
         complaint.text,
@@ -59,13 +60,14 @@ def source_hash(complaint: Any) -> str:
 
 
 def document_for(complaint: Any) -> SearchDocument:
-    """The public index entry: personal data masked before it is stored or tokenized.
+    """The public index entry: every free-text field masked before it is stored or tokenized.
 
     ``complaint`` is a ``Complaint`` or a row of its ``INDEXED_COLUMNS``.
     """
-    title = mask_personal_data(complaint.title) if complaint.title else complaint.title
+    title = mask_optional(complaint.title)
     text = mask_personal_data(complaint.text or "")
-    tokens = get_tokenizer().index_text(title, text, complaint.merchant_name, complaint.product_category)
+    merchant = mask_optional(complaint.merchant_name)
+    tokens = get_tokenizer().index_text(title, text, merchant, mask_optional(complaint.product_category))
     amount = complaint.amount
     return SearchDocument(
         id=complaint.id,
@@ -75,8 +77,8 @@ def document_for(complaint: Any) -> SearchDocument:
         tokens=tokens,
         nature=complaint.nature,
         industry=complaint.industry,
-        district=complaint.district,
-        merchant=complaint.merchant_name,
+        district=mask_optional(complaint.district),
+        merchant=merchant,
         status=complaint.status,
         created_at=_millisecond(complaint.created_at),
         amount_cents=None if amount is None else int((Decimal(amount) * 100).to_integral_value()),

@@ -2,7 +2,8 @@
 
 CSV is written row by row (UTF-8 with BOM so Excel opens the Chinese correctly). Excel is written with
 openpyxl's write-only workbook, which keeps rows in a temporary file rather than in memory; the finished
-``.xlsx`` is then sent from disk in chunks. Cells that a spreadsheet would read as a formula are quoted.
+``.xlsx`` is then sent from disk in chunks. Both writers pass every cell through :func:`neutralize_cell`
+(the OWASP CSV-injection rule), so no text a complainant typed is ever read as a formula.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ HEADERS = (
     "涉案金额（元）",
 )
 CHINA_OFFSET = dt.timedelta(hours=8)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# OWASP "CSV injection": a cell starting with one of these is a formula (or DDE call) to Excel,
+# LibreOffice or WPS; the full-width forms are read as formulas by spreadsheets in Chinese locales.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 _UNSAFE_FILENAME = re.compile(r"[^\w.\-]+")
 
 SearchPage = Callable[[SearchQuery], tuple[list[DisplayHit], str | None]]
@@ -52,10 +55,11 @@ def safe_filename(requested: str | None, extension: str) -> str:
     return f"{stem}.{extension}"
 
 
-def _cell(value: str | None) -> str:
-    if value and value.startswith(_FORMULA_START):
+def neutralize_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would evaluate gets a leading ``'``; other values pass unchanged."""
+    if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_START):
         return "'" + value
-    return value or ""
+    return value
 
 
 def row_values(hit: DisplayHit) -> list[Any]:
@@ -65,12 +69,12 @@ def row_values(hit: DisplayHit) -> list[Any]:
         document.id,
         document.tracking_code,
         (document.created_at + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M"),
-        _cell(hit.title),
-        _cell(hit.text),
+        hit.title or "",
+        hit.text,
         document.nature or "",
         document.industry or "",
         document.district or "",
-        _cell(document.merchant),
+        document.merchant or "",
         STATUS_NAMES.get(document.status, document.status),
         amount,
     ]
@@ -109,7 +113,7 @@ def csv_chunks(rows: Iterator[list[Any]]) -> Iterator[bytes]:
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(["" if value is None else neutralize_cell(value) for value in row])
         yield buffer.getvalue().encode()
 
 
@@ -118,7 +122,7 @@ def xlsx_chunks(rows: Iterator[list[Any]], chunk_bytes: int = 64 * 1024) -> Iter
     sheet = workbook.create_sheet("投诉检索结果")
     sheet.append(list(HEADERS))
     for row in rows:
-        sheet.append(row)
+        sheet.append([neutralize_cell(value) for value in row])
     with tempfile.TemporaryFile() as file:
         workbook.save(file)
         file.seek(0)

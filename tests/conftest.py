@@ -86,7 +86,14 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return Settings(environment="test", data_dir=tmp_path, database_url=db_url, search_url="")
+    """Test settings; deliveries may reach the local receivers the tests start on 127.0.0.1."""
+    return Settings(
+        environment="test",
+        data_dir=tmp_path,
+        database_url=db_url,
+        search_url="",
+        delivery_allowed_hosts=["127.0.0.1"],
+    )
 
 
 @pytest.fixture

@@ -13,6 +13,20 @@ from typing import Any
 CHANNELS: tuple[str, ...] = ("inbox", "webhook", "email", "im")
 
 
+GENERIC_DELIVERY_ERROR = "投递失败，请核对推送地址；详情请联系平台管理员"
+
+
+def error_shown(last_error: str | None, *, detailed: bool) -> str | None:
+    """The delivery error as a caller may read it: administrators see the cause, others a generic note.
+
+    The cause ("connection refused", "HTTP 405") would tell association staff which internal ports are
+    open when they point a target at the platform's network.
+    """
+    if last_error is None or detailed:
+        return last_error
+    return GENERIC_DELIVERY_ERROR
+
+
 class DeliveryError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)

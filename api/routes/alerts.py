@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
+from alerts.channels import error_shown
 from alerts.evidence_pack import export_evidence_pack
 from alerts.lifecycle import STATUS_NAMES, AlertStateError, act_on_alert
 from alerts.subscriptions import SEVERITIES
@@ -290,9 +291,10 @@ def list_alert_deliveries(alert_id: int, session: SessionDep, caller: StaffDep) 
     if not caller.sees_personal_data:
         query = query.where(Delivery.association_id == caller.association_id)
     rows = session.scalars(query.order_by(Delivery.id)).all()
-    return DeliveriesPublic(
-        data=[DeliveryPublic.model_validate(row, from_attributes=True) for row in rows], count=len(rows)
-    )
+    deliveries = [DeliveryPublic.model_validate(row, from_attributes=True) for row in rows]
+    for delivery in deliveries:
+        delivery.last_error = error_shown(delivery.last_error, detailed=caller.role == "admin")
+    return DeliveriesPublic(data=deliveries, count=len(rows))
 
 
 @router.get(

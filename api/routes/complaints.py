@@ -28,7 +28,7 @@ from complaints.intake import (
     learn_corrections,
     normalize_tracking_code,
 )
-from complaints.privacy import mask_name, mask_personal_data
+from complaints.privacy import mask_name, mask_optional
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import (
     CHINA_TIME,
@@ -171,7 +171,7 @@ class ClassificationCorrection(BaseModel):
 
 
 def _masked(text: str | None, mask: bool) -> str | None:
-    return mask_personal_data(text) if mask and text else text
+    return mask_optional(text) if mask else text
 
 
 def _event(event: ComplaintEvent, mask: bool) -> EventPublic:
@@ -194,8 +194,8 @@ def _summary(complaint: Complaint, mask: bool, today: dt.date) -> ComplaintSumma
         status_name=STATUS_NAMES.get(complaint.status, complaint.status),
         title=_masked(complaint.title, mask),
         text=_masked(complaint.text, mask) or "",
-        merchant_name=complaint.merchant_name,
-        district=complaint.district,
+        merchant_name=_masked(complaint.merchant_name, mask),
+        district=_masked(complaint.district, mask),
         amount=complaint.amount,
         nature=complaint.nature,
         nature_confidence=complaint.nature_confidence,
@@ -222,7 +222,7 @@ def _detail(complaint: Complaint, caller: Caller) -> ComplaintDetail:
         contact=_masked(complaint.contact, mask),
         merchant_credit_code=complaint.merchant_credit_code,
         merchant_id=complaint.merchant_id,
-        product_category=complaint.product_category,
+        product_category=_masked(complaint.product_category, mask),
         personal_data_masked=mask,
         timeline=[EventStaff(**_event(e, mask).model_dump(), actor=e.actor) for e in complaint.events],
     )

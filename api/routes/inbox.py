@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from alerts import messages
+from alerts.channels import error_shown
 from api.deps import Caller, SessionDep, StaffDep
 from api.timestamps import UtcDateTime
 from core.models import Delivery, utcnow
@@ -58,7 +59,13 @@ def _owner_filter(caller: Caller, association_id: int | None) -> ColumnElement[b
     return Delivery.association_id == caller.association_id
 
 
-def _siblings(session: Session, items: list[Delivery]) -> dict[int, list[ChannelState]]:
+def _channel_state(row: Delivery, caller: Caller) -> ChannelState:
+    state = ChannelState.model_validate(row, from_attributes=True)
+    state.last_error = error_shown(row.last_error, detailed=caller.role == "admin")
+    return state
+
+
+def _siblings(session: Session, items: list[Delivery], caller: Caller) -> dict[int, list[ChannelState]]:
     """The other channels' rows for the same alert or complaint and association."""
     found: dict[int, list[ChannelState]] = {item.id: [] for item in items}
     if not items:
@@ -75,7 +82,7 @@ def _siblings(session: Session, items: list[Delivery]) -> dict[int, list[Channel
     by_subject: dict[tuple[int, int | None, int | None], list[ChannelState]] = {}
     for row in rows:
         by_subject.setdefault((row.association_id, row.alert_id, row.complaint_id), []).append(
-            ChannelState.model_validate(row, from_attributes=True)
+            _channel_state(row, caller)
         )
     for item in items:
         found[item.id] = by_subject.get((item.association_id, item.alert_id, item.complaint_id), [])
@@ -83,15 +90,16 @@ def _siblings(session: Session, items: list[Delivery]) -> dict[int, list[Channel
 
 
 def _item(row: Delivery, channels: list[ChannelState]) -> InboxItem:
+    payload = messages.masked(row.payload)
     return InboxItem(
         id=row.id,
         kind=row.payload.get("type", "alert"),
         association_id=row.association_id,
         alert_id=row.alert_id,
         complaint_id=row.complaint_id,
-        subject=messages.subject(row.payload),
-        body=messages.body(row.payload),
-        payload=row.payload,
+        subject=messages.subject(payload),
+        body=messages.body(payload),
+        payload=payload,
         created_at=row.created_at,
         read_at=row.read_at,
         channels=channels,
@@ -120,7 +128,7 @@ def read_inbox(
     count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     unread_count = session.scalar(select(func.count()).where(mine, Delivery.read_at.is_(None))) or 0
     rows = list(session.scalars(query.order_by(Delivery.id.desc()).offset((page - 1) * size).limit(size)))
-    channels = _siblings(session, rows)
+    channels = _siblings(session, rows, caller)
     return InboxPublic(data=[_item(row, channels[row.id]) for row in rows], count=count, unread=unread_count)
 
 
@@ -139,4 +147,4 @@ def mark_read(item_id: int, session: SessionDep, caller: StaffDep) -> InboxItem:
     if row.read_at is None:
         row.read_at = utcnow()
         session.commit()
-    return _item(row, _siblings(session, [row])[row.id])
+    return _item(row, _siblings(session, [row], caller)[row.id])

@@ -2,7 +2,9 @@
 
 Association staff manage their own association's subscriptions, and only within its industries; the
 consumer association manages everyone's. Webhook secrets are shown once (on creation or rotation)
-and IM bot URLs, which carry tokens, are only ever shown redacted.
+and IM bot URLs, which carry tokens, are only ever shown redacted, as are the user:password of a
+webhook URL (in responses and in the audit log). Targets inside the platform's network are refused
+(``alerts.channels.targets``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.channels import im
+from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
 from alerts.subscriptions import parse_quiet_hours
-from api.deps import Caller, SessionDep, StaffDep
+from api.deps import Caller, SessionDep, SettingsDep, StaffDep
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES
 from core import audit
+from core.config import Settings
 from core.models import Association, Category, Product, Subscription
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
@@ -181,6 +185,38 @@ class SubscriptionsPublic(BaseModel):
     count: int
 
 
+def redact_webhook_url(url: str | None) -> str | None:
+    """``https://user:pass@host/path`` -> ``https://***@host/path``: credentials never leave the row."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def _audited(subscription: Subscription) -> dict[str, Any]:
+    snapshot = audit.snapshot(subscription, AUDITED_FIELDS)
+    snapshot["webhook_url"] = redact_webhook_url(snapshot.get("webhook_url"))
+    return snapshot
+
+
+def _check_targets(data: SubscriptionBase, settings: Settings) -> None:
+    """Refuse webhook and IM targets inside the platform's network (names that resolve nowhere pass here
+    and are checked again at each send)."""
+    allowed = settings.delivery_allowed_hosts
+    try:
+        if data.webhook_url:
+            check_url(data.webhook_url, allowed, unresolved_ok=True)
+        for url in data.apprise_urls:
+            check_apprise_url(url, allowed, unresolved_ok=True)
+    except UnsafeTarget as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "推送地址指向内部网络（本机、内网、链路本地或组播地址），不允许作为推送目标",
+        ) from exc
+
+
 def _public(subscription: Subscription) -> dict[str, Any]:
     return {
         **{
@@ -188,6 +224,7 @@ def _public(subscription: Subscription) -> dict[str, Any]:
             for name in SubscriptionPublic.model_fields
             if hasattr(subscription, name)
         },
+        "webhook_url": redact_webhook_url(subscription.webhook_url),
         "webhook_secret_set": bool(subscription.webhook_secret),
         "apprise_urls": [im.redact(url) for url in subscription.apprise_urls or []],
     }
@@ -263,10 +300,11 @@ def list_subscriptions(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=SubscriptionWithSecret)
 def create_subscription(
-    data: SubscriptionCreate, session: SessionDep, caller: StaffDep
+    data: SubscriptionCreate, session: SessionDep, caller: StaffDep, settings: SettingsDep
 ) -> SubscriptionWithSecret:
     association = _association_for(session, caller, data.association_id)
     _check_scope(session, association, data)
+    _check_targets(data, settings)
     secret = data.webhook_secret or (secrets.token_urlsafe(32) if "webhook" in data.channels else None)
     subscription = Subscription(
         association_id=association.id,
@@ -281,7 +319,7 @@ def create_subscription(
         "subscription.create",
         "subscription",
         subscription.id,
-        after=audit.snapshot(subscription, AUDITED_FIELDS),
+        after=_audited(subscription),
     )
     session.commit()
     return SubscriptionWithSecret(**_public(subscription), webhook_secret=secret)
@@ -294,7 +332,11 @@ def read_subscription(subscription_id: int, session: SessionDep, caller: StaffDe
 
 @router.patch("/{subscription_id:int}", response_model=SubscriptionPublic)
 def update_subscription(
-    subscription_id: int, changes: SubscriptionUpdate, session: SessionDep, caller: StaffDep
+    subscription_id: int,
+    changes: SubscriptionUpdate,
+    session: SessionDep,
+    caller: StaffDep,
+    settings: SettingsDep,
 ) -> SubscriptionPublic:
     """Change some fields; the result is checked as a whole, as on creation."""
     subscription = _subscription_for(session, subscription_id, caller)
@@ -304,7 +346,8 @@ def update_subscription(
     except ValidationError as exc:
         raise _invalid(exc) from exc
     _check_scope(session, session.get_one(Association, subscription.association_id), merged)
-    before = audit.snapshot(subscription, AUDITED_FIELDS)
+    _check_targets(merged, settings)
+    before = _audited(subscription)
     for name, value in merged.model_dump().items():
         setattr(subscription, name, value)
     if "webhook" in merged.channels and not subscription.webhook_secret:
@@ -316,7 +359,7 @@ def update_subscription(
         "subscription",
         subscription.id,
         before=before,
-        after=audit.snapshot(subscription, AUDITED_FIELDS),
+        after=_audited(subscription),
     )
     session.commit()
     return SubscriptionPublic(**_public(subscription))

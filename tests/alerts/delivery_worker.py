@@ -16,7 +16,7 @@ FAST_RETRY = RetryPolicy(base_seconds=0.2, cap_seconds=1.0, max_attempts=1000, l
 
 
 def main(database_url: str) -> None:
-    settings = Settings(environment="test", database_url=database_url)
+    settings = Settings(environment="test", database_url=database_url, delivery_allowed_hosts=["127.0.0.1"])
     sessions = session_factory(make_engine(database_url))
     while True:
         stats = deliver_due(sessions, settings, retry=FAST_RETRY, batch=5)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complaints.privacy import mask_name, mask_personal_data
+from complaints.privacy import luhn_ok, mask_name, mask_personal_data
 
 
 @pytest.mark.parametrize(
@@ -129,3 +129,57 @@ def test_a_mobile_number_never_survives(before: str, phone: str, after: str) -> 
     masked = mask_personal_data(f"{before}{phone}{after}")
     assert phone not in masked
     assert f"{phone[:3]}****{phone[-4:]}" in masked
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("我的邮箱是abc123@qq.com", "abc123@qq.com"),
+        ("邮箱：abc123＠qq.com", "abc123"),
+        ("邮箱 abc123 @ qq . com", "abc123"),
+        ("电话138.1234.5678", "12345678"),
+        ("电话 138 1234 5678", "1234 5678"),
+        ("+86-138-1234-5678", "1234-5678"),
+        ("(+86)13812345678", "13812345678"),
+        ("手机：１３８ １２３４ ５６７８", "１２３４"),
+        ("手机𝟏𝟑𝟖𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖", "12345678"),
+        ("身份证 230102 19900307 123X", "19900307"),
+        ("身份证230102-1990-0307-1234", "1990-0307"),
+        ("老身份证230102900307123", "900307"),
+        ("银行卡 6222 0212 3456 7890 128", "3456 7890"),
+        ("退款到4111111111111111", "41111111111111"),
+        ("QQ号：12345678", "12345678"),
+        ("扣扣 1234 5678", "1234 5678"),
+        ("微信号是zhangsan_1990", "zhangsan_1990"),
+        ("vx: wxid_abc12345", "wxid_abc12345"),
+        ("座机(0451)86661234", "8666"),
+        ("座机0451 8666 1234", "8666"),
+        ("座机045186661234", "86661234"),
+        ("沃尔玛(店长张伟13900001111)", "13900001111"),
+        ("沃尔玛(店长张伟13900001111)", "张伟"),
+        ("我叫刘德华，", "刘德华"),
+        ("联系人：欧阳娜娜", "欧阳娜娜"),
+    ],
+)
+def test_an_attacker_writing_does_not_escape_the_mask(text: str, secret: str) -> None:
+    masked = mask_personal_data(text)
+    assert secret not in masked
+    assert secret.replace(" ", "").replace("-", "") not in masked.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "订单号123456789012345678 未发货",
+        "价格从3.5元涨到8.8元，2024.03.15购买",
+        "日期 2024-03-15 价格 13.80 元",
+        "商品条码6901234567892",
+    ],
+)
+def test_numbers_that_are_not_personal_survive(text: str) -> None:
+    assert mask_personal_data(text) == text
+
+
+def test_luhn() -> None:
+    assert luhn_ok("4111111111111111")
+    assert not luhn_ok("4111111111111112")
