@@ -1,27 +1,59 @@
-"""Price indices: a chained daily matched-item Jevons index, and baskets of such indices with weights.
+"""Price indices: a multilateral GEKS-Jevons index spliced onto one published series (the default), the
+chained daily matched-item Jevons index (the documented alternative), and baskets of chained indices.
 
-An *item* is one good at one seller in one region (``merchant_id``, ``product_id``, ``region``): the
-same thing priced day after day. Each day's index moves by the geometric mean of the price relatives
-of the items priced both that day and on the previous index day; items priced on only one of the two
-days are left out of that link. Missing prices are never imputed, so a day on which no item can be
-matched has no index value, and the next day is linked to the last day that has one.
+An *item* is one good at one seller in one region (``merchant_id``, ``product_id``, ``region``, and the
+variant columns where the frame has them): the same thing priced day after day. Missing prices are never
+imputed.
+
+*GEKS-Jevons* [2]_ [3]_: the index between days *0* and *t* is the geometric mean over every day *k* of
+a window of the bilateral Jevons indices ``J(0, k) · J(k, t)``, each over the items priced on both of its
+days. It is transitive within a window, so items entering dear and leaving cheap do not make it drift the
+way a chained daily index does. Published series use a rolling window of 395 days (13 months): each new
+day's window GEKS is *spliced* onto the values already published (the mean splice: the geometric mean of
+the new day's movement against every earlier day of the window, each times that day's published value;
+or the half splice: against the day in the middle of the window). Published values are never rebased.
+Day pairs without a common item are left out: the window's levels are then the weighted least-squares
+solution of the GEKS system (which is GEKS itself when no pair is missing).
+
+*Chained Jevons* [1]_: each day's index moves by the geometric mean of the price relatives of the items
+priced both that day and on the previous index day. Simple, but it drifts under churn (seasonal goods
+entering dear and leaving cheap); kept for comparison.
 
 References
 ----------
 .. [1] ILO, IMF, OECD, UNECE, Eurostat, World Bank (2004). *Consumer Price Index Manual: Theory and
    Practice*, ch. 9 (calculation of elementary indices; the Jevons index, chaining) and ch. 20
    (elementary indices: the Jevons index as the geometric mean of price relatives).
+.. [2] Eurostat (2022). *Guide on Multilateral Methods in the Harmonised Index of Consumer Prices*,
+   sections 2 (GEKS) and 3 (extension methods: window length, mean and half splice).
+.. [3] Ivancic, L., Diewert, W. E., Fox, K. J. (2011). Scanner data, time aggregation and the
+   construction of price indexes. *Journal of Econometrics* 161(1), 24-35.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import linalg
+from threadpoolctl import threadpool_limits
 
 ITEM_KEYS = ("merchant_id", "product_id", "region")
+#: Columns that tell variants of a good apart (origin, specification, package) where prices carry them.
+VARIANT_KEYS = ("origin", "spec", "package")
 BASE_VALUE = 100.0
+#: Rolling window of the published GEKS-Jevons series: 13 months, so a seasonal good meets itself again.
+WINDOW_DAYS = 395
+Splice = Literal["mean", "half"]
+SPLICES: tuple[Splice, ...] = ("mean", "half")
+#: An item's day price this many times above or below its recent prices is taken for a slip.
+SLIP_FACTOR = 10.0
+SLIP_REFERENCE_QUOTES = 3
+#: Rounds of filling missing day pairs before a window's levels are solved for directly.
+FILL_ROUNDS = 6
+FILL_TOLERANCE = 1e-9
 
 
 def _chain_jevons(dates: np.ndarray, codes: np.ndarray, log_prices: np.ndarray, base: float) -> pd.DataFrame:
@@ -180,3 +212,419 @@ def price_index_basket(
     return pd.DataFrame(
         {"date": wide.index.to_numpy(), "index": values, "weight_share": shares, "components": covered}
     )
+
+
+# --- GEKS-Jevons ------------------------------------------------------------------------------------
+
+
+def item_keys(prices: pd.DataFrame) -> tuple[str, ...]:
+    """The columns that identify an item in ``prices``: seller, good, region and any variant columns."""
+    return (*ITEM_KEYS, *(column for column in VARIANT_KEYS if column in prices.columns))
+
+
+def _without_slips(daily: pd.Series, window_days: int) -> pd.Series:
+    """Drop an item's day price more than :data:`SLIP_FACTOR` times off the median of its previous
+    :data:`SLIP_REFERENCE_QUOTES` day prices within the window (a unit or typing slip such as 0.06 for
+    1.70). Only earlier prices decide, so a day's verdict never changes later; a lasting change of
+    level is kept from its third day on.
+    """
+    codes = daily.index.get_level_values("code").to_numpy()
+    dates = daily.index.get_level_values("date").to_numpy()
+    values = daily.to_numpy()
+    earlier = np.full((len(values), SLIP_REFERENCE_QUOTES), np.nan)
+    oldest = dates - np.timedelta64(window_days - 1, "D")
+    for lag in range(1, SLIP_REFERENCE_QUOTES + 1):
+        same = np.zeros(len(values), dtype=bool)
+        same[lag:] = (codes[lag:] == codes[:-lag]) & (dates[:-lag] >= oldest[lag:])
+        earlier[lag:, lag - 1] = np.where(same[lag:], values[:-lag], np.nan)
+    known = ~np.isnan(earlier).all(axis=1)
+    reference = np.full(len(values), np.nan)
+    reference[known] = np.nanmedian(earlier[known], axis=1)
+    slip = known & (np.abs(values - reference) > np.log(SLIP_FACTOR))
+    return daily[~slip]
+
+
+def _log_panels(
+    prices: pd.DataFrame,
+    by: Sequence[str],
+    items: Sequence[str],
+    weight_key: str | None,
+    window_days: int,
+) -> list[tuple[tuple[Any, ...], np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group: its days, the items × days matrix of log prices (NaN: not priced) and each item's key.
+
+    Several quotes of an item on one day count as their geometric mean; slips are dropped
+    (:func:`_without_slips`).
+    """
+    valid = prices[np.isfinite(prices["unit_price"]) & (prices["unit_price"] > 0)]
+    if valid.empty:
+        return []
+    codes = valid.groupby(list(items), observed=True, sort=False, dropna=False).ngroup().to_numpy()
+    quotes = pd.DataFrame(
+        {
+            **{column: valid[column].to_numpy() for column in by},
+            "date": valid["date"].dt.normalize().to_numpy(),
+            "code": codes,
+            "key": valid[weight_key].to_numpy() if weight_key else 0,
+            "log_price": np.log(valid["unit_price"].to_numpy(dtype="float64")),
+        }
+    )
+    groups = quotes.groupby(list(by), sort=True, dropna=False) if by else [((), quotes)]
+    panels = []
+    for key, group in groups:
+        daily = _without_slips(group.groupby(["code", "date"], sort=True)["log_price"].mean(), window_days)
+        days, day_index = np.unique(daily.index.get_level_values("date"), return_inverse=True)
+        item_codes, item_index = np.unique(daily.index.get_level_values("code"), return_inverse=True)
+        logs = np.full((len(item_codes), len(days)), np.nan)
+        logs[item_index, day_index] = daily.to_numpy()
+        item_key = group.drop_duplicates("code").set_index("code")["key"].reindex(item_codes).to_numpy()
+        panels.append((key if isinstance(key, tuple) else (key,), days, logs, item_key))
+    return panels
+
+
+def bilateral_jevons(
+    logs: np.ndarray, item_key: np.ndarray | None = None, weights: Mapping[Any, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log bilateral Jevons indices between every pair of days of a panel, and which pairs have one.
+
+    ``D[s, t]`` is the mean of ``log p_t - log p_s`` over the items priced on both days (so ``D`` is
+    antisymmetric and the Jevons index satisfies time reversal). With ``weights`` (by item key, e.g.
+    per good), each key's matched items count as their mean, and keys weigh by ``weights``: a weighted
+    Jevons of per-good Jevons indices.
+
+    Parameters
+    ----------
+    logs : ndarray
+        Items × days log prices, NaN where not priced.
+    item_key, weights : optional
+        Each item's key and the weight per key; items whose key has no weight are left out.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        ``D`` (days × days, NaN where the pair has no common item) and ``linked`` (bool, days × days).
+    """
+    present = ~np.isnan(logs)
+    if weights is None or item_key is None:
+        matched, movement = _pair_sums(present, logs)
+        linked = matched > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(linked, movement / np.where(linked, matched, 1), np.nan), linked
+    days = logs.shape[1]
+    total = np.zeros((days, days))
+    weight_sum = np.zeros((days, days))
+    for key in pd.unique(item_key):
+        weight = float(weights.get(key, 0.0))
+        if weight <= 0:
+            continue
+        rows = item_key == key
+        matched, movement = _pair_sums(present[rows], logs[rows])
+        has = matched > 0
+        total += np.where(has, weight * movement / np.where(has, matched, 1), 0.0)
+        weight_sum += np.where(has, weight, 0.0)
+    linked = weight_sum > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(linked, total / np.where(linked, weight_sum, 1), np.nan), linked
+
+
+def _pair_sums(present: np.ndarray, logs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Matched items per day pair and the sum of their log movements, as two matrix products."""
+    mask = present.astype("float64")
+    filled = np.where(present, logs, 0.0)
+    towards = mask.T @ filled  # [s, t] = sum over items priced on s and t of log p_t
+    return mask.T @ mask, towards - towards.T
+
+
+def geks_levels(movements: np.ndarray, linked: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """GEKS log levels of the days of one window, NaN for days not linked to the last day.
+
+    With every pair linked, ``level_t = mean_k D[k, t]`` (GEKS: the geometric mean over *k* of
+    ``J(0, k) J(k, t)`` is ``exp(level_t - level_0)``). Otherwise the levels minimise
+    ``sum over linked pairs (D[s, t] - (level_t - level_s))²`` over the days connected to the last day
+    (the same solution when nothing is missing): found by filling each missing pair with the current
+    levels' difference and taking the GEKS means again until nothing moves, starting from ``start``
+    (e.g. the previous window's levels), with a direct solve when that is slow to settle.
+    """
+    if linked.all():
+        return movements.mean(axis=0)
+    size = len(movements)
+    reach = np.zeros(size, dtype=bool)
+    reach[-1] = True
+    while True:
+        grown = linked[reach].any(axis=0) | reach
+        if (grown == reach).all():
+            break
+        reach = grown
+    levels = np.full(size, np.nan)
+    if reach.all():
+        days, moves, ok = slice(None), movements, linked
+    else:
+        days = np.flatnonzero(reach)
+        moves, ok = movements[np.ix_(days, days)], linked[np.ix_(days, days)]
+    known = np.where(ok, moves, 0.0)
+    guess = None if start is None else start[days]
+    if guess is None or not np.isfinite(guess).all():
+        guess = known.sum(axis=0) / ok.sum(axis=0)
+    guess = guess - guess.mean()
+    missing = ~ok
+    for _ in range(FILL_ROUNDS):
+        filled = np.where(missing, guess[None, :] - guess[:, None], known)
+        better = filled.mean(axis=0)
+        better -= better.mean()
+        if np.abs(better - guess).max() < FILL_TOLERANCE:
+            levels[days] = better
+            return levels
+        guess = better
+    levels[days] = _least_squares_levels(known, ok)
+    return levels
+
+
+def _least_squares_levels(known: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """The GEKS least-squares levels of a connected window, by a direct solve of its normal equations."""
+    weight = ok.astype("float64")
+    np.fill_diagonal(weight, 0.0)
+    laplacian = np.diag(weight.sum(axis=1)) - weight
+    rhs = (weight * known).sum(axis=0)
+    solution = np.zeros(len(known))
+    solution[1:] = linalg.solve(laplacian[1:, 1:], rhs[1:], assume_a="pos", check_finite=False)
+    return solution - solution.mean()
+
+
+def _window_starts(days: np.ndarray, window_days: int) -> np.ndarray:
+    """Position of the first day of each day's window (days within ``window_days`` ending that day)."""
+    reach = days - np.timedelta64(window_days - 1, "D")
+    return np.searchsorted(days, reach, side="left")
+
+
+def _splice_position(days: np.ndarray, first: int, last: int, usable: np.ndarray) -> int | None:
+    """The usable overlap day nearest to the middle of the window ``first..last`` (half splice)."""
+    positions = first + np.flatnonzero(usable)
+    if len(positions) == 0:
+        return None
+    middle = days[first] + (days[last] - days[first]) / 2
+    return int(positions[np.argmin(np.abs(days[positions] - middle))])
+
+
+def _spliced_series(
+    days: np.ndarray,
+    movements: np.ndarray,
+    linked: np.ndarray,
+    published: np.ndarray,
+    begin: int,
+    *,
+    window_days: int,
+    splice: Splice,
+    base_log: float,
+) -> np.ndarray:
+    """Published log values of days ``begin..``: each day's window GEKS spliced onto earlier values."""
+    values = published.copy()
+    starts = _window_starts(days, window_days)
+    with threadpool_limits(limits=1):  # hundreds of small solves: BLAS threads only add overhead
+        _splice_days(values, days, movements, linked, starts, begin, splice=splice, base_log=base_log)
+    return values
+
+
+def _splice_days(
+    values: np.ndarray,
+    days: np.ndarray,
+    movements: np.ndarray,
+    linked: np.ndarray,
+    starts: np.ndarray,
+    begin: int,
+    *,
+    splice: Splice,
+    base_log: float,
+) -> None:
+    previous = np.full(len(days), np.nan)
+    for last in range(begin, len(days)):
+        first = starts[last]
+        if not np.isfinite(values[:last]).any():
+            values[last] = base_log
+            continue
+        start = previous[first : last + 1]
+        start[-1] = start[-2] if last > first else 0.0
+        window = slice(first, last + 1)
+        levels = geks_levels(movements[window, window], linked[window, window], start)
+        previous[window] = levels
+        if np.isnan(levels[-1]):
+            values[last] = np.nan
+            continue
+        anchors = values[first:last] - levels[:-1]
+        usable = np.isfinite(anchors)
+        if not usable.any():
+            values[last] = np.nan
+        elif splice == "half":
+            position = _splice_position(days, first, last, usable)
+            values[last] = levels[-1] + anchors[position - first]
+        else:
+            values[last] = levels[-1] + anchors[usable].mean()
+
+
+def _matched_counts(present: np.ndarray, days: np.ndarray, window_days: int) -> np.ndarray:
+    """Items priced on each day and on at least one other day of that day's window."""
+    starts = _window_starts(days, window_days)
+    running = np.concatenate([np.zeros((present.shape[0], 1), dtype="int64"), present.cumsum(axis=1)], axis=1)
+    positions = np.arange(len(days))
+    in_window = running[:, positions + 1] - running[:, starts]
+    return (present & (in_window > 1)).sum(axis=0)
+
+
+def _empty_index(by: Sequence[str], extra: Sequence[str] = ()) -> pd.DataFrame:
+    columns = [*by, "date", "index", "matched", "priced", *extra]
+    return pd.DataFrame({column: pd.Series(dtype="float64") for column in columns}).astype(
+        {"date": "datetime64[ns]", "matched": "int64", "priced": "int64"}
+    )
+
+
+def price_index_geks(
+    prices: pd.DataFrame,
+    *,
+    by: Sequence[str] = (),
+    items: Sequence[str] | None = None,
+    window_days: int = WINDOW_DAYS,
+    splice: Splice = "mean",
+    weights: Mapping[Any, float] | None = None,
+    weight_key: str = "product_id",
+    base: float = BASE_VALUE,
+    published: pd.DataFrame | None = None,
+    since: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """GEKS-Jevons over a rolling window, spliced onto one published series per group.
+
+    Each day *t* with prices gets the GEKS-Jevons levels of its window (the days with prices within
+    ``window_days`` ending on *t*), spliced onto the values already published for the earlier days of
+    the window (``splice="mean"``: the mean over all of them; ``"half"``: the day nearest the middle)
+    [2]_. The first day of a group is ``base``; published values are never rebased. Computing days
+    one at a time as they arrive gives the same values as computing them all at once.
+
+    Parameters
+    ----------
+    prices : DataFrame
+        Observations: ``date`` (datetime64), ``unit_price`` [元/standard unit], the ``items`` columns
+        and the ``by`` columns. With ``published`` and ``since``, prices from ``since - 2 · window_days``
+        on suffice (a window, and the window before it that screens its prices for slips). Rows with
+        a missing or non-positive price are left out.
+    by : sequence of str
+        Columns to compute one series per value of; empty for a single series.
+    items : sequence of str, optional
+        The columns that identify an item; default :func:`item_keys`.
+    window_days : int
+        Length of the rolling window in calendar days (395: 13 months).
+    splice : {"mean", "half"}
+    weights : mapping, optional
+        Weight per value of ``weight_key`` (e.g. expenditure weight per good); each good's matched
+        items count as their mean. Equal item weights when None.
+    base : float
+        Value on a group's first day.
+    published : DataFrame, optional
+        Values published before ``since``: the ``by`` columns, ``date`` and ``index``; they anchor the
+        splice and are returned unchanged.
+    since : Timestamp, optional
+        First day to compute (with ``published``); every day when None.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, ``date``, ``index`` [base = first day], ``matched`` (items priced that day
+        and on another day of its window) and ``priced`` (items priced that day), one row per group and
+        day with prices from ``since`` on (all days when None). ``index`` is NaN on a day not linked to
+        any earlier published day.
+
+    References
+    ----------
+    .. [2] Eurostat (2022), *Guide on Multilateral Methods in the HICP*, sections 2 and 3.
+    """
+    if splice not in SPLICES:
+        raise ValueError(f"unknown splice {splice!r}; use one of {', '.join(SPLICES)}")
+    if window_days < 2:
+        raise ValueError("the window must span at least two days")
+    items = tuple(items) if items is not None else item_keys(prices)
+    panels = _log_panels(prices, by, items, weight_key if weights is not None else None, window_days)
+    earlier = _published_by_group(published, by, since)
+    parts = []
+    for key, days, logs, item_key in panels:
+        movements, linked = bilateral_jevons(logs, item_key, weights)
+        values = np.full(len(days), np.nan)
+        begin = 0
+        if since is not None:
+            begin = int(np.searchsorted(days, np.datetime64(pd.Timestamp(since), "ns"), side="left"))
+            known = earlier.get(key)
+            if known is not None:
+                values[:begin] = known.reindex(pd.DatetimeIndex(days[:begin])).to_numpy(dtype="float64")
+        values = _spliced_series(
+            days,
+            movements,
+            linked,
+            np.log(values / base) if begin else values,
+            begin,
+            window_days=window_days,
+            splice=splice,
+            base_log=0.0,
+        )
+        present = ~np.isnan(logs)
+        part = pd.DataFrame(
+            {
+                "date": days[begin:],
+                "index": base * np.exp(values[begin:]),
+                "matched": _matched_counts(present, days, window_days)[begin:],
+                "priced": present.sum(axis=0)[begin:],
+            }
+        )
+        parts.append(part.assign(**dict(zip(by, key, strict=True))))
+    if not parts:
+        return _empty_index(by)
+    return pd.concat(parts, ignore_index=True)[[*by, "date", "index", "matched", "priced"]]
+
+
+def _published_by_group(
+    published: pd.DataFrame | None, by: Sequence[str], since: pd.Timestamp | None
+) -> dict[tuple[Any, ...], pd.Series]:
+    if published is None or since is None or published.empty:
+        return {}
+    earlier = published[published["date"] < pd.Timestamp(since)]
+    groups = earlier.groupby(list(by), sort=False, dropna=False) if by else [((), earlier)]
+    return {
+        key if isinstance(key, tuple) else (key,): rows.set_index(pd.DatetimeIndex(rows["date"]))["index"]
+        for key, rows in groups
+    }
+
+
+def price_index_geks_full(
+    prices: pd.DataFrame,
+    *,
+    by: Sequence[str] = (),
+    items: Sequence[str] | None = None,
+    weights: Mapping[Any, float] | None = None,
+    weight_key: str = "product_id",
+    base: float = BASE_VALUE,
+) -> pd.DataFrame:
+    """One GEKS-Jevons over all days of each group (no window, no splice): the drift-free reference.
+
+    Transitive over the whole span, so it is what a rolling-window series is held against; it is not
+    publishable day by day because every new day revises every earlier value.
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, ``date``, ``index`` [base = first day], ``matched`` (items priced that day
+        and on another day) and ``priced``.
+    """
+    items = tuple(items) if items is not None else item_keys(prices)
+    parts = []
+    panels = _log_panels(prices, by, items, weight_key if weights is not None else None, WINDOW_DAYS)
+    for key, days, logs, item_key in panels:
+        movements, linked = bilateral_jevons(logs, item_key, weights)
+        levels = geks_levels(movements[::-1, ::-1], linked[::-1, ::-1])[::-1]
+        present = ~np.isnan(logs)
+        part = pd.DataFrame(
+            {
+                "date": days,
+                "index": base * np.exp(levels - levels[0]),
+                "matched": (present & (present.sum(axis=1, keepdims=True) > 1)).sum(axis=0),
+                "priced": present.sum(axis=0),
+            }
+        )
+        parts.append(part.assign(**dict(zip(by, key, strict=True))))
+    if not parts:
+        return _empty_index(by)
+    return pd.concat(parts, ignore_index=True)[[*by, "date", "index", "matched", "priced"]]

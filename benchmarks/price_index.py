@@ -45,7 +45,15 @@ from core.db import make_engine, session_factory, upgrade_database
 from core.models import Category, Merchant, PriceObservation, Product
 from core.price_reads import read_observations
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "cumcm2023c"
+#: ``shared`` sits beside the clone (CI, /work/main) or beside the worktrees' folder.
+REAL = next(
+    (
+        folder / "shared" / "data" / "real" / "cumcm2023c"
+        for folder in Path(__file__).resolve().parents[2:4]
+        if (folder / "shared" / "data" / "real").is_dir()
+    ),
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "cumcm2023c",
+)
 REPEATS = 5
 CITY = "哈尔滨"
 FIRST_DAY = dt.date(2025, 1, 1)
