@@ -488,6 +488,7 @@ def price_index_geks(
     base: float = BASE_VALUE,
     published: pd.DataFrame | None = None,
     since: pd.Timestamp | None = None,
+    min_weight_share: float = 0.0,
 ) -> pd.DataFrame:
     """GEKS-Jevons over a rolling window, spliced onto one published series per group.
 
@@ -521,6 +522,9 @@ def price_index_geks(
         splice and are returned unchanged.
     since : Timestamp, optional
         First day to compute (with ``published``); every day when None.
+    min_weight_share : float
+        With ``weights``: days on which the priced keys carry less than this share of the total
+        weight are left out (a basket needs enough of its goods priced to mean anything).
 
     Returns
     -------
@@ -542,7 +546,10 @@ def price_index_geks(
     panels = _log_panels(prices, by, items, weight_key if weights is not None else None, window_days)
     earlier = _published_by_group(published, by, since)
     parts = []
-    for key, days, logs, item_key in panels:
+    for key, all_days, all_logs, item_key in panels:
+        days, logs = _covered_days(all_days, all_logs, item_key, weights, min_weight_share)
+        if len(days) == 0:
+            continue
         movements, linked = bilateral_jevons(logs, item_key, weights)
         values = np.full(len(days), np.nan)
         begin = 0
@@ -574,6 +581,27 @@ def price_index_geks(
     if not parts:
         return _empty_index(by)
     return pd.concat(parts, ignore_index=True)[[*by, "date", "index", "matched", "priced"]]
+
+
+def _covered_days(
+    days: np.ndarray,
+    logs: np.ndarray,
+    item_key: np.ndarray,
+    weights: Mapping[Any, float] | None,
+    min_weight_share: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The days on which the priced keys carry at least ``min_weight_share`` of the total weight."""
+    if weights is None or min_weight_share <= 0:
+        return days, logs
+    total = float(sum(weights.values()))
+    key_weight = np.array([float(weights.get(key, 0.0)) for key in item_key])
+    share = np.zeros(len(days))
+    present = ~np.isnan(logs)
+    for key in pd.unique(item_key):
+        rows = item_key == key
+        share += key_weight[rows][0] * present[rows].any(axis=0)
+    keep = share / total >= min_weight_share
+    return days[keep], logs[:, keep]
 
 
 def _published_by_group(

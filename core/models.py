@@ -149,6 +149,46 @@ class PriceObservation(Base):
     merchant: Mapped[Merchant | None] = relationship()
 
 
+class PriceIndexSeries(Base):
+    """One published price index series (a category or basket, a region or all, a price type, a method).
+
+    Computed once over all history and extended as days arrive; ``observations_max_id`` and
+    ``observations_count`` are the data it was computed from, so a request knows when to extend it or
+    recompute its provisional days (those within the splice window of the newest day).
+    """
+
+    __tablename__ = "price_index_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # category | basket
+    code: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))  # None: every region
+    price_type: Mapped[str] = mapped_column(String(12))
+    method: Mapped[str] = mapped_column(String(30))  # geks_jevons | chained_jevons
+    window_days: Mapped[int | None] = mapped_column(Integer)
+    splice: Mapped[str | None] = mapped_column(String(10))
+    base_date: Mapped[dt.date | None] = mapped_column(Date)
+    subject_hash: Mapped[str] = mapped_column(String(64))  # goods and weights it covers
+    observations_max_id: Mapped[int] = mapped_column(Integer, default=0)
+    observations_count: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PriceIndexValue(Base):
+    """One day of a published index series."""
+
+    __tablename__ = "price_index_values"
+
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("price_index_series.id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    matched: Mapped[int] = mapped_column(Integer, default=0)
+    priced: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class QuarantinedItem(Base):
     """A price item that failed validation, kept with its reason for review."""
 

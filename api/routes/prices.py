@@ -11,19 +11,19 @@ from typing import Literal
 import pandas as pd
 import yaml
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from analysis.aggregates import Frequency, price_aggregates
 from analysis.baskets import BASKETS_FILE, Basket, BasketError, parse_baskets
-from analysis.price_index import price_index_basket, price_index_jevons
 from api.deps import SettingsDep
 from api.public_reads import PublicReadsDep
 from api.routes.products import ProductPublic, product_public
 from core.config import Settings
 from core.models import Category, Merchant, Product
 from core.price_reads import latest_price_date, read_observations
+from jobs.index_series import DEFAULT_METHOD, IndexSpec, Method, published_index
 
 router = APIRouter(prefix="/prices", tags=["prices"])
 
@@ -67,10 +67,11 @@ class PriceSeriesPublic(BaseModel):
 class IndexPoint(BaseModel):
     date: dt.date
     index: float | None
-    matched: int | None = None
-    priced: int | None = None
-    weight_share: float | None = None
-    components: int | None = None
+    matched: int = Field(
+        description="items priced that day and on another day of its window (goods for a chained basket)"
+    )
+    priced: int = Field(description="items priced that day")
+    provisional: bool = Field(description="still open to revision by late prices (within the splice window)")
 
 
 class PriceIndexPublic(BaseModel):
@@ -79,9 +80,16 @@ class PriceIndexPublic(BaseModel):
     name: str
     city: str | None
     price_type: PriceType
+    method: Method = Field(description="geks_jevons (default) or chained_jevons")
+    window: int | None = Field(description="rolling GEKS window in days (None: chained)")
+    splice: str | None = Field(description="how each window is spliced onto the published series")
+    base_period: dt.date | None = Field(
+        description="the day the series equals 100; the same for every window"
+    )
+    base_date: dt.date | None = Field(description="same as base_period (kept for older clients)")
+    provisional_from: dt.date | None = Field(description="days from here on may still be revised")
     start: dt.date
     end: dt.date
-    base_date: dt.date | None
     data: list[IndexPoint]
     count: int
 
@@ -232,21 +240,6 @@ def compute_series(
     )
 
 
-def _index_points(frame: pd.DataFrame) -> list[IndexPoint]:
-    points = []
-    for record in frame.to_dict("records"):
-        value = record.pop("index")
-        extra = {key: value for key, value in record.items() if key != "date"}
-        points.append(
-            IndexPoint(
-                date=record["date"].date(),
-                index=None if pd.isna(value) else round(float(value), 4),
-                **extra,
-            )
-        )
-    return points
-
-
 @dataclass(frozen=True)
 class IndexSubject:
     """What an index request is about: a basket (with weights) or a category, and its goods."""
@@ -304,8 +297,14 @@ async def price_index(
     start: dt.date | None = Query(None, alias="from", description="first day (YYYY-MM-DD)"),
     end: dt.date | None = Query(None, alias="to", description="last day (YYYY-MM-DD)"),
     price_type: PriceType = Query("retail"),
+    method: Method = Query(DEFAULT_METHOD, description="geks_jevons (published default) or chained_jevons"),
 ) -> Response:
-    """Chained daily Jevons index of a category, or a basket of goods with configured weights."""
+    """The published index of a category, or of a basket of goods with configured weights.
+
+    One series per index, region, price type and method, computed over all history with a fixed
+    base: any window is a slice of it, never rebased. GEKS-Jevons over a rolling 395-day window with a
+    mean splice by default; the chained daily Jevons on request.
+    """
     baskets = read_baskets(settings) if basket is not None else {}
 
     def compute(session: Session) -> PriceIndexPublic:
@@ -315,12 +314,18 @@ async def price_index(
         )
         window = resolve_window(start, end, latest, INDEX_DEFAULT_DAYS)
         return compute_index(
-            session, subject, city=city, start=window[0], end=window[1], price_type=price_type
+            session,
+            subject,
+            city=city,
+            start=window[0],
+            end=window[1],
+            price_type=price_type,
+            method=method,
         )
 
     chosen = baskets.get(basket) if basket is not None else None
     weights = tuple(sorted(chosen.weights.items())) if chosen else None
-    key = ("index", basket, chosen and chosen.name, weights, category, city, start, end, price_type)
+    key = ("index", basket, chosen and chosen.name, weights, category, city, start, end, price_type, method)
     return await reads.respond(request, key, compute)
 
 
@@ -332,28 +337,49 @@ def compute_index(
     start: dt.date,
     end: dt.date,
     price_type: PriceType,
+    method: Method = DEFAULT_METHOD,
 ) -> PriceIndexPublic:
-    codes = subject.product_codes
-    rows = read_observations(
-        session, product_ids=codes, start=start, end=end, price_type=price_type, region=city
+    spec = IndexSpec(
+        kind=subject.kind,
+        code=subject.code,
+        product_codes=subject.product_codes,
+        weights=subject.weights,
+        region=city,
+        price_type=price_type,
+        method=method,
     )
-    if subject.weights is None:
-        result = price_index_jevons(rows)
-    else:
-        per_good = price_index_jevons(rows, by=("product_id",))
-        result = price_index_basket(
-            per_good.assign(component=per_good["product_id"].map(codes)), subject.weights
+    published = published_index(session, spec, start=start, end=end)
+    opened = published.provisional_from
+    points = [
+        IndexPoint(
+            date=day.date(),
+            index=None if pd.isna(value) else round(float(value), 4),
+            matched=int(matched),
+            priced=int(priced),
+            provisional=opened is not None and day.date() >= opened,
         )
-    points = _index_points(result)
+        for day, value, matched, priced in zip(
+            published.values["date"],
+            published.values["index"],
+            published.values["matched"],
+            published.values["priced"],
+            strict=True,
+        )
+    ]
     return PriceIndexPublic(
         kind=subject.kind,
         code=subject.code,
         name=subject.name,
         city=city,
         price_type=price_type,
+        method=published.method,
+        window=published.window_days,
+        splice=published.splice,
+        base_period=published.base_date,
+        base_date=published.base_date,
+        provisional_from=opened,
         start=start,
         end=end,
-        base_date=next((point.date for point in points if point.index is not None), None),
         data=points,
         count=len(points),
     )
