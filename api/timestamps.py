@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:
@@ -18,3 +18,13 @@ def _as_utc(moment: dt.datetime) -> dt.datetime:
 
 
 UtcDateTime = Annotated[dt.datetime, AfterValidator(_as_utc)]
+
+
+def _iso_date_only(value: object) -> object:
+    """A date is written YYYY-MM-DD: a bare number (``created_to=0``) is not read as days since 1970."""
+    if isinstance(value, int | float) or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+        raise ValueError("日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)")
+    return value
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date_only)]

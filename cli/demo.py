@@ -50,6 +50,7 @@ def serve(
         port=port,
         workers=workers or os.cpu_count() or 1,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        proxy_headers=False,  # the app believes X-Forwarded-For from FAIRMARKET_TRUSTED_PROXIES only
     )
 
 
@@ -147,7 +148,13 @@ def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
 
     database = _fresh_database(data_dir)
     console.print(f"演示数据库每次全新生成 (fresh demo database): {database.resolve()}")
-    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{database.resolve()}", search_url="")
+    # A secret of its own per demo: with the public development secret anyone could forge a token.
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=f"sqlite:///{database.resolve()}",
+        search_url="",
+        secret_key=secrets.token_urlsafe(32),
+    )
     engine = get_engine(settings.resolved_database_url)
     started = time.perf_counter()
     upgrade_database(engine)
@@ -188,4 +195,4 @@ def demo(
     from api.main import create_app
 
     _print_urls("127.0.0.1", port)
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port)
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, proxy_headers=False)

@@ -23,8 +23,10 @@ def _clean(value: object) -> object:
 
 
 def _blank_to_none(value: object) -> object:
-    value = _clean(value)
-    return value or None
+    """An empty or blank text is no value; anything else (``{}``, ``[]``) is left for validation to refuse."""
+    if isinstance(value, str):
+        return _clean(value) or None
+    return value
 
 
 class ComplaintBase(BaseModel):

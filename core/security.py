@@ -53,9 +53,11 @@ def create_access_token(
 
 
 def decode_access_token(token: str, secret: str) -> dict[str, Any] | None:
-    """The token's claims, or None when it is malformed, forged or expired."""
+    """The token's claims, or None when it is malformed, forged, expired or never expires."""
     try:
-        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM])
+        claims: dict[str, Any] = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
     except jwt.PyJWTError:
         return None
     return claims

@@ -41,6 +41,22 @@ PUBLIC_EVIDENCE_KEYS = (
     "days",
     "series",
 )
+# Before confirmation the public sees no price of the merchant itself: its daily prices, its own
+# reference line or its current price match exactly one merchant's public price series.
+UNCONFIRMED_EVIDENCE_KEYS = ("rule", "unit", "change", "peak_change", "market_change", "threshold", "days")
+MARKET_SERIES_KEYS = ("dates", "market_median")
+
+
+def public_evidence(evidence: dict[str, Any] | None, *, confirmed: bool) -> dict[str, Any]:
+    """The evidence anyone may read: relative changes and the market context until the alert is confirmed."""
+    evidence = evidence or {}
+    if confirmed:
+        return {key: evidence[key] for key in PUBLIC_EVIDENCE_KEYS if key in evidence}
+    shown = {key: evidence[key] for key in UNCONFIRMED_EVIDENCE_KEYS if key in evidence}
+    series = evidence.get("series")
+    if isinstance(series, dict) and "market_median" in series:
+        shown["series"] = {key: series[key] for key in MARKET_SERIES_KEYS if key in series}
+    return shown
 
 
 class AlertPublic(BaseModel):
@@ -128,7 +144,7 @@ def in_scope_of(caller: Caller) -> ColumnElement[bool]:
 
 
 def _public(alert: Alert) -> AlertPublic:
-    evidence = {key: alert.evidence[key] for key in PUBLIC_EVIDENCE_KEYS if key in (alert.evidence or {})}
+    evidence = public_evidence(alert.evidence, confirmed=alert.status == "confirmed")
     return AlertPublic(
         id=alert.id,
         rule_id=alert.rule_id,

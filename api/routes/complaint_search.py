@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 
 from api.deps import Caller, SessionDep, StaffDep
-from api.timestamps import UtcDateTime
+from api.timestamps import IsoDate, UtcDateTime
 from complaints.workflow import STATUS_NAMES
 from core import audit
 from search.backends.base import SearchBackend
@@ -126,8 +126,8 @@ def search_query(
     not_district: ValuesParam = None,
     not_merchant: ValuesParam = None,
     not_status: ValuesParam = None,
-    created_from: Annotated[dt.date | None, Query(description="首日（北京时间），含")] = None,
-    created_to: Annotated[dt.date | None, Query(description="末日（北京时间），含")] = None,
+    created_from: Annotated[IsoDate | None, Query(description="首日（北京时间），含")] = None,
+    created_to: Annotated[IsoDate | None, Query(description="末日（北京时间），含")] = None,
     amount_min: Annotated[Decimal | None, Query(ge=0, le=10**12)] = None,
     amount_max: Annotated[Decimal | None, Query(ge=0, le=10**12)] = None,
     sort: Literal["relevance", "date"] = "relevance",
@@ -147,7 +147,7 @@ def search_query(
         industry=tuple(industry or ()),
         district=tuple(district or ()),
         merchant=tuple(merchant or ()),
-        status=tuple(status_ or ()),
+        status=tuple(value for value in status_ or () if value),
         not_nature=tuple(not_nature or ()),
         not_industry=tuple(not_industry or ()),
         not_district=tuple(not_district or ()),

@@ -14,13 +14,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import CursorResult, false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
 from api.routes.complaint_search import get_backend as get_search_backend_of_app
-from api.timestamps import UtcDateTime
+from api.timestamps import IsoDate, UtcDateTime
 from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier
 from complaints.intake import (
     correct_classification,
@@ -165,6 +165,17 @@ class TransitionRequest(BaseModel):
 
 
 class ClassificationCorrection(BaseModel):
+    """At least one of nature and industry (the schema says so, so clients know before they send)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["nature"], "properties": {"nature": {"type": "string", "minLength": 1}}},
+                {"required": ["industry"], "properties": {"industry": {"type": "string", "minLength": 1}}},
+            ]
+        }
+    )
+
     nature: str | None = None
     industry: str | None = None
     note: str | None = Field(default=None, max_length=500)
@@ -306,12 +317,13 @@ def list_complaints(
     district: Annotated[list[str] | None, Query()] = None,
     association_id: int | None = None,
     overdue: bool | None = None,
-    created_from: dt.date | None = None,
-    created_to: dt.date | None = None,
+    created_from: IsoDate | None = None,
+    created_to: IsoDate | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ComplaintsPublic:
     """Complaints newest first, filtered; ``overdue=true`` lists those past their deadline."""
+    status_ = [value for value in status_ or [] if value]  # "status=" means no filter
     query = select(Complaint)
     if not caller.sees_personal_data:
         routed_to_caller = (

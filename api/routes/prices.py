@@ -283,10 +283,10 @@ async def price_index(
     reads: PublicReadsDep,
     settings: SettingsDep,
     basket: str | None = Query(
-        None, max_length=100, pattern=TEXT_PATTERN, description="basket code, e.g. livelihood"
+        None, min_length=1, max_length=100, pattern=TEXT_PATTERN, description="basket code, e.g. livelihood"
     ),
     category: str | None = Query(
-        None, max_length=100, pattern=TEXT_PATTERN, description="category code, e.g. vegetables"
+        None, min_length=1, max_length=100, pattern=TEXT_PATTERN, description="category code, e.g. vegetables"
     ),
     city: str | None = Query(
         None,

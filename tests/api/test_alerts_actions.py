@@ -50,7 +50,7 @@ def test_public_list_hides_unconfirmed_merchants_peers_and_dismissed(client: Tes
     assert body["count"] == 2
     egg = next(item for item in body["data"] if item["id"] == world["egg"])
     assert egg["merchant"] is None and egg["product"] == "鸡蛋"
-    assert "peers" not in egg["evidence"] and egg["evidence"]["reference"]["value"] == 3.2
+    assert "peers" not in egg["evidence"] and egg["evidence"]["change"] == 1.0
     assert "dismiss_reason" not in egg and "actions" not in egg
 
     client.post(f"/api/alerts/{world['egg']}/confirm", headers=world["chaoshi"])
@@ -60,6 +60,7 @@ def test_public_list_hides_unconfirmed_merchants_peers_and_dismissed(client: Tes
     body = client.get("/api/alerts").json()
     assert [item["id"] for item in body["data"]] == [world["egg"]]
     assert body["data"][0]["merchant"] == "家乐福南岗店"
+    assert body["data"][0]["evidence"]["reference"]["value"] == 3.2
     assert "标价含税" not in client.get("/api/alerts").text
     assert client.get(f"/api/alerts/{world['mask']}").status_code == 404
 
@@ -183,3 +184,31 @@ def test_deliveries_per_alert(client: TestClient, world: dict) -> None:
     assert client.get(f"/api/alerts/{world['egg']}/deliveries", headers=world["xiehui"]).json()["count"] == 2
     assert client.get(f"/api/alerts/{world['egg']}/deliveries", headers=world["yaodian"]).status_code == 403
     assert client.get("/api/alerts/999999/deliveries", headers=world["xiehui"]).status_code == 404
+
+
+def test_an_unconfirmed_alerts_evidence_names_no_merchant_through_its_prices(
+    client: TestClient, db: Session, world: dict
+) -> None:
+    """The merchant's own prices would match exactly one public price series: only relative figures
+    and the market context are public until the alert is confirmed."""
+    alert = db.get(Alert, world["egg"])
+    assert alert is not None
+    alert.evidence = {
+        **alert.evidence,
+        "series": {
+            "dates": ["2020-02-01", "2020-02-02"],
+            "merchant": [6.41, 6.57],
+            "market_median": [3.4, 3.5],
+            "reference": [3.21, 3.21],
+        },
+    }
+    db.commit()
+    for response in (client.get("/api/alerts"), client.get(f"/api/alerts/{world['egg']}")):
+        text = response.text
+        assert "6.41" not in text and "6.57" not in text and "3.21" not in text and "6.4," not in text
+        assert '"current"' not in text and '"reference"' not in text
+    evidence = client.get(f"/api/alerts/{world['egg']}").json()["evidence"]
+    assert evidence["series"] == {"dates": ["2020-02-01", "2020-02-02"], "market_median": [3.4, 3.5]}
+    assert evidence["change"] == 1.0 and evidence["market_change"] == 0.05
+    staff_view = client.get(f"/api/alerts/{world['egg']}", headers=world["chaoshi"]).json()
+    assert staff_view["evidence"]["series"]["merchant"] == [6.41, 6.57]
