@@ -142,9 +142,12 @@ def read_price_complaints(session: Session, *, start: dt.date, end: dt.date) -> 
 
 
 def read_catalogue(session: Session) -> list[tuple[int, str, str, str, str]]:
-    """(product_id, code, name, category code, category name) of every product."""
+    """(product_id, code, name, category code, category name) of every product; the category is None
+    for a good not in one yet (a provisional good), which only rules covering all goods judge."""
     rows = session.execute(
-        select(Product.id, Product.code, Product.name, Category.code, Category.name).join(Product.category)
+        select(Product.id, Product.code, Product.name, Category.code, Category.name).outerjoin(
+            Product.category
+        )
     ).all()
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
@@ -465,9 +468,10 @@ def _upsert(
 # --- the job ---------------------------------------------------------------------------------------
 
 
-def _load_window(ruleset: RuleSet, as_of: dt.date) -> dt.date:
-    """First day to read: the lookback, stretched back for emergencies in force within it."""
-    start = as_of - dt.timedelta(days=LOOKBACK_DAYS)
+def _load_window(ruleset: RuleSet, as_of: dt.date, since: dt.date | None = None) -> dt.date:
+    """First day to read: the lookback before ``since`` (default ``as_of``), stretched back for
+    emergencies in force within it."""
+    start = (since or as_of) - dt.timedelta(days=LOOKBACK_DAYS)
     for rule in ruleset.enabled_rules:
         if rule.emergency is None:
             continue
@@ -503,48 +507,101 @@ def _waiting(on_wait: Callable[[], None] | None) -> None:
         on_wait()
 
 
+#: Reports how far a run is: steps done, steps in all, what it is doing.
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class DetectionRun:
+    """What a run judged (``since``..``as_of``) and the alerts it raised or updated."""
+
+    since: dt.date
+    as_of: dt.date
+    results: list[DetectionResult]
+
+
 def run_detection(
     session: Session,
     settings: Settings,
     *,
     as_of: dt.date | None = None,
+    since: dt.date | None = None,
     ruleset: RuleSet | None = None,
     on_wait: Callable[[], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> list[DetectionResult]:
-    """Run every enabled rule up to ``as_of`` and upsert the alerts; return those raised or updated.
+    """Judge every day from ``since`` to ``as_of`` and upsert the alerts; return those raised or updated.
 
     ``as_of`` defaults to the newest observation date (today when there are none), so a run judges
-    the data the platform has. The rules are ``gouging_rules.yaml`` in ``settings.data_dir`` when a
-    deployment puts one there, else the shipped file. Runs under :func:`detection_lock` (``on_wait``
-    is called if another run holds it) and commits once at the end.
+    the data the platform has; ``since`` defaults to ``as_of`` (the daily run). See
+    :func:`run_detection_span`.
+    """
+    return run_detection_span(
+        session, settings, as_of=as_of, since=since, ruleset=ruleset, on_wait=on_wait, on_progress=on_progress
+    ).results
+
+
+def run_detection_span(
+    session: Session,
+    settings: Settings,
+    *,
+    as_of: dt.date | None = None,
+    since: dt.date | None = None,
+    ruleset: RuleSet | None = None,
+    on_wait: Callable[[], None] | None = None,
+    on_progress: Progress | None = None,
+) -> DetectionRun:
+    """Judge every day from ``since`` to ``as_of`` as the daily runs would have, in one pass.
+
+    The detectors only look back (a day's flags depend on that day and earlier prices), so one pass
+    over the prices from the lookback before ``since`` to ``as_of`` flags each day as the run of that
+    day did; the episodes they form are upserted as day-by-day runs leave them (one alert per episode,
+    spanning all its days, severity the highest reached). The prices are read once, whatever the span.
+    The rules are ``gouging_rules.yaml`` in ``settings.data_dir`` when a deployment puts one there,
+    else the shipped file. Runs under :func:`detection_lock` (``on_wait`` is called if another run
+    holds it) and commits once at the end.
     """
     deployment_rules = settings.data_dir / RULES_FILE.name
     ruleset = ruleset or read_rules(deployment_rules if deployment_rules.is_file() else RULES_FILE)
     with detection_lock(session, on_wait=on_wait):
-        return _detect(session, ruleset, as_of)
+        as_of = as_of or _latest_observation_date(session) or dt.date.today()
+        since = min(since or as_of, as_of)
+        results = _detect(session, ruleset, as_of, since, on_progress or _no_progress)
+    return DetectionRun(since=since, as_of=as_of, results=results)
 
 
-def _detect(session: Session, ruleset: RuleSet, as_of: dt.date | None) -> list[DetectionResult]:
-    as_of = as_of or _latest_observation_date(session) or dt.date.today()
-    start = _load_window(ruleset, as_of)
+def _no_progress(done: int, total: int, doing: str) -> None:
+    return None
+
+
+def _detect(
+    session: Session, ruleset: RuleSet, as_of: dt.date, since: dt.date, progress: Progress
+) -> list[DetectionResult]:
+    start = _load_window(ruleset, as_of, since)
+    rules = ruleset.enabled_rules
+    steps = len(rules) + 2
+    progress(0, steps, "读取价格与投诉")
     observations = read_observations(session, start=start, end=as_of)
     complaints = read_price_complaints(session, start=start, end=as_of)
     catalogue = read_catalogue(session)
     retail = retail_with_market(observations)
-    outcomes = [
-        evaluate_rule(
-            rule,
-            observations=observations,
-            retail=retail,
-            complaints=complaints,
-            product_ids=None if rule.covers_all_goods else covered_product_ids(rule, catalogue),
-            emergency=ruleset.emergency(rule.emergency) if rule.emergency else None,
-            start=start,
-            as_of=as_of,
-            max_gap_days=MAX_GAP_DAYS,
+    outcomes = []
+    for done, rule in enumerate(rules, start=1):
+        progress(done, steps, f"规则 {rule.id}")
+        outcomes.append(
+            evaluate_rule(
+                rule,
+                observations=observations,
+                retail=retail,
+                complaints=complaints,
+                product_ids=None if rule.covers_all_goods else covered_product_ids(rule, catalogue),
+                emergency=ruleset.emergency(rule.emergency) if rule.emergency else None,
+                start=start,
+                as_of=as_of,
+                max_gap_days=MAX_GAP_DAYS,
+            )
         )
-        for rule in ruleset.enabled_rules
-    ]
+    progress(len(rules) + 1, steps, "写入预警")
     products = {
         row.id: (row.name, row.standard_unit)
         for row in session.execute(select(Product.id, Product.name, Product.standard_unit))
@@ -581,4 +638,5 @@ def _detect(session: Session, ruleset: RuleSet, as_of: dt.date | None) -> list[D
             )
         )
     session.commit()
+    progress(steps, steps, "完成")
     return results

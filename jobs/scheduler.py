@@ -35,10 +35,10 @@ from sqlalchemy.orm import Session
 from alerts.outbox import deliver_due, enqueue_pending
 from core.config import Settings
 from core.db import session_factory, session_scope
-from core.models import CrawlRun
+from core.models import CrawlRun, JobRun
 from crawlers.runner import run_crawl
 from jobs import JOB_NAMES
-from jobs.detection import run_detection
+from jobs.detection import run_detection_span
 from jobs.leader import LeaderLock
 from jobs.runs import fail_interrupted_runs, finish_run, prune_runs, start_run
 
@@ -70,10 +70,35 @@ def crawl_task(settings: Settings, engine: Engine) -> dict[str, Any]:
 
 
 def detect_task(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """Judge every day since the last successful run (the days missed while down, too) up to the newest
+    price, as their daily runs would have."""
     with session_scope(engine) as session:
-        results = run_detection(session, settings)
-    raised = sum(result.action == "raised" for result in results)
-    return {"raised": raised, "updated": len(results) - raised}
+        run = run_detection_span(session, settings, since=day_after_last_detection(session))
+    raised = sum(result.action == "raised" for result in run.results)
+    return {
+        "raised": raised,
+        "updated": len(run.results) - raised,
+        "since": run.since.isoformat(),
+        "as_of": run.as_of.isoformat(),
+    }
+
+
+def day_after_last_detection(session: Session) -> dt.date | None:
+    """The day after the last day a successful detect run judged (None before any such run)."""
+    runs = session.scalars(
+        select(JobRun)
+        .where(JobRun.job == "detect", JobRun.status == "ok")
+        .order_by(JobRun.started_at.desc())
+        .limit(20)
+    )
+    for run in runs:
+        judged = run.details.get("as_of")
+        if isinstance(judged, str):
+            try:
+                return dt.date.fromisoformat(judged) + dt.timedelta(days=1)
+            except ValueError:
+                continue
+    return None
 
 
 def deliver_task(settings: Settings, engine: Engine) -> dict[str, Any]:

@@ -10,14 +10,14 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from analysis.rules import Emergency
 from core.config import Settings
 from core.db import session_factory
-from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product
+from core.models import Alert, Category, Complaint, JobRun, Merchant, PriceObservation, Product
 from jobs.detection import (
     DetectionResult,
     detection_lock,
@@ -306,3 +306,94 @@ def test_price_complaints_are_counted_on_their_beijing_day(session: Session) -> 
     complaints = read_price_complaints(session, start=dt.date(2024, 3, 2), end=dt.date(2024, 3, 2))
 
     assert complaints["date"].tolist() == [pd.Timestamp("2024-03-02")]
+
+
+def _alert_state(session: Session) -> list[tuple[object, ...]]:
+    session.expire_all()
+    return [
+        (
+            a.episode_key,
+            a.rule_id,
+            a.merchant_id,
+            a.product_id,
+            a.region,
+            a.start_date,
+            a.end_date,
+            a.severity,
+            a.status,
+            json.dumps(a.evidence, sort_keys=True),
+        )
+        for a in session.scalars(select(Alert).order_by(Alert.episode_key))
+    ]
+
+
+def test_since_judges_every_day_as_day_by_day_runs_would(session: Session, settings: Settings) -> None:
+    _seed(session)
+    for index in range(DAYS):
+        run_detection(session, settings, as_of=_day(index))
+    day_by_day = _alert_state(session)
+    assert {row[1] for row in day_by_day} >= {"market_surge", "peer_outlier", "complaint_spike"}
+    session.execute(delete(Alert))
+    session.commit()
+
+    seen: list[tuple[int, int, str]] = []
+    results = run_detection(
+        session, settings, since=_day(0), as_of=_day(DAYS - 1), on_progress=lambda *step: seen.append(step)
+    )
+
+    assert _alert_state(session) == day_by_day
+    assert all(result.action == "raised" for result in results) and len(results) == len(day_by_day)
+    assert seen[0][0] == 0 and seen[-1][0] == seen[-1][1]
+    assert run_detection(session, settings) == []  # the next daily run adds nothing twice
+
+
+def test_scheduled_detection_judges_the_days_since_its_last_run(
+    session: Session, settings: Settings, engine: Engine
+) -> None:
+    from jobs.scheduler import execute_job
+
+    _seed(session)
+    session.add(JobRun(job="detect", status="ok", details={"as_of": _day(20).isoformat()}))
+    session.commit()
+
+    assert execute_job("detect", settings, engine, owner="host:1:test") == "ok"
+    assert execute_job("detect", settings, engine, owner="host:1:test") == "ok"
+
+    runs = session.scalars(select(JobRun).where(JobRun.job == "detect").order_by(JobRun.id)).all()
+    first, second = runs[1].details, runs[2].details
+    assert (first["since"], first["as_of"]) == (_day(21).isoformat(), _day(DAYS - 1).isoformat())
+    assert first["raised"] >= 3
+    assert (second["since"], second["as_of"], second["raised"]) == (_day(DAYS - 1).isoformat(),) * 2 + (0,)
+
+
+def test_cli_detect_since_until(
+    session: Session, settings: Settings, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cli.main import app
+    from core.config import get_settings
+    from core.db import get_engine
+
+    _seed(session)
+    monkeypatch.setenv("FAIRMARKET_DATABASE_URL", db_url)
+    monkeypatch.setenv("FAIRMARKET_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        early = CliRunner().invoke(
+            app, ["detect", "--since", _day(0).isoformat(), "--until", _day(45).isoformat()]
+        )
+        rest = CliRunner().invoke(app, ["detect", "--since", _day(46).isoformat(), "--json"])
+        backwards = CliRunner().invoke(
+            app, ["detect", "--since", _day(9).isoformat(), "--until", _day(3).isoformat()]
+        )
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+
+    assert early.exit_code == 0, early.output
+    assert f"检测完成（{_day(0)}..{_day(45)}）" in early.stdout
+    lines = [json.loads(line) for line in rest.stdout.splitlines()]
+    assert ("market_surge", "2024-04-20", "2024-04-24") in {
+        (line["rule"], line["start_date"], line["end_date"]) for line in lines
+    }
+    assert backwards.exit_code == 2 and "晚于" in backwards.output
