@@ -189,6 +189,27 @@ class PriceIndexValue(Base):
     priced: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PriceDailyAggregate(Base):
+    """The positive unit prices of one good, price type, region and day, kept by the write path.
+
+    Public price series read these instead of every observation. Observations of all variants and
+    sellers of a good fall together here. ``prices`` holds the day's unit prices (comma-separated, exact
+    float text), so medians over several regions or over a week come out exactly as from the raw rows.
+    """
+
+    __tablename__ = "price_daily_aggregates"
+
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    price_type: Mapped[str] = mapped_column(String(12), primary_key=True)
+    region: Mapped[str] = mapped_column(String(60), primary_key=True)
+    observed_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[float] = mapped_column(Float)  # 元 per standard unit, summed
+    low: Mapped[float] = mapped_column(Float)
+    high: Mapped[float] = mapped_column(Float)
+    prices: Mapped[str] = mapped_column(Text)
+
+
 class QuarantinedItem(Base):
     """A price item that failed validation, kept with its reason for review."""
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from analysis.detectors import OBSERVATION_COLUMNS
-from core.models import PriceObservation
+from core.models import PriceDailyAggregate, PriceObservation
 
 CHUNK_ROWS = 200_000
 _SELECT = (
@@ -134,6 +134,43 @@ def read_observations(
     for column in _TEXT_COLUMNS:
         frame[column] = frame[column].astype("category")
     return frame
+
+
+def read_daily_prices(
+    session: Session,
+    *,
+    product_id: int,
+    start: dt.date,
+    end: dt.date,
+    price_type: str,
+    region: str | None = None,
+) -> pd.DataFrame:
+    """The positive unit prices of one good, from ``price_daily_aggregates`` instead of every observation.
+
+    Returns
+    -------
+    DataFrame
+        One row per price: ``date`` (datetime64, the day) and ``unit_price`` [元 per standard unit],
+        the input :func:`analysis.aggregates.price_aggregates` takes (with ``by=()``).
+    """
+    statement = select(
+        PriceDailyAggregate.observed_date, PriceDailyAggregate.count, PriceDailyAggregate.prices
+    ).where(
+        PriceDailyAggregate.product_id == product_id,
+        PriceDailyAggregate.price_type == price_type,
+        PriceDailyAggregate.observed_date >= start,
+        PriceDailyAggregate.observed_date <= end,
+    )
+    if region is not None:
+        statement = statement.where(PriceDailyAggregate.region == region)
+    days, counts, texts = [], [], []
+    for day, count, prices in session.execute(statement):
+        days.append(day)
+        counts.append(count)
+        texts.append(prices)
+    unit_prices = np.array(",".join(texts).split(",") if texts else [], dtype="float64")
+    dates = np.repeat(np.array(days, dtype="datetime64[D]"), counts).astype("datetime64[ns]")
+    return pd.DataFrame({"date": dates, "unit_price": unit_prices})
 
 
 def latest_price_date(

@@ -1,5 +1,8 @@
 """Storing price observations: the one write path shared by the Scrapy pipeline and the price importer.
 
+It also keeps ``price_daily_aggregates`` (per good, price type, region and day), in the same
+transaction, so public price series never have to read every observation.
+
 Every write is idempotent. An observation's natural key (source, merchant, product, region, time) makes
 re-crawling or re-importing a no-op; quarantined items are keyed by a fingerprint of their raw content;
 unmapped names are counted, not duplicated. Inserts use ``ON CONFLICT DO NOTHING``/``DO UPDATE``, which
@@ -12,16 +15,25 @@ import datetime as dt
 import hashlib
 import json
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.models import Base, Merchant, PriceObservation, QuarantinedItem, UnmappedItem, utcnow
+from core.models import (
+    Base,
+    Merchant,
+    PriceDailyAggregate,
+    PriceObservation,
+    QuarantinedItem,
+    UnmappedItem,
+    utcnow,
+)
 from core.units import STANDARD_UNITS
 
 StoreResult = Literal["stored", "duplicate"]
@@ -167,8 +179,54 @@ def store_observations(session: Session, observations: Iterable[PriceInput]) -> 
         .on_conflict_do_nothing(index_elements=["natural_key"])
         .returning(PriceObservation.natural_key)
     )
-    stored = len(session.execute(statement, unique_rows).all())
-    return stored, len(rows) - stored
+    stored_keys = set(session.execute(statement, unique_rows).scalars())
+    add_to_daily_aggregates(session, [row for row in unique_rows if row["natural_key"] in stored_keys])
+    return len(stored_keys), len(rows) - len(stored_keys)
+
+
+def add_to_daily_aggregates(session: Session, rows: Iterable[dict[str, Any]]) -> None:
+    """Add newly stored observation rows to ``price_daily_aggregates``, in the caller's transaction.
+
+    Each day's row is updated in place (``ON CONFLICT DO UPDATE`` adds to what is there), so writers
+    storing prices of the same day at once both count. Non-positive prices are no prices and left out,
+    as the price aggregates leave them out.
+    """
+    days: dict[tuple[int, str, str, dt.date], list[float]] = defaultdict(list)
+    for row in rows:
+        if row["unit_price"] > 0:
+            key = (row["product_id"], row["price_type"], row["region"], row["observed_date"])
+            days[key].append(row["unit_price"])
+    if not days:
+        return
+    values = [
+        {
+            "product_id": product_id,
+            "price_type": price_type,
+            "region": region,
+            "observed_date": day,
+            "count": len(prices),
+            "total": math.fsum(prices),
+            "low": min(prices),
+            "high": max(prices),
+            "prices": ",".join(map(repr, prices)),
+        }
+        for (product_id, price_type, region, day), prices in sorted(days.items())
+    ]
+    insert = _insert(session, PriceDailyAggregate)
+    current = cast(Table, PriceDailyAggregate.__table__).c
+    sqlite_dialect = session.get_bind().dialect.name == "sqlite"
+    smaller, larger = (func.min, func.max) if sqlite_dialect else (func.least, func.greatest)
+    statement = insert.on_conflict_do_update(
+        index_elements=["product_id", "price_type", "region", "observed_date"],
+        set_={
+            "count": current.count + insert.excluded.count,
+            "total": current.total + insert.excluded.total,
+            "low": smaller(current.low, insert.excluded.low),
+            "high": larger(current.high, insert.excluded.high),
+            "prices": current.prices.concat(",").concat(insert.excluded.prices),
+        },
+    )
+    session.execute(statement, values)
 
 
 def store_observation(session: Session, obs: PriceInput) -> StoreResult:

@@ -22,7 +22,7 @@ from api.public_reads import PublicReadsDep
 from api.routes.products import ProductPublic, product_public
 from core.config import Settings
 from core.models import Category, Merchant, Product
-from core.price_reads import latest_price_date, read_observations
+from core.price_reads import latest_price_date, read_daily_prices, read_observations
 from jobs.index_series import DEFAULT_METHOD, IndexSpec, Method, published_index
 
 router = APIRouter(prefix="/prices", tags=["prices"])
@@ -206,15 +206,20 @@ def compute_series(
         raise _not_found(f"未知经营者：{merchant}")
     latest = latest_price_date(session, product_ids=[good.id], price_type=price_type, region=region)
     start, end = resolve_window(start, end, latest, SERIES_DEFAULT_DAYS)
-    rows = read_observations(
-        session,
-        product_ids=[good.id],
-        start=start,
-        end=end,
-        price_type=price_type,
-        region=region,
-        merchant_id=merchant,
-    )
+    if merchant is None:
+        rows = read_daily_prices(
+            session, product_id=good.id, start=start, end=end, price_type=price_type, region=region
+        )
+    else:
+        rows = read_observations(
+            session,
+            product_ids=[good.id],
+            start=start,
+            end=end,
+            price_type=price_type,
+            region=region,
+            merchant_id=merchant,
+        )
     aggregates = price_aggregates(rows, by=(), frequency=frequency)
     points = [
         PricePoint(
