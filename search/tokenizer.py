@@ -19,9 +19,13 @@ from functools import lru_cache
 from importlib import resources
 
 import jieba
+from cachetools import LRUCache
 
 _TERM_CHARS = re.compile(r"[^\W_]+")
 MAX_QUERY_TERMS = 32
+#: Texts whose tokens are kept: search results highlight the same popular complaints again and again,
+#: and cutting their text with jieba is most of what a search costs in Python.
+TOKENS_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -57,20 +61,27 @@ class SearchTokenizer:
     def __init__(self) -> None:
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
+        self._tokens: LRUCache[str, tuple[Token, ...]] = LRUCache(maxsize=TOKENS_KEPT)
         data = resources.files("search").joinpath("data")
         with resources.as_file(data.joinpath("userdict.txt")) as path:
             self._jieba.load_userdict(str(path))
         self.synonyms = _load_synonyms(data.joinpath("synonyms.txt").read_text("utf-8"))
 
-    def tokens(self, text: str) -> list[Token]:
+    def tokens(self, text: str) -> tuple[Token, ...]:
         """Terms with their offsets in ``text``; overlapping in search mode (鲜猪肉 and 猪肉)."""
-        with self._lock:  # jieba's lazy initialisation is not thread-safe
+        with self._lock:  # jieba's lazy initialisation is not thread-safe; the cache is not either
+            known = self._tokens.get(text)
+            if known is not None:
+                return known
             words = list(self._jieba.tokenize(_fold_width(text), mode="search", HMM=False))
-        return [
+        tokens = tuple(
             Token(term, start + offset_start, start + offset_end)
             for word, start, _ in words
             for term, offset_start, offset_end in _normalized_terms(word)
-        ]
+        )
+        with self._lock:
+            self._tokens[text] = tokens
+        return tokens
 
     def terms(self, text: str) -> list[str]:
         """The terms of ``tokens`` without offsets (faster: jieba's own search-mode cut)."""

@@ -1,13 +1,15 @@
-"""Public catalogue of monitored goods: categories and standard units."""
+"""Public catalogue of monitored goods: categories and standard units (cached like the price reads)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, status
+from functools import partial
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from api.deps import SessionDep
+from api.public_reads import PublicReadsDep
 from core.models import Category, Product
 
 router = APIRouter(prefix="/products", tags=["products"])
@@ -56,12 +58,17 @@ def price_unit(standard_unit: str) -> str:
 
 
 @router.get("", response_model=ProductsPublic)
-def list_products(
-    session: SessionDep,
+async def list_products(
+    request: Request,
+    reads: PublicReadsDep,
     category: str | None = Query(
         None, max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$", description="category code, e.g. vegetables"
     ),
-) -> ProductsPublic:
+) -> Response:
+    return await reads.respond(request, ("products", category), partial(read_products, category=category))
+
+
+def read_products(session: Session, *, category: str | None) -> ProductsPublic:
     statement = select(Product).join(Product.category).options(selectinload(Product.category))
     if category is not None:
         if session.scalar(select(Category.id).where(Category.code == category)) is None:
@@ -72,7 +79,11 @@ def list_products(
 
 
 @router.get("/categories", response_model=CategoriesPublic)
-def list_categories(session: SessionDep) -> CategoriesPublic:
+async def list_categories(request: Request, reads: PublicReadsDep) -> Response:
+    return await reads.respond(request, ("categories",), read_categories)
+
+
+def read_categories(session: Session) -> CategoriesPublic:
     categories = session.scalars(select(Category).order_by(Category.id)).all()
     return CategoriesPublic(
         data=[CategoryPublic(code=category.code, name=category.name) for category in categories],

@@ -84,7 +84,7 @@
     if (push) history.replaceState(null, "", `/staff/complaints?${FM.query({ ...params, page: state.page > 1 ? state.page : "" })}`);
     FM.say("正在检索…");
     try {
-      const result = await FM.api(`/api/complaints/search?${FM.query({ ...params, page: state.page, size: SIZE })}`);
+      const result = await FM.api(`/api/complaints/search?${FM.query({ ...params, page: state.page, size: SIZE, facets: true })}`);
       renderFacets(result.facets);
       renderHits(result);
       const total = result.total.toLocaleString("zh-CN");
