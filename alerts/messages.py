@@ -155,6 +155,14 @@ def _complaint_lines(payload: dict[str, Any]) -> list[str]:
 
 
 def subject(payload: dict[str, Any]) -> str:
+    if payload.get("watch"):
+        return f"【公平市场】关注“{payload['watch']['name']}”：" + _plain_subject(payload).removeprefix(
+            "【公平市场】"
+        )
+    return _plain_subject(payload)
+
+
+def _plain_subject(payload: dict[str, Any]) -> str:
     if payload["type"] == "alert":
         alert = payload["alert"]
         level = SEVERITY_NAMES.get(alert["severity"], alert["severity"])
@@ -173,6 +181,9 @@ def body(payload: dict[str, Any]) -> str:
 
 
 def digest_subject(payloads: list[dict[str, Any]], day: dt.date) -> str:
+    watches = {payload["watch"]["name"] for payload in payloads if payload.get("watch")}
+    if len(watches) == 1 and all(payload.get("watch") for payload in payloads):
+        return f"【公平市场】关注“{watches.pop()}”：{len(payloads)} 条新动态"
     return f"【公平市场】{day.isoformat()} 每日汇总：{len(payloads)} 条"
 
 

@@ -45,7 +45,17 @@ from alerts.subscriptions import (
     first_send_time,
 )
 from core.config import Settings
-from core.models import Alert, Association, Complaint, Delivery, Merchant, Product, Subscription, utcnow
+from core.models import (
+    Alert,
+    Association,
+    Complaint,
+    Delivery,
+    Merchant,
+    Product,
+    Subscription,
+    Watch,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -317,6 +327,11 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
     return inserted
 
 
+def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows (payloads as dicts) whose ``dedupe_key`` is new; returns how many were added."""
+    return _insert_new(session, [{**row, "payload": partial(dict, row["payload"])} for row in rows])
+
+
 def enqueue_pending(session: Session, *, now: dt.datetime | None = None) -> int:
     """Create the deliveries that are missing for current alerts and routed complaints; commits.
 
@@ -438,8 +453,12 @@ def _refuse_internal(check: Callable[..., None], url: str, settings: Settings) -
         raise DeliveryError(f"target refused: {exc}", permanent=True) from exc
 
 
+Recipient = Subscription | Watch
+"""Who a row goes to: an association's subscription or a staff member's watch (same channel fields)."""
+
+
 def _send(
-    channel: str, subscription: Subscription | None, target: str | None, message: Message, settings: Settings
+    channel: str, subscription: Recipient | None, target: str | None, message: Message, settings: Settings
 ) -> None:
     if subscription is None or not subscription.active:
         raise DeliveryError("subscription removed or inactive", permanent=True)
@@ -510,25 +529,40 @@ def _deliver_claims(
                 select(Subscription).where(Subscription.id.in_({d.subscription_id for d in deliveries}))
             )
         }
+        watch_ids = {d.watch_id for d in deliveries if d.watch_id is not None}
+        watches = (
+            {w.id: w for w in session.scalars(select(Watch).where(Watch.id.in_(watch_ids)))}
+            if watch_ids
+            else {}
+        )
         session.expunge_all()  # keep what was read: sends happen outside any transaction
         session.rollback()
         postgres = session.get_bind().dialect.name == "postgresql"
 
+        def recipient_of(delivery: Delivery) -> Recipient | None:
+            if delivery.watch_id is not None:
+                return watches.get(delivery.watch_id)
+            return subscriptions.get(delivery.subscription_id or 0)
+
         def group_of(delivery: Delivery) -> tuple[Any, ...]:
-            """Digest subscriptions get one message per channel and bot; everything else goes alone."""
-            subscription = subscriptions.get(delivery.subscription_id or 0)
-            single = 0 if subscription is not None and subscription.daily_digest else delivery.id
+            """Digest subscriptions and watches get one message per channel and bot for what is due
+            together; everything else goes alone."""
+            recipient = recipient_of(delivery)
+            batched = isinstance(recipient, Watch) or (
+                isinstance(recipient, Subscription) and recipient.daily_digest
+            )
             return (
+                delivery.watch_id or 0,
                 delivery.subscription_id or 0,
                 delivery.channel,
                 delivery.payload.get("target") or "",
-                single,
+                0 if batched else delivery.id,
             )
 
         for _, grouped in groupby(sorted(deliveries, key=group_of), key=group_of):
             group = list(grouped)
             first = group[0]
-            subscription = subscriptions.get(first.subscription_id or 0)
+            subscription = recipient_of(first)
             if postgres:
                 # An outcome lost to a database crash only means one more send, which receivers drop;
                 # not waiting for the WAL flush on each of them makes delivery several times faster.
@@ -557,7 +591,7 @@ def _record_failure(
     group: list[Delivery],
     tokens: dict[int, _Claim],
     error: DeliveryError,
-    subscription: Subscription | None,
+    subscription: Recipient | None,
     now: dt.datetime,
     retry: RetryPolicy,
     rng: random.Random,

@@ -25,6 +25,7 @@ from api.routes import (
     products,
     subscriptions,
     users,
+    watches,
 )
 from core.config import Settings, get_settings
 from core.db import get_engine, session_factory, upgrade_database
@@ -49,6 +50,7 @@ def api_router() -> APIRouter:
     router.include_router(alerts.router)
     router.include_router(inbox.router)
     router.include_router(subscriptions.router)
+    router.include_router(watches.router)
     return router
 
 

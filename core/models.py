@@ -451,6 +451,38 @@ class Subscription(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class Watch(Base):
+    """A staff member's saved search, merchant, good or category; new matches reach their channels.
+
+    Deliveries of a watch are outbox rows (``deliveries.watch_id``) keyed by (watch, item, channel), so
+    each match arrives once however often the matcher runs. ``matched_through`` is how far the matcher
+    has looked (complaints filed before it were seen).
+    """
+
+    __tablename__ = "watches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"))
+    name: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(20))  # search | merchant | product | category
+    query: Mapped[str] = mapped_column(String(500), default="")
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
+    items: Mapped[list[Any]] = mapped_column(default=list)  # complaints | alerts
+    channels: Mapped[list[Any]] = mapped_column(default=list)  # inbox | webhook | email | im
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))
+    apprise_urls: Mapped[list[Any]] = mapped_column(default=list)
+    quiet_hours: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    matched_through: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class Delivery(Base):
     """Outbox row: one message to one subscriber on one channel, delivered at least once."""
 
@@ -462,6 +494,7 @@ class Delivery(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"))
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
+    watch_id: Mapped[int | None] = mapped_column(ForeignKey("watches.id", ondelete="CASCADE"), index=True)
     association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|retrying|sent|dead
@@ -472,6 +505,31 @@ class Delivery(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class PriceCheck(Base):
+    """A complaint's request to look at the price its merchant shows now for the good complained about.
+
+    Complaints naming the same seller and good share one ``check_key``: one crawl answers them all.
+    """
+
+    __tablename__ = "price_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    site: Mapped[str] = mapped_column(String(60))
+    check_key: Mapped[str] = mapped_column(String(120), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | done | no_price | failed
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    observation_id: Mapped[int | None] = mapped_column(ForeignKey("price_observations.id"))
+    complained_price: Mapped[float | None] = mapped_column(Float)  # 元 per standard unit
+    shown_price: Mapped[float | None] = mapped_column(Float)  # 元 per standard unit, as crawled
+    market_median: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 # --- jobs ------------------------------------------------------------------------------------------

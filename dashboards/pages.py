@@ -53,6 +53,7 @@ PAGES = (
     ("/staff/jobs", "staff/jobs.html", "定时任务", "staff"),
     ("/staff/alerts", "staff/alerts.html", "预警收件箱", "staff"),
     ("/staff/routed", "staff/routed.html", "转办投诉", "staff"),
+    ("/staff/watches", "staff/watches.html", "我的关注", "staff"),
 )
 
 router = APIRouter()

@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from alerts.outbox import deliver_due, enqueue_pending
+from alerts.watches import enqueue_watch_matches
 from core.config import Settings
 from core.db import session_factory, session_scope
 from core.models import CrawlRun, JobRun
@@ -41,6 +42,7 @@ from jobs import JOB_NAMES
 from jobs.detection import run_detection_span
 from jobs.leader import LeaderLock
 from jobs.runs import fail_interrupted_runs, finish_run, prune_runs, start_run
+from search.service import get_search_backend
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +104,15 @@ def day_after_last_detection(session: Session) -> dt.date | None:
 
 
 def deliver_task(settings: Settings, engine: Engine) -> dict[str, Any]:
-    """Fan new alerts out to subscriptions, then send what is due."""
+    """Fan new alerts out to subscriptions and new matches out to watches, then send what is due."""
     sessions = session_factory(engine)
     with sessions() as session:
         enqueued = enqueue_pending(session)
+        watched = enqueue_watch_matches(session, lambda: get_search_backend(settings, engine))
     stats = deliver_due(sessions, settings)
     return {
         "enqueued": enqueued,
+        "watch_matches": watched,
         "claimed": stats.claimed,
         "sent": stats.sent,
         "retrying": stats.retrying,

@@ -198,6 +198,7 @@ MATRIX: dict[str, Route] = {
         ANYONE, lambda w: {"path": {"complaint_id": w.complaint_of_a()}}
     ),
     "GET /staff/routed": PAGE,
+    "GET /staff/watches": PAGE,
     "GET /staff/alerts": PAGE,
     "GET /staff/crawls": PAGE,
     "GET /staff/jobs": PAGE,
@@ -270,6 +271,17 @@ MATRIX: dict[str, Route] = {
         A_AND_CONSUMER_ASSOCIATION_ACT, lambda w: {"path": {"alert_id": w.alert_of_a()}}
     ),
     "GET /api/inbox": Route(STAFF),
+    "GET /api/watches": Route(STAFF),
+    "POST /api/watches": Route(
+        Access(401, 201, 201, 201, 201),
+        plain(json={"name": "鸡蛋投诉", "kind": "search", "query": "鸡蛋", "filters": {"nature": ["价格"]}}),
+    ),
+    "GET /api/watches/{watch_id:int}": Route(
+        Access(401, 404, 404, 404, 404), plain(path={"watch_id": 999999})
+    ),
+    "DELETE /api/watches/{watch_id:int}": Route(
+        Access(401, 404, 404, 404, 404), plain(path={"watch_id": 999999})
+    ),
     "GET /api/jobs": Route(STAFF),
     "GET /api/crawls": Route(STAFF),
     "GET /api/crawls/{run_id}": Route(STAFF, lambda w: {"path": {"run_id": w.crawl_run()}}),

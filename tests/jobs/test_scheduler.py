@@ -126,6 +126,7 @@ def test_crawl_and_deliver_jobs_record_their_outcome(engine: Engine, settings: S
     assert deliver.details == {
         "owner": "host:1:test",
         "enqueued": 0,
+        "watch_matches": 0,
         "claimed": 0,
         "sent": 0,
         "retrying": 0,

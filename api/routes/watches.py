@@ -1,0 +1,225 @@
+"""/api/watches: a staff member's saved searches, merchants, goods and categories to follow.
+
+New complaints (and, for merchants, goods and categories, alerts) that match a watch reach its
+channels once each (``alerts.watches``). A watch belongs to the staff member who made it; an
+association's staff only ever receive what they may see. The webhook secret is shown once.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any, Literal, Self
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Response, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts.channels import im
+from alerts.subscriptions import parse_quiet_hours
+from alerts.watches import SEARCH_FILTERS, owning_association
+from api.deps import Caller, SessionDep, StaffDep
+from api.timestamps import UtcDateTime
+from core import audit
+from core.models import Category, Merchant, Product, User, Watch
+
+router = APIRouter(prefix="/watches", tags=["watches"])
+
+Channel = Literal["inbox", "webhook", "email", "im"]
+Kind = Literal["search", "merchant", "product", "category"]
+Item = Literal["complaints", "alerts"]
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TARGET = {
+    "merchant": ("merchant_id", Merchant),
+    "product": ("product_id", Product),
+    "category": ("category_id", Category),
+}
+
+
+class WatchCreate(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=80)
+    kind: Kind
+    query: str = Field(default="", max_length=500, description="检索词（kind=search）")
+    filters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="检索筛选：nature industry district merchant status（可加 not_）amount_min amount_max",
+    )
+    merchant_id: int | None = None
+    product_id: int | None = None
+    category_id: int | None = None
+    items: list[Item] = Field(default=["complaints", "alerts"], min_length=1)
+    channels: list[Channel] = Field(default=["inbox"])
+    webhook_url: str | None = Field(default=None, max_length=500)
+    webhook_secret: str | None = Field(
+        default=None, min_length=16, max_length=120, description="留空则自动生成"
+    )
+    email: str | None = Field(default=None, max_length=200)
+    apprise_urls: list[str] = Field(default_factory=list, max_length=10)
+    quiet_hours: str | None = Field(default=None, description="免打扰时段（北京时间），例如 22:00-07:00")
+
+    @field_validator("filters")
+    @classmethod
+    def _known_filters(cls, filters: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(filters) - set(SEARCH_FILTERS))
+        if unknown:
+            raise ValueError(f"不支持的筛选条件：{', '.join(unknown)}")
+        for key, value in filters.items():
+            if key.startswith("amount_"):
+                if not isinstance(value, int | float) or value < 0:
+                    raise ValueError(f"{key} 应为非负数")
+            elif not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ValueError(f"{key} 应为字符串列表")
+        return filters
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("Webhook 地址必须是 http(s):// 开头的完整地址")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            raise ValueError("邮箱地址格式不正确")
+        return value or None
+
+    @field_validator("apprise_urls")
+    @classmethod
+    def _apprise(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not im.is_supported(value):
+                raise ValueError(f"不支持的即时通讯机器人地址：{im.redact(value)}")
+        return list(dict.fromkeys(values))
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if value:
+            parse_quiet_hours(value)
+            return value
+        return None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.kind == "search" and not (self.query or self.filters):
+            raise ValueError("保存检索时需要检索词或筛选条件")
+        if self.kind in _TARGET and getattr(self, _TARGET[self.kind][0]) is None:
+            raise ValueError(f"关注{self.kind}时必须填写 {_TARGET[self.kind][0]}")
+        if self.kind == "search" and self.items != ["complaints"]:
+            self.items = ["complaints"]  # a saved search finds complaints
+        if "webhook" in self.channels and not self.webhook_url:
+            raise ValueError("选择 Webhook 渠道时必须填写 webhook_url")
+        if "email" in self.channels and not self.email:
+            raise ValueError("选择邮件渠道时必须填写 email")
+        if "im" in self.channels and not self.apprise_urls:
+            raise ValueError("选择即时通讯渠道时必须填写 apprise_urls")
+        self.channels = list(dict.fromkeys(self.channels)) or ["inbox"]
+        self.items = list(dict.fromkeys(self.items))
+        return self
+
+
+class WatchPublic(BaseModel):
+    id: int
+    name: str
+    kind: str
+    query: str
+    filters: dict[str, Any]
+    merchant_id: int | None
+    product_id: int | None
+    category_id: int | None
+    items: list[str]
+    channels: list[str]
+    webhook_url: str | None
+    email: str | None
+    apprise_urls: list[str]
+    quiet_hours: str | None
+    active: bool
+    created_at: UtcDateTime
+    matched_through: UtcDateTime | None
+
+
+class WatchWithSecret(WatchPublic):
+    webhook_secret: str | None = Field(description="只显示这一次，请妥善保存")
+
+
+class WatchesPublic(BaseModel):
+    data: list[WatchPublic]
+    count: int
+
+
+def _public(watch: Watch) -> dict[str, Any]:
+    values = {name: getattr(watch, name) for name in WatchPublic.model_fields}
+    return {**values, "apprise_urls": [im.redact(url) for url in watch.apprise_urls or []]}
+
+
+def _own_watch(session: Session, watch_id: int, caller: Caller) -> Watch:
+    watch = session.get(Watch, watch_id)
+    if watch is None or watch.user_id != caller.user_id or not watch.active:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "关注不存在 (watch not found)")
+    return watch
+
+
+@router.post("", response_model=WatchWithSecret, status_code=status.HTTP_201_CREATED)
+def create_watch(data: WatchCreate, session: SessionDep, caller: StaffDep) -> WatchWithSecret:
+    if data.kind in _TARGET:
+        field, model = _TARGET[data.kind]
+        if session.get(model, getattr(data, field)) is None:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{field} 不存在")
+    user = session.get(User, caller.user_id)
+    association_id = owning_association(session, user) if user else None
+    if user is None or association_id is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "账号未关联任何协会，无法接收关注 (no association)")
+    secret = data.webhook_secret or (secrets.token_urlsafe(32) if data.webhook_url else None)
+    watch = Watch(
+        **data.model_dump(exclude={"webhook_secret"}),
+        webhook_secret=secret,
+        user_id=user.id,
+        association_id=association_id,
+    )
+    session.add(watch)
+    session.flush()
+    audit.record(
+        session,
+        caller.username or "",
+        "watch.create",
+        "watch",
+        watch.id,
+        after=data.model_dump(exclude={"webhook_secret"}),
+    )
+    session.commit()
+    return WatchWithSecret(**_public(watch), webhook_secret=secret)
+
+
+@router.get("", response_model=WatchesPublic)
+def list_watches(session: SessionDep, caller: StaffDep) -> WatchesPublic:
+    """The caller's own active watches, newest first."""
+    rows = session.scalars(
+        select(Watch).where(Watch.user_id == caller.user_id, Watch.active.is_(True)).order_by(Watch.id.desc())
+    ).all()
+    return WatchesPublic(data=[WatchPublic(**_public(w)) for w in rows], count=len(rows))
+
+
+@router.get("/{watch_id:int}", response_model=WatchPublic)
+def read_watch(watch_id: int, session: SessionDep, caller: StaffDep) -> WatchPublic:
+    return WatchPublic(**_public(_own_watch(session, watch_id, caller)))
+
+
+@router.delete("/{watch_id:int}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_watch(watch_id: int, session: SessionDep, caller: StaffDep) -> Response:
+    """Stop the watch; what it already delivered stays in the inbox and the outbox history."""
+    watch = _own_watch(session, watch_id, caller)
+    watch.active = False
+    audit.record(
+        session, caller.username or "", "watch.delete", "watch", watch.id, before={"name": watch.name}
+    )
+    session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

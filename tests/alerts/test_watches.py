@@ -1,0 +1,256 @@
+"""Watches: a saved search delivers each new matching complaint once (webhook + e-mail), across a
+restart of the delivering process; scoping, merchant watches on alerts, validation."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from alerts.watches import enqueue_watch_matches
+from core.config import Settings
+from core.db import session_factory
+from core.models import Complaint, Delivery, Watch
+from search.service import get_search_backend
+from tests.alerts.receiver import Receiver, free_port
+from tests.utils.alerts import make_alert, make_merchant, make_product, staff_headers
+from tests.utils.auth import make_association
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "watch-test-secret-0123456789"
+CODE = re.compile(r"TS-[0-9A-Z]{10}")
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def tracking_codes(self) -> Counter[str]:
+        codes: Counter[str] = Counter()
+        for message in self.messages:
+            body = message.get_body(preferencelist=("plain",))
+            codes.update(set(CODE.findall(body.get_content() if body else "")))
+        return codes
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def _webhook_codes(receiver: Receiver) -> Counter[str]:
+    """Tracking codes received, counting every arrival (a repeat on the wire would count twice)."""
+    codes: Counter[str] = Counter()
+    for key, document in receiver.documents.items():
+        items = document["items"] if document.get("type") == "digest" else [document]
+        for item in items:
+            codes[item["complaint"]["tracking_code"]] += receiver.arrivals[key]
+    return codes
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver(SECRET).start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def _file(client: TestClient, text: str) -> str:
+    response = client.post("/api/complaints", json={"text": text, "merchant_name": "家乐福南岗店"})
+    assert response.status_code == 201, response.text
+    return str(response.json()["tracking_code"])
+
+
+def test_saved_search_delivers_each_new_match_once_across_a_restart(
+    client: TestClient,
+    engine: Engine,
+    settings: Settings,
+    db_url: str,
+    receiver: Receiver,
+    mailbox: tuple[Mailbox, int],
+    workers: list[subprocess.Popen[bytes]],
+) -> None:
+    box, smtp_port = mailbox
+    with session_factory(engine)() as session:
+        consumer = make_association(session, "xiaoxie", [], consumer=True)
+        headers = staff_headers(session, settings, "xiehui", "consumer_staff", consumer)
+    created = client.post(
+        "/api/watches",
+        headers=headers,
+        json={
+            "name": "鸡蛋涨价",
+            "kind": "search",
+            "query": "鸡蛋",
+            "channels": ["inbox", "webhook", "email"],
+            "webhook_url": receiver.url,
+            "webhook_secret": SECRET,
+            "email": "officer@xiaoxie.example.cn",
+        },
+    )
+    assert created.status_code == 201, created.text
+
+    def start_worker() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.alerts.watch_worker",
+                db_url,
+                str(settings.data_dir),
+                str(smtp_port),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        workers.append(process)
+        return process
+
+    first = [_file(client, f"超市鸡蛋一斤卖{n + 9}元，比上周贵了一倍，哄抬价格。") for n in range(3)]
+    _file(client, "药店口罩一只卖30元，明显哄抬价格。")
+    worker = start_worker()
+    _wait(lambda: set(_webhook_codes(receiver)) >= set(first), 60, "the first matches by webhook")
+    _wait(lambda: set(box.tracking_codes()) >= set(first), 30, "the first matches by e-mail")
+    time.sleep(1.0)  # a few more cycles: nothing may arrive twice
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+
+    second = [_file(client, f"菜市场鸡蛋价格{n + 12}元一斤，商家坐地起价。") for n in range(2)]
+    _file(client, "饭店的菜价格虚高，结账时多收了钱。")
+    start_worker()
+    everything = set(first + second)
+    _wait(lambda: set(_webhook_codes(receiver)) >= everything, 60, "the new matches by webhook after restart")
+    _wait(lambda: set(box.tracking_codes()) >= everything, 30, "the new matches by e-mail after restart")
+    time.sleep(1.0)
+
+    assert _webhook_codes(receiver) == Counter({code: 1 for code in everything})
+    assert box.tracking_codes() == Counter({code: 1 for code in everything})
+    assert receiver.rejected == []
+    with session_factory(engine)() as session:
+        inbox = session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.watch_id.is_not(None), Delivery.channel == "inbox")
+        )
+    assert inbox == len(everything)
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    with session_factory(engine)() as session:
+        yield session
+
+
+def test_association_watch_sees_its_own_complaints_and_merchant_alerts(
+    client: TestClient, db: Session, settings: Settings, engine: Engine
+) -> None:
+    supermarkets = make_association(db, "chaoshi", ["supermarket"])
+    pharmacies = make_association(db, "yaodian", ["pharmacy"])
+    headers = staff_headers(db, settings, "chaoshi", "association_staff", supermarkets)
+    shop = make_merchant(db, "家乐福南岗店", "supermarket")
+    created = client.post(
+        "/api/watches", headers=headers, json={"name": "家乐福", "kind": "merchant", "merchant_id": shop.id}
+    )
+    assert created.status_code == 201, created.text
+    for association in (supermarkets, pharmacies):
+        db.add(
+            Complaint(
+                tracking_code=f"TS-W{association.id:09d}",
+                text="鸡蛋涨价",
+                merchant_name=shop.name,
+                association_id=association.id,
+            )
+        )
+    db.commit()
+    alert = make_alert(db, merchant=shop, product=make_product(db, "鸡蛋", "蛋类"))
+    backend = lambda: get_search_backend(settings, engine)  # noqa: E731
+    assert enqueue_watch_matches(db, backend) == 2  # its own complaint and the alert, inbox only
+    assert enqueue_watch_matches(db, backend) == 0
+    rows = db.scalars(select(Delivery).where(Delivery.watch_id.is_not(None))).all()
+    assert {(row.complaint_id is not None, row.alert_id) for row in rows} == {(True, None), (False, alert.id)}
+    assert all(row.association_id == supermarkets.id for row in rows)
+    inbox = client.get("/api/inbox", headers=headers).json()
+    assert inbox["count"] >= 2
+
+
+def test_watch_input_is_checked_and_watches_are_private(
+    client: TestClient, db: Session, settings: Settings
+) -> None:
+    consumer = make_association(db, "xiaoxie", [], consumer=True)
+    mine = staff_headers(db, settings, "a", "consumer_staff", consumer)
+    theirs = staff_headers(db, settings, "b", "consumer_staff", consumer)
+    bad = [
+        {"name": "x", "kind": "search"},
+        {"name": "x", "kind": "merchant"},
+        {"name": "x", "kind": "merchant", "merchant_id": 999},
+        {"name": "x", "kind": "search", "query": "鸡蛋", "filters": {"colour": ["red"]}},
+        {"name": "x", "kind": "search", "query": "鸡蛋", "channels": ["webhook"]},
+        {"name": "x", "kind": "search", "query": "鸡蛋", "channels": ["webhook"], "webhook_url": "ftp://x"},
+    ]
+    for body in bad:
+        response = client.post("/api/watches", headers=mine, json=body)
+        assert response.status_code == 422, (body, response.text)
+    made = client.post(
+        "/api/watches",
+        headers=mine,
+        json={
+            "name": "价格投诉",
+            "kind": "search",
+            "query": "涨价",
+            "filters": {"nature": ["价格"]},
+            "channels": ["webhook"],
+            "webhook_url": "https://hooks.example.cn/in",
+        },
+    )
+    assert made.status_code == 201 and len(made.json()["webhook_secret"]) > 20
+    watch_id = made.json()["id"]
+    assert client.get("/api/watches", headers=mine).json()["count"] == 1
+    assert "webhook_secret" not in client.get(f"/api/watches/{watch_id}", headers=mine).json()
+    assert client.get(f"/api/watches/{watch_id}", headers=theirs).status_code == 404
+    assert client.delete(f"/api/watches/{watch_id}", headers=theirs).status_code == 404
+    assert client.delete(f"/api/watches/{watch_id}", headers=mine).status_code == 204
+    assert client.get("/api/watches", headers=mine).json()["count"] == 0
+    assert db.get(Watch, watch_id) is not None
+    assert client.get("/api/watches").status_code == 401
