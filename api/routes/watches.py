@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.channels import im
+from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
 from alerts.subscriptions import parse_quiet_hours
 from alerts.watches import SEARCH_FILTERS, owning_association
-from api.deps import Caller, SessionDep, StaffDep
+from api.deps import Caller, SessionDep, SettingsDep, StaffDep
 from api.timestamps import UtcDateTime
 from core import audit
 from core.models import Category, Merchant, Product, User, Watch
@@ -169,7 +170,18 @@ def _own_watch(session: Session, watch_id: int, caller: Caller) -> Watch:
 
 
 @router.post("", response_model=WatchWithSecret, status_code=status.HTTP_201_CREATED)
-def create_watch(data: WatchCreate, session: SessionDep, caller: StaffDep) -> WatchWithSecret:
+def create_watch(
+    data: WatchCreate, session: SessionDep, caller: StaffDep, settings: SettingsDep
+) -> WatchWithSecret:
+    try:  # as for subscriptions: no targets inside the platform's network (checked again at each send)
+        if data.webhook_url:
+            check_url(data.webhook_url, settings.delivery_allowed_hosts, unresolved_ok=True)
+        for url in data.apprise_urls:
+            check_apprise_url(url, settings.delivery_allowed_hosts, unresolved_ok=True)
+    except UnsafeTarget as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "推送地址指向内部网络，不允许作为推送目标"
+        ) from exc
     if data.kind in _TARGET:
         field, model = _TARGET[data.kind]
         if session.get(model, getattr(data, field)) is None:

@@ -228,6 +228,13 @@ def test_watch_input_is_checked_and_watches_are_private(
         {"name": "x", "kind": "search", "query": "鸡蛋", "filters": {"colour": ["red"]}},
         {"name": "x", "kind": "search", "query": "鸡蛋", "channels": ["webhook"]},
         {"name": "x", "kind": "search", "query": "鸡蛋", "channels": ["webhook"], "webhook_url": "ftp://x"},
+        {
+            "name": "x",
+            "kind": "search",
+            "query": "鸡蛋",
+            "channels": ["webhook"],
+            "webhook_url": "http://169.254.169.254/",
+        },
     ]
     for body in bad:
         response = client.post("/api/watches", headers=mine, json=body)

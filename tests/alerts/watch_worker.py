@@ -22,6 +22,7 @@ def main(database_url: str, data_dir: str, smtp_port: str) -> None:
         search_url="",
         smtp_host="127.0.0.1",
         smtp_port=int(smtp_port),
+        delivery_allowed_hosts=["127.0.0.1"],
     )
     engine = make_engine(database_url)
     while True:
