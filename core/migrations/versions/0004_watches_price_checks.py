@@ -1,14 +1,14 @@
 """watches (saved searches, merchants, goods, categories) and complaint-triggered price checks
 
-Revision ID: 0003_watches_price_checks
-Revises: 0002_category_tree
+Revision ID: 0004_watches_price_checks
+Revises: 0003_price_index_series
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_watches_price_checks"
-down_revision = "0002_category_tree"
+revision = "0004_watches_price_checks"
+down_revision = "0003_price_index_series"
 branch_labels = None
 depends_on = None
 
