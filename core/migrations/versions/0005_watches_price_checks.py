@@ -1,14 +1,14 @@
 """watches (saved searches, merchants, goods, categories) and complaint-triggered price checks
 
-Revision ID: 0004_watches_price_checks
-Revises: 0003_price_index_series
+Revision ID: 0005_watches_price_checks
+Revises: 0004_price_daily_aggregates
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_watches_price_checks"
-down_revision = "0003_price_index_series"
+revision = "0005_watches_price_checks"
+down_revision = "0004_price_daily_aggregates"
 branch_labels = None
 depends_on = None
 
