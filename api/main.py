@@ -28,7 +28,7 @@ from api.routes import (
     watches,
 )
 from core.config import Settings, get_settings
-from core.db import get_engine, session_factory, upgrade_database
+from core.db import get_engine, prepare_database, session_factory
 from dashboards import pages
 from search.tokenizer import get_tokenizer
 
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if migrate:
-            upgrade_database(engine)
+            prepare_database(engine)
             await to_thread.run_sync(warm_up, app)
         yield
 

@@ -49,9 +49,8 @@ def crawl(
     """Crawl price sources into the database, one process per source; exit 1 when a crawl failed."""
     from sqlalchemy import select
 
-    from core.catalogue import seed_catalogue
     from core.config import get_settings
-    from core.db import make_engine, session_factory, upgrade_database
+    from core.db import make_engine, prepare_database, session_factory
     from core.models import CrawlRun
     from crawlers.runner import UnknownSourceError, run_crawl
     from crawlers.sources import SourceConfigError, available_sources
@@ -69,10 +68,7 @@ def crawl(
         return
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url)
-    upgrade_database(engine)
-    with session_factory(engine)() as session:
-        seed_catalogue(session)  # a fresh database gets the monitored goods, as `fairmarket import` does
-        session.commit()
+    prepare_database(engine)
     options = {"start_date": start_date, "end_date": end_date, "base_url": base_url}
     try:
         run_ids = run_crawl(source or None, settings, arguments={k: v for k, v in options.items() if v})
@@ -86,7 +82,7 @@ def crawl(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
-        table = Table("编号", "数据源", "状态", "页数", "入库", "隔离", "未映射", "重复", "错误", "耗时(秒)")
+        table = Table("编号", "数据源", "状态", "页数", "入库", "隔离", "待归类", "重复", "错误", "耗时(秒)")
         for row in rows:
             duration = f"{row['duration_seconds']:.1f}" if row["duration_seconds"] is not None else "-"
             table.add_row(

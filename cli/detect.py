@@ -44,7 +44,7 @@ def detect(
 
     from analysis.rules import RuleError
     from core.config import get_settings
-    from core.db import get_engine, session_scope, upgrade_database
+    from core.db import get_engine, prepare_database, session_scope
     from jobs.detection import run_detection_span
 
     day, first = _parse_day(as_of), _parse_day(since)
@@ -52,7 +52,7 @@ def detect(
         raise typer.BadParameter(f"--since {first} 晚于 --until {day}")
     settings = get_settings()
     engine = get_engine()
-    upgrade_database(engine)
+    prepare_database(engine)
     bar = Progress(
         TextColumn("检测 {task.fields[span]}"),
         BarColumn(),

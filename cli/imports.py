@@ -16,32 +16,33 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from importing.fields import ImportSummary
-    from importing.readers import BadRow, Row
+    from importing.readers import BadRow, ReadOptions, Row
 
     Importer = Callable[[Session, Iterable[Row | BadRow]], ImportSummary]
 
-app = typer.Typer(help="Bulk import of complaints and prices (CSV or JSONL).", no_args_is_help=True)
+app = typer.Typer(
+    help="Bulk import of complaints and prices (CSV, JSONL, JSON or xlsx).", no_args_is_help=True
+)
 console = Console(stderr=True, soft_wrap=True)
 SHOWN_PROBLEMS = 50
 
 
-def _run(path: Path, description: str, importer: Importer) -> ImportSummary:
+def _run(
+    path: Path, description: str, importer: Importer, options: ReadOptions | None = None
+) -> ImportSummary:
     """Stream ``path`` through ``importer``; exit 1 only when the file cannot be read at all."""
-    from core.catalogue import seed_catalogue
-    from core.db import get_engine, session_factory, upgrade_database
+    from core.db import get_engine, prepare_database, session_factory
     from importing.readers import ImportFileError, read_rows
 
     if not path.is_file():
         console.print(f"[red]无法读取文件：{path}（不存在或不是文件） (cannot read {path})[/red]")
         raise typer.Exit(code=1)
     engine = get_engine()
-    upgrade_database(engine)
+    prepare_database(engine)
     with session_factory(engine)() as session:
-        seed_catalogue(session)
-        session.commit()
         try:
             with rich.progress.open(path, "rb", description=description, console=console) as stream:
-                summary = importer(session, read_rows(stream, path))
+                summary = importer(session, read_rows(stream, path, options))
         except ImportFileError as exc:
             session.rollback()
             console.print(f"[red]无法读取文件 {path}：{exc}[/red]")
@@ -58,7 +59,7 @@ def _report(summary: ImportSummary) -> None:
     typer.echo(
         f"读取 {summary.read} 行 · 导入 {summary.imported} · 跳过（重复） {summary.skipped} · "
         f"拒绝 {summary.rejected}"
-        + (f"（其中未收录商品 {summary.unmapped}）" if summary.unmapped else "")
+        + (f" · 其中待归类商品 {summary.provisional} 行" if summary.provisional else "")
         + f"  (read {summary.read} / imported {summary.imported} / skipped {summary.skipped}"
         f" / rejected {summary.rejected})"
     )
@@ -82,22 +83,33 @@ def complaints(
 def prices(
     file: Path = typer.Argument(
         ...,
-        help="CSV or JSONL; columns date, product, price, unit required; "
-        "merchant, region, source, spec, low_price, high_price optional.",
+        help="CSV, JSONL, JSON array or xlsx (first sheet); columns date, product, price, unit required; "
+        "merchant, region, source, category, origin, spec, package, record_id, low_price, high_price "
+        "optional (Chinese headers and Xinfadi's keys work too; Xinfadi rows also without a header).",
     ),
     source: str = typer.Option(
-        DEFAULT_SOURCE, "--source", help="Source name for rows without a source column."
+        DEFAULT_SOURCE, "--source", help="Source name for rows without a source column (e.g. xinfadi)."
     ),
     wholesale: bool = typer.Option(
         False, "--wholesale", help="Rows without price_type are wholesale prices."
     ),
+    column: list[str] = typer.Option(
+        [], "--column", help="Map a field to the file's header, e.g. --column date=销售日期 (repeatable)."
+    ),
 ) -> None:
-    """Import prices; unknown goods are recorded for mapping, bad rows quarantined, duplicates skipped."""
-    from importing.prices import import_prices
+    """Import prices; unknown names become provisional goods (待归类), bad rows are quarantined."""
+    from importing.prices import COLUMNS, import_prices, read_options
+    from importing.readers import ImportFileError, parse_column_mapping
 
-    price_type = "wholesale" if wholesale else "retail"
+    try:
+        columns = parse_column_mapping(column, COLUMNS)
+    except ImportFileError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=2) from exc
+    price_type = "wholesale" if wholesale or source == "xinfadi" else "retail"
     _run(
         file,
         "导入价格",
         lambda session, rows: import_prices(session, rows, source=source, price_type=price_type),
+        read_options(source, columns),
     )

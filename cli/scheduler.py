@@ -22,14 +22,14 @@ def scheduler(
     if unknown:
         raise typer.BadParameter(f"未知任务：{', '.join(unknown)}（可选：{', '.join(JOB_NAMES)}）")
     from core.config import get_settings
-    from core.db import get_engine, upgrade_database
+    from core.db import get_engine, prepare_database
     from jobs.leader import leader_lock_for
     from jobs.scheduler import SchedulerService
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     engine = get_engine(settings.resolved_database_url)
-    upgrade_database(engine)
+    prepare_database(engine)
     try:
         service = SchedulerService(settings, engine, leader_lock_for(engine), run_now=run_now)
     except ValueError as exc:

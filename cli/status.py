@@ -42,15 +42,14 @@ def collect_status(session: Session, settings: Settings) -> dict[str, Any]:
         CrawlRun,
         JobRun,
         PriceObservation,
+        Product,
         QuarantinedItem,
-        UnmappedItem,
     )
 
     counted = {
         "complaints": Complaint,
         "price_observations": PriceObservation,
         "quarantined_items": QuarantinedItem,
-        "unmapped_items": UnmappedItem,
         "alerts": Alert,
     }
     url = session.get_bind().engine.url
@@ -60,6 +59,7 @@ def collect_status(session: Session, settings: Settings) -> dict[str, Any]:
     }
     status.update({name: _count(session, model) for name, model in counted.items()})
     status["open_alerts"] = _count(session, Alert, Alert.status == "open")
+    status["provisional_goods"] = _count(session, Product, Product.status == "provisional")
     status["last_runs"] = {
         run.job: {
             "started_at": _iso(run.started_at),
@@ -97,7 +97,7 @@ def _print_tables(status: dict[str, Any]) -> None:
         "complaints": "投诉 complaints",
         "price_observations": "价格记录 price observations",
         "quarantined_items": "隔离记录 quarantined",
-        "unmapped_items": "未映射商品 unmapped",
+        "provisional_goods": "待归类商品 provisional goods",
         "alerts": "预警 alerts",
         "open_alerts": "未处理预警 open alerts",
     }

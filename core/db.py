@@ -115,12 +115,12 @@ def advisory_xact_lock(connection: Connection, key: int, on_wait: Callable[[], N
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), params)
 
 
-def upgrade_database(engine: Engine | None = None) -> None:
+def upgrade_database(engine: Engine | None = None, *, seed: bool = False) -> None:
     """Bring the schema to the newest migration; safe to call on every start.
 
     Several API workers start at once in a deployment, so they migrate one after the other (a
     PostgreSQL advisory lock, a lock file beside a SQLite database); the later ones find the schema
-    at head and do nothing.
+    at head and do nothing. With ``seed``, the catalogue is seeded in the same locked transaction.
     """
     engine = engine or get_engine()
     config = alembic_config(engine.url.render_as_string(hide_password=False))
@@ -130,3 +130,17 @@ def upgrade_database(engine: Engine | None = None) -> None:
             advisory_xact_lock(connection, MIGRATION_LOCK_ID)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        if seed:
+            from core.catalogue import seed_catalogue
+
+            with Session(bind=connection) as session:
+                seed_catalogue(session)
+                session.flush()
+
+
+def prepare_database(engine: Engine | None = None) -> None:
+    """What every entry point does before touching data: schema at head, catalogue seeded.
+
+    Idempotent and serialised by the migration lock, so every process may call it on start.
+    """
+    upgrade_database(engine, seed=True)

@@ -62,6 +62,9 @@ class Product(Base):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     standard_unit: Mapped[str] = mapped_column(String(10))  # "500g" | "L" | "piece"
     essential: Mapped[bool] = mapped_column(Boolean, default=True)
+    # catalogued | provisional (待归类: a name no good claimed, stored as its own good until reviewed)
+    # | merged (a provisional good whose history staff moved into a catalogued one)
+    status: Mapped[str] = mapped_column(String(12), default="catalogued", server_default="catalogued")
 
     category: Mapped[Category] = relationship(back_populates="products")
     aliases: Mapped[list[ProductAlias]] = relationship(back_populates="product", cascade="all, delete-orphan")
@@ -110,10 +113,12 @@ class Merchant(Base):
 
 
 class PriceObservation(Base):
-    """One price seen at one source for one merchant, product, region and time.
+    """One price seen at one source for one merchant, product, region, variant and time.
 
-    ``natural_key`` is a hash of (source, merchant, product, region, observed_at): storing the same
-    observation twice is a no-op, so crawls and imports can be re-run safely.
+    The variant (``origin``, ``spec``, ``package``) is part of the item: a wholesale market quotes one good
+    several times a day by origin and grade. ``natural_key`` is a hash of the source's own record id
+    when it has one (``source_record_id``), else of (source, merchant, product, region, variant,
+    observed_at): storing the same observation twice is a no-op, so crawls and imports can be re-run.
     """
 
     __tablename__ = "price_observations"
@@ -134,7 +139,12 @@ class PriceObservation(Base):
     low_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
     high_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
     raw_unit: Mapped[str] = mapped_column(String(30))
+    origin: Mapped[str] = mapped_column(String(60), default="", server_default="")
     spec: Mapped[str | None] = mapped_column(String(80))
+    package: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    source_record_id: Mapped[str | None] = mapped_column(String(80))
+    # The provisional good this observation was filed under before staff merged it (for undoing).
+    merged_from_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     unit_price: Mapped[float] = mapped_column(Float)  # 元 per standard unit
     standard_unit: Mapped[str] = mapped_column(String(10))
     price_type: Mapped[str] = mapped_column(String(12), default="retail")  # retail | wholesale
@@ -145,7 +155,7 @@ class PriceObservation(Base):
     extractor: Mapped[str | None] = mapped_column(String(60))
     raw_hash: Mapped[str | None] = mapped_column(String(64))
 
-    product: Mapped[Product] = relationship()
+    product: Mapped[Product] = relationship(foreign_keys=[product_id])
     merchant: Mapped[Merchant | None] = relationship()
 
 
@@ -208,6 +218,24 @@ class PriceDailyAggregate(Base):
     low: Mapped[float] = mapped_column(Float)
     high: Mapped[float] = mapped_column(Float)
     prices: Mapped[str] = mapped_column(Text)
+
+
+class ProductMerge(Base):
+    """Staff moved a provisional good's history into a catalogued good; kept so the merge can be undone."""
+
+    __tablename__ = "product_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provisional_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)  # the aliases moved with it
+    observations: Mapped[int] = mapped_column(Integer, default=0)
+    # Observation days whose index and alerts must be recomputed (ISO dates).
+    days: Mapped[list[Any]] = mapped_column(default=list)
+    merged_by: Mapped[str] = mapped_column(String(60))
+    merged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    undone_by: Mapped[str | None] = mapped_column(String(60))
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class QuarantinedItem(Base):

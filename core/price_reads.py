@@ -193,12 +193,14 @@ def observations_version(session: Session) -> int:
 #: One statement, sent as is (no ORM, nothing to compile): the public price reads ask it on every request.
 PRICE_DATA_VERSION_SQL = (
     "SELECT (SELECT max(id) FROM price_observations), (SELECT max(id) FROM products), "
-    "(SELECT count(*) FROM products), (SELECT max(id) FROM categories), (SELECT count(*) FROM categories)"
+    "(SELECT count(*) FROM products), (SELECT max(id) FROM categories), (SELECT count(*) FROM categories), "
+    "(SELECT max(id) FROM product_merges), (SELECT count(*) FROM product_merges WHERE undone_at IS NULL)"
 )
 
 
 def price_data_version(connection: Connection) -> tuple[int, ...]:
     """What public price answers depend on: the newest observation, and the catalogue's size and
-    newest rows (observations and catalogue entries are added, not rewritten)."""
+    newest rows (observations and catalogue entries are added, not rewritten), and staff merges of
+    provisional goods (each merge adds a row, each undo lowers the count of merges in force)."""
     row = connection.exec_driver_sql(PRICE_DATA_VERSION_SQL).one()
     return tuple(value or 0 for value in row)

@@ -3,10 +3,11 @@
 It also keeps ``price_daily_aggregates`` (per good, price type, region and day), in the same
 transaction, so public price series never have to read every observation.
 
-Every write is idempotent. An observation's natural key (source, merchant, product, region, time) makes
-re-crawling or re-importing a no-op; quarantined items are keyed by a fingerprint of their raw content;
-unmapped names are counted, not duplicated. Inserts use ``ON CONFLICT DO NOTHING``/``DO UPDATE``, which
-SQLite and PostgreSQL both understand, so concurrent crawlers cannot race each other into errors.
+Every write is idempotent. An observation's natural key (the source's own record id when it gives one,
+else source, merchant, product, region, variant and time) makes re-crawling or re-importing a no-op;
+quarantined items are keyed by a fingerprint of their raw content. Inserts use ``ON CONFLICT DO NOTHING``
+/ ``DO UPDATE``, which SQLite and PostgreSQL both understand, so concurrent crawlers cannot race each
+other into errors.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from core.models import (
     PriceDailyAggregate,
     PriceObservation,
     QuarantinedItem,
-    UnmappedItem,
     utcnow,
 )
 from core.units import STANDARD_UNITS
@@ -56,7 +56,10 @@ class PriceInput:
     region: str = ""
     low_price: Decimal | float | None = None
     high_price: Decimal | float | None = None
+    origin: str = ""
     spec: str | None = None
+    package: str = ""
+    source_record_id: str | None = None
     price_type: str = "retail"
     availability: str | None = None
     url: str | None = None
@@ -80,10 +83,26 @@ def price_natural_key(
     product_id: int,
     region: str | None,
     observed_at: dt.datetime | dt.date,
+    *,
+    origin: str | None = None,
+    spec: str | None = None,
+    package: str | None = None,
+    source_record_id: str | None = None,
 ) -> str:
-    """The identity of an observation: the same price seen twice hashes alike (sha256 hex)."""
+    """The identity of an observation: the same price seen twice hashes alike (sha256 hex).
+
+    A source's own record id identifies its record alone (a repeated Xinfadi ``id`` is the same quote);
+    otherwise the variant (origin, spec, package) tells apart the several quotes of one good on one day.
+    Without a variant the key is the one observations had before variants were stored.
+    """
+    if source_record_id:
+        parts = [source.strip(), "#", source_record_id.strip()]
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     parts = [source.strip(), (merchant_name or "").strip(), str(product_id), (region or "").strip()]
     parts.append(_as_utc_naive(observed_at).isoformat())
+    variant = [(value or "").strip() for value in (origin, spec, package)]
+    if any(variant):
+        parts.extend(variant)
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -132,7 +151,17 @@ def _decimal(value: Decimal | float | None) -> Decimal | None:
 def _row(obs: PriceInput, merchant_id: int | None) -> dict[str, Any]:
     observed_at = _as_utc_naive(obs.observed_at)
     return {
-        "natural_key": price_natural_key(obs.source, obs.merchant, obs.product_id, obs.region, observed_at),
+        "natural_key": price_natural_key(
+            obs.source,
+            obs.merchant,
+            obs.product_id,
+            obs.region,
+            observed_at,
+            origin=obs.origin,
+            spec=obs.spec,
+            package=obs.package,
+            source_record_id=obs.source_record_id,
+        ),
         "source": obs.source,
         "merchant_id": merchant_id,
         "product_id": obs.product_id,
@@ -143,7 +172,10 @@ def _row(obs: PriceInput, merchant_id: int | None) -> dict[str, Any]:
         "low_price": _decimal(obs.low_price),
         "high_price": _decimal(obs.high_price),
         "raw_unit": obs.raw_unit,
+        "origin": (obs.origin or "")[:60],
         "spec": obs.spec,
+        "package": (obs.package or "")[:40],
+        "source_record_id": obs.source_record_id[:80] if obs.source_record_id else None,
         "unit_price": float(obs.unit_price),
         "standard_unit": obs.standard_unit,
         "price_type": obs.price_type,
@@ -254,22 +286,3 @@ def quarantine(session: Session, source: str, reason: str, raw: Any, url: str | 
         "fingerprint": raw_fingerprint(source, raw),
     }
     session.execute(_insert(session, QuarantinedItem).values(**values).on_conflict_do_nothing())
-
-
-def record_unmapped(session: Session, source: str, raw_name: str, sample: Any = None) -> None:
-    """Count a product name no catalogue entry matched (first sample kept) so staff can map it."""
-    now = utcnow()
-    values = {
-        "source": source,
-        "raw_name": raw_name.strip()[:120],
-        "sample": _json_safe(sample if isinstance(sample, dict) else {"value": sample}),
-        "seen_count": 1,
-        "first_seen": now,
-        "last_seen": now,
-    }
-    statement = _insert(session, UnmappedItem).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["source", "raw_name"],
-        set_={"seen_count": UnmappedItem.seen_count + 1, "last_seen": now},
-    )
-    session.execute(statement)

@@ -1,7 +1,7 @@
 """Why an item left the pipeline: each reason is a ``DropItem`` the crawl-run recorder acts on.
 
-Drops are routine (most wholesale names are not monitored goods), so they are logged quietly:
-quarantined items at INFO, unmapped names and repeats at DEBUG.
+Drops are routine, so they are logged quietly: quarantined items at INFO, repeats at DEBUG. A name no
+catalogue good claims is not a drop: it is stored under a provisional good (``core.provisional``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,6 @@ class QuarantineItem(_QuietDrop):
     """The item is wrong (unreadable, impossible, absurd): kept aside in quarantined_items with the reason."""
 
     default_log_level = "INFO"
-
-
-class UnmappedProduct(_QuietDrop):
-    """No catalogue good matches the name: recorded in unmapped_items for staff to map."""
 
 
 class DuplicateItem(_QuietDrop):

@@ -1,10 +1,14 @@
-"""One crawl_runs row per crawl: pages, stored / quarantined / unmapped / duplicate items, errors, status.
+"""Crawl extensions: the database made ready before anything runs, and one crawl_runs row per crawl.
 
-Dropped items are acted on here, in one place: quarantined ones are kept with their reason
-(``core.prices.quarantine``), unmapped names are recorded for staff once per crawl (``record_unmapped``;
-its seen_count is the number of crawls that met the name), duplicates are only counted. The row is
-created when the spider opens (or taken over from the runner, which creates it first so that a crash
-of the whole process is still reported) and completed when it closes.
+:class:`PrepareDatabase` brings the schema to head and seeds the catalogue when the crawler is built, so
+``scrapy crawl NAME`` works as the first command on a fresh database.
+
+:class:`CrawlRunRecorder` keeps pages, stored / quarantined / provisional / duplicate items, errors and
+status. Dropped items are acted on here, in one place: quarantined ones are kept with their reason
+(``core.prices.quarantine``), duplicates are only counted. Items filed under provisional goods (待归类)
+are stored and counted in ``items_unmapped``. The row is created when the spider opens (or taken over
+from the runner, which creates it first so that a crash of the whole process is still reported) and
+completed when it closes.
 """
 
 from __future__ import annotations
@@ -21,16 +25,25 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
-from core.db import get_engine, session_factory
+from core.db import get_engine, prepare_database, session_factory
 from core.models import CrawlRun
-from core.prices import quarantine, record_unmapped
-from crawlers.drops import DuplicateItem, QuarantineItem, UnmappedProduct
+from core.prices import quarantine
+from crawlers.drops import DuplicateItem, QuarantineItem
+from crawlers.pipelines.catalogue import PROVISIONAL_STAT
 from crawlers.pipelines.store import DUPLICATE_STAT, STORED_STAT
 from crawlers.spiders.base import ERROR_SAMPLES_STAT, ERRORS_STAT, PAGES_STAT
 
 logger = logging.getLogger(__name__)
 QUARANTINED_STAT = "fairmarket/quarantined"
-UNMAPPED_STAT = "fairmarket/unmapped"
+
+
+class PrepareDatabase:
+    """Schema at head and catalogue seeded before any other component touches the database."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrepareDatabase:
+        prepare_database(get_engine(crawler.settings.get("DATABASE_URL")))
+        return cls()
 
 
 def crawl_status(pages: int, errors: int, finish_reason: str, requests: int = 1) -> str:
@@ -54,7 +67,6 @@ class CrawlRunRecorder:
         self.run_id = run_id
         self.batch_size = batch_size
         self.pending: list[tuple[Any, DropItem]] = []
-        self.unmapped_names: set[tuple[str | None, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
@@ -84,15 +96,7 @@ class CrawlRunRecorder:
         if isinstance(exception, DuplicateItem):
             stats.inc_value(DUPLICATE_STAT)
             return
-        if isinstance(exception, UnmappedProduct):
-            stats.inc_value(UNMAPPED_STAT)
-            # One record per name and crawl: unmapped_items.seen_count counts the crawls that saw it.
-            key = (item.get("source"), item["product_name"])
-            if key in self.unmapped_names:
-                return
-            self.unmapped_names.add(key)
-        else:
-            stats.inc_value(QUARANTINED_STAT)
+        stats.inc_value(QUARANTINED_STAT)
         self.pending.append((item, exception))
         if len(self.pending) >= self.batch_size:
             self.flush()
@@ -110,13 +114,10 @@ class CrawlRunRecorder:
             logger.exception("keeping %d dropped items failed", len(batch))
             record = getattr(self.crawler.spider, "record_error", None)
             if record is not None:
-                record(f"保存 {len(batch)} 条隔离/未映射记录失败：{exc}")
+                record(f"保存 {len(batch)} 条隔离记录失败：{exc}")
 
     def _keep(self, session: Session, item: Any, exception: DropItem) -> None:
         source = item.get("source") or "unknown"
-        if isinstance(exception, UnmappedProduct):
-            record_unmapped(session, source, item["product_name"], sample=_raw(item))
-            return
         # QuarantineItem, or any other DropItem: kept with its reason, never silently lost.
         if not isinstance(exception, QuarantineItem):
             logger.warning("unexpected drop reason %s, quarantined", type(exception).__name__)
@@ -143,7 +144,7 @@ class CrawlRunRecorder:
             run.pages = pages
             run.items_stored = stored
             run.items_quarantined = int(stats.get_value(QUARANTINED_STAT, 0))
-            run.items_unmapped = int(stats.get_value(UNMAPPED_STAT, 0))
+            run.items_unmapped = int(stats.get_value(PROVISIONAL_STAT, 0))
             run.items_duplicate = int(stats.get_value(DUPLICATE_STAT, 0))
             run.errors = errors
             run.error_samples = list(stats.get_value(ERROR_SAMPLES_STAT, []))
@@ -152,7 +153,8 @@ class CrawlRunRecorder:
             requests = int(stats.get_value("downloader/request_count", 0))
             run.status = crawl_status(pages, errors, reason, requests)
             logger.info(
-                "crawl run %s %s: %d pages, %d stored, %d quarantined, %d unmapped, %d duplicate, %d errors",
+                "crawl run %s %s: %d pages, %d stored, %d quarantined, %d provisional, %d duplicate,"
+                " %d errors",
                 run.id,
                 run.status,
                 run.pages,

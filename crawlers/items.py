@@ -13,12 +13,15 @@ class PriceItem(scrapy.Item):
     # What the source said (raw text; numbers are parsed by ParseNumbersPipeline).
     source = scrapy.Field()  # source name, e.g. "xinfadi", "mofcom", "harbin-bulletin"
     product_name = scrapy.Field()
-    category = scrapy.Field()
+    category = scrapy.Field()  # the source's category name, or several (the most specific first)
     price = scrapy.Field()  # the representative price (Xinfadi: avgPrice)
     low_price = scrapy.Field()
     high_price = scrapy.Field()
     unit = scrapy.Field()  # price unit as published: 斤, 元/公斤, 元/500克, 元/5升, 盒 …
+    origin = scrapy.Field()  # where the good comes from, as quoted: 冀, 鲁辽, 云南 …
     spec = scrapy.Field()  # pack or grade spec: 5L/桶, 50片/盒, 活 …
+    package = scrapy.Field()  # package of the quote when the source names one apart from spec
+    source_record_id = scrapy.Field()  # the source's own id of the record (Xinfadi ``id``)
     merchant = scrapy.Field()  # seller or market quoting the price
     region = scrapy.Field()
     observed_at = scrapy.Field()  # date or date-time the price is for, as published

@@ -48,6 +48,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 
 EXTENSIONS = {
+    "crawlers.extensions.PrepareDatabase": 50,
     "crawlers.extensions.CrawlRunRecorder": 100,
 }
 

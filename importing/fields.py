@@ -39,7 +39,7 @@ class ImportSummary:
     imported: int = 0
     skipped: int = 0
     rejected: int = 0
-    unmapped: int = 0
+    provisional: int = 0  # rows filed under provisional goods (待归类): stored, awaiting review
     problems: list[BadRow] = field(default_factory=list)
 
     def reject(self, line: int, reason: str) -> None:
@@ -53,7 +53,7 @@ class ImportSummary:
             "imported": self.imported,
             "skipped": self.skipped,
             "rejected": self.rejected,
-            "unmapped": self.unmapped,
+            "provisional": self.provisional,
         }
 
 

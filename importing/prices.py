@@ -1,8 +1,10 @@
 """Importing price rows (``date, product, price, unit`` + optional fields) through the shared write path.
 
 Rows are matched to the catalogue, normalised to the good's standard unit and stored with
-:func:`core.prices.store_observations` in batches, so a re-run adds nothing (natural key). A rejected row
-is also quarantined with its reason; an unknown product name is recorded for staff to map.
+:func:`core.prices.store_observations` in batches, so a re-run adds nothing (natural key). A name no good
+claims is stored under a provisional good (待归类) in the row's category; only malformed rows are
+rejected, each quarantined with its reason. Xinfadi's rows import as the site gives them: JSON objects,
+a JSON array or API page, or its 20 fields in order without a header line (:data:`XINFADI_FIELDS`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.catalogue import ProductMatcher
-from core.prices import (
-    AVAILABILITIES,
-    PRICE_TYPES,
-    PriceInput,
-    quarantine,
-    record_unmapped,
-    store_observations,
-)
+from core.prices import AVAILABILITIES, PRICE_TYPES, PriceInput, quarantine, store_observations
+from core.provisional import GoodsResolver
 from core.units import UnitError, normalise_price
 from importing import DEFAULT_SOURCE
 from importing.batches import feed_batches
@@ -33,23 +28,24 @@ from importing.fields import (
     parse_money,
     text_value,
 )
-from importing.readers import BadRow, Row
+from importing.readers import BadRow, ReadOptions, Row
 
 BATCH_SIZE = 1000
-
-
-class UnknownProduct(FieldError):
-    """The product name matches no catalogue good."""
-
+TWO = Decimal(2)
 
 # Column names accepted for each field: ours first, then Chinese headers and Xinfadi's JSON keys
-# (lower-cased by the reader), so a saved Xinfadi response converted to JSONL imports as it is.
+# (lower-cased by the reader), so a saved Xinfadi response imports as it is.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "date": ("date", "日期", "pubdate"),
-    "product": ("product", "商品", "品名", "prodname"),
-    "price": ("price", "价格", "avgprice"),
+    "product": ("product", "商品", "品名", "商品名称", "prodname"),
+    "price": ("price", "价格", "均价", "avgprice"),
     "unit": ("unit", "单位", "计量单位", "unitinfo"),
     "spec": ("spec", "规格", "specinfo"),
+    "origin": ("origin", "产地", "place"),
+    "package": ("package", "包装"),
+    "category": ("category", "分类", "类别", "分类名称", "prodpcat"),
+    "broad_category": ("prodcat",),  # Xinfadi's top level (蔬菜), used when prodPcat names none
+    "record_id": ("record_id", "id", "编号"),
     "low_price": ("low_price", "最低价", "lowprice"),
     "high_price": ("high_price", "最高价", "highprice"),
     "merchant": ("merchant", "商户", "商家"),
@@ -58,6 +54,37 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "price_type": ("price_type",),
     "availability": ("availability",),
 }
+KNOWN_COLUMNS = frozenset(name for names in COLUMNS.values() for name in names)
+# Xinfadi's getPriceData.html row, field by field in the site's order (low, HIGH, avg), as scrapes
+# save it without a header line; the last seven are the site's bookkeeping.
+XINFADI_FIELDS = (
+    "id",
+    "prodName",
+    "prodCatid",
+    "prodCat",
+    "prodPcatid",
+    "prodPcat",
+    "lowPrice",
+    "highPrice",
+    "avgPrice",
+    "place",
+    "specInfo",
+    "unitInfo",
+    "pubDate",
+    "status",
+    "userIdCreate",
+    "userIdModified",
+    "userCreate",
+    "userModified",
+    "gmtCreate",
+    "gmtModified",
+)
+HEADERLESS_FIELDS: dict[str, tuple[str, ...]] = {"xinfadi": XINFADI_FIELDS}
+
+
+def read_options(source: str, columns: dict[str, str] | None = None) -> ReadOptions:
+    """How to read a price file of ``source``: ``--column`` mappings, its header-less field order."""
+    return ReadOptions(columns=columns, headerless=HEADERLESS_FIELDS.get(source), known_columns=KNOWN_COLUMNS)
 
 
 def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -71,33 +98,50 @@ def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _prices(row: dict[str, Any]) -> tuple[Decimal, Decimal | None, Decimal | None]:
+    """(price, low, high); a row with only a range stands for its midpoint, as Xinfadi's avgPrice does."""
+    low_price, high_price = optional_money(row, "low_price"), optional_money(row, "high_price")
+    text = text_value(row, "price")
+    if text is None and low_price is not None and high_price is not None:
+        price = (low_price + high_price) / TWO
+    else:
+        price = parse_money(text_value(row, "price", required=True), "price")
+    if price == 0:
+        raise FieldError("price 必须大于零 (price must be positive)")
+    if low_price is not None and high_price is not None:
+        if low_price > high_price:
+            raise FieldError(f"最低价高于最高价：{low_price} > {high_price} (low above high)")
+        if not low_price <= price <= high_price:
+            raise FieldError(
+                f"价格 {price} 不在最低价 {low_price} 与最高价 {high_price} 之间 (price outside its range)"
+            )
+    return price, low_price, high_price
+
+
 def price_input(
-    row: dict[str, Any], matcher: ProductMatcher, default_source: str, default_price_type: str = "retail"
+    row: dict[str, Any], goods: GoodsResolver, default_source: str, default_price_type: str = "retail"
 ) -> PriceInput:
     """Build a normalised observation from one row, or raise :class:`FieldError` saying what is wrong."""
     row = canonical_row(row)
     observed_at = parse_datetime(text_value(row, "date", required=True), "date")
     name = text_value(row, "product", required=True)
-    price = parse_money(text_value(row, "price", required=True), "price")
-    if price == 0:
-        raise FieldError("price 必须大于零 (price must be positive)")
+    price, low_price, high_price = _prices(row)
     unit = text_value(row, "unit", required=True)
     assert name is not None and unit is not None
-    low_price, high_price = optional_money(row, "low_price"), optional_money(row, "high_price")
     price_type = text_value(row, "price_type") or default_price_type
     if price_type not in PRICE_TYPES:
         raise FieldError(f"price_type 只能是 {'/'.join(PRICE_TYPES)}：{price_type}")
     availability = text_value(row, "availability")
     if availability is not None and availability not in AVAILABILITIES:
         raise FieldError(f"availability 只能是 {'/'.join(AVAILABILITIES)}：{availability}")
-    product = matcher.match(name)
-    if product is None:
-        raise UnknownProduct(f"未收录的商品：“{name}”，已记录待映射 (unknown product, recorded for mapping)")
     spec = text_value(row, "spec")
     try:
+        categories = [text_value(row, "category"), text_value(row, "broad_category")]
+        product = goods.resolve(name, unit=unit, spec=spec, category=categories)
         normalised = normalise_price(price, unit, spec, product.standard_unit)
     except UnitError as exc:
         raise FieldError(str(exc)) from exc
+    record_id = text_value(row, "record_id")
     return PriceInput(
         source=text_value(row, "source") or default_source,
         product_id=product.id,
@@ -108,7 +152,10 @@ def price_input(
         low_price=low_price,
         high_price=high_price,
         raw_unit=unit[:30],
+        origin=(text_value(row, "origin") or "")[:60],
         spec=spec[:80] if spec else None,
+        package=(text_value(row, "package") or "")[:40],
+        source_record_id=record_id[:80] if record_id else None,
         unit_price=normalised.unit_price,
         standard_unit=normalised.standard_unit,
         price_type=price_type,
@@ -132,28 +179,29 @@ def import_prices(
 ) -> ImportSummary:
     """Import price rows, committing every ``batch_size`` rows; returns what happened to them.
 
-    ``source`` and ``price_type`` apply to rows that do not name their own.
+    ``source`` and ``price_type`` apply to rows that do not name their own. ``summary.provisional``
+    counts the rows filed under provisional goods (待归类).
     """
-    matcher = ProductMatcher.from_session(session)
+    goods = GoodsResolver(session)
+    provisional_rows = [0]  # of the batch in flight
 
     def prepare(row: Row) -> PriceInput:
-        return price_input(row.data, matcher, source, price_type)
+        observation = price_input(row.data, goods, source, price_type)
+        if observation.product_id in goods.provisional_ids:
+            provisional_rows[0] += 1
+        return observation
 
     def store(batch: list[PriceInput], summary: ImportSummary) -> None:
         stored, duplicates = store_observations(session, batch)
         summary.imported += stored
         summary.skipped += duplicates
+        summary.provisional += provisional_rows[0]
+        provisional_rows[0] = 0
 
     def keep_rejected(row: Row, exc: FieldError, summary: ImportSummary) -> None:
-        """An unknown product is recorded for mapping, any other rejected row quarantined with its reason."""
-        fields = canonical_row(row.data)
-        row_source = text_value(fields, "source") or source
-        raw = {"line": row.line, "row": _json_row(row.data)}
-        if isinstance(exc, UnknownProduct):
-            summary.unmapped += 1
-            record_unmapped(session, row_source, str(fields.get("product", "")), raw)
-        else:
-            quarantine(session, row_source, str(exc), raw["row"])
+        """A rejected row is quarantined with its reason."""
+        row_source = text_value(canonical_row(row.data), "source") or source
+        quarantine(session, row_source, str(exc), _json_row(row.data))
 
     return feed_batches(
         session,

@@ -1,5 +1,8 @@
 """Drop an observation already seen in this crawl (same natural key), e.g. rows a site repeats across pages.
 
+The key is the source's own record id when it has one, else the item with its variant (origin, spec,
+package): several quotes of one good on one day are several observations.
+
 Observations stored by earlier crawls are caught by the database's natural-key constraint in storage.
 """
 
@@ -28,6 +31,10 @@ class DeduplicatePipeline:
             adapter["product_id"],
             adapter.get("region"),
             adapter["observed_at"],
+            origin=adapter.get("origin"),
+            spec=adapter.get("spec"),
+            package=adapter.get("package"),
+            source_record_id=adapter.get("source_record_id"),
         )
         if key in self.seen:
             raise DuplicateItem(

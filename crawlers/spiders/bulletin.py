@@ -59,17 +59,21 @@ class BulletinSpider(PriceSpider):
         if observed is None:
             self.record_error(f"价格公报页面没有日期 {response.url}")
             return
+        heading = ""
         for cells in rows:
             values = {
                 field: cells[index] if index is not None and index < len(cells) else ""
                 for field, index in columns.items()
             }
             if len(cells) < 2 or not values["product"]:
-                continue  # a section heading row such as "粮油类"
+                # A section heading row such as "粮油类": the category of the goods below it.
+                heading = next((cell for cell in cells if cell), heading).removesuffix("类")
+                continue
             yield self.make_item(
                 response,
                 raw=dict(zip(headers, cells, strict=False)),
                 product_name=values["product"],
+                category=values.get("category") or heading or None,
                 price=values["price"],
                 low_price=values.get("low_price") or None,
                 high_price=values.get("high_price") or None,

@@ -22,6 +22,7 @@ from crawlers.items import PriceItem
 from crawlers.spiders.base import PriceSpider
 
 MARKET = "北京新发地"
+REGION = "北京"
 MAX_LIMIT = 1000
 MAX_PAGES = 2000
 
@@ -33,11 +34,6 @@ def parse_day(value: str | None, name: str, default: dt.date) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise ValueError(f"{name} 必须是 YYYY-MM-DD 格式：{value!r}") from exc
-
-
-def variant(place: str, spec: str) -> str:
-    """Origin and grade tell apart the several quotes of one good on one day (番茄 冀·纸箱 / 冀鲁·黑框)."""
-    return "·".join(part for part in (place, spec) if part)[:60]
 
 
 class XinfadiSpider(PriceSpider):
@@ -117,19 +113,23 @@ class XinfadiSpider(PriceSpider):
             value = row.get(key)
             return "" if value is None else str(value).strip()
 
-        place, spec = text("place"), text("specInfo")
+        # Origin and grade tell apart the several quotes of one good on one day (番茄 冀·纸箱 / 冀鲁·黑框);
+        # the row's id tells a repeated row from a second quote.
+        spec = text("specInfo")
         return self.make_item(
             response,
             raw=row,
             product_name=text("prodName"),
-            category=text("prodCat"),
+            category=[text("prodPcat"), text("prodCat")],  # the most specific first
             price=row.get("avgPrice"),
             low_price=row.get("lowPrice"),
             high_price=row.get("highPrice"),
             unit=text("unitInfo"),
+            origin=text("place"),
             spec=spec or None,
+            source_record_id=text("id") or None,
             merchant=MARKET,
-            region=variant(place, spec),
+            region=REGION,
             observed_at=text("pubDate"),
             price_type="wholesale",
             availability=None,

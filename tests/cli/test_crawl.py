@@ -34,7 +34,7 @@ def test_crawl_one_source_into_a_fresh_database(cli_env: str, runner: CliRunner)
     assert (run["source"], run["status"], run["stored"], run["quarantined"], run["unmapped"]) == (
         "xinfadi",
         "ok",
-        9,
+        10,
         3,
         1,
     )

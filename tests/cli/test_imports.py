@@ -21,10 +21,36 @@ def test_import_prices_twice(cli_env: str, runner: CliRunner, tmp_path: Path) ->
     path.write_text(PRICES, encoding="utf-8")
     first = runner.invoke(app, ["import", "prices", str(path)])
     assert first.exit_code == 0, first.output
-    assert "read 4 / imported 2 / skipped 0 / rejected 2" in first.output
-    assert "第 4 行" in first.output and "第 5 行" in first.output
+    assert "read 4 / imported 3 / skipped 0 / rejected 1" in first.output
+    assert "第 4 行" in first.output and "待归类商品 1 行" in first.output
     second = runner.invoke(app, ["import", "prices", str(path)])
-    assert "read 4 / imported 0 / skipped 2 / rejected 2" in second.output
+    assert "read 4 / imported 0 / skipped 3 / rejected 1" in second.output
+
+
+XINFADI_DUMP = """\
+1294528,大白菜,1186,蔬菜,,,0.4,0.6,0.5,冀,,斤,2022-06-18 00:00:00,,138,,admin,,,
+1294527,娃娃菜,1186,蔬菜,,,0.7,0.8,0.75,豫冀,大,斤,2022-06-18 00:00:00,,138,,admin,,,
+1294527,娃娃菜,1186,蔬菜,,,0.7,0.8,0.75,豫冀,大,斤,2022-06-18 00:00:00,,138,,admin,,,
+"""
+
+
+def test_import_a_headerless_xinfadi_dump(cli_env: str, runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "新发地菜价.csv"
+    path.write_text(XINFADI_DUMP, encoding="utf-8")
+    result = runner.invoke(app, ["import", "prices", "--source", "xinfadi", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "read 3 / imported 2 / skipped 1 / rejected 0" in result.output
+
+
+def test_import_with_column_mappings(cli_env: str, runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "sales.csv"
+    path.write_text("销售日期,单品名称,售价,单位\n2023-06-30,大白菜,2.4,元/千克\n", encoding="utf-8")
+    columns = ["--column", "date=销售日期", "--column", "product=单品名称", "--column", "price=售价"]
+    result = runner.invoke(app, ["import", "prices", *columns, str(path)])
+    assert result.exit_code == 0, result.output
+    assert "read 1 / imported 1" in result.output
+    wrong = runner.invoke(app, ["import", "prices", "--column", "colour=颜色", str(path)])
+    assert wrong.exit_code == 2 and "未知字段" in wrong.output
 
 
 def test_import_complaints_twice(cli_env: str, runner: CliRunner, tmp_path: Path) -> None:

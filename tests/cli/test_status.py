@@ -42,7 +42,7 @@ def test_status_json(cli_env: str, runner: CliRunner) -> None:
     assert status["database"]["dialect"] in {"sqlite", "postgresql"}
     assert status["search_backend"] == "sqlite-fts5"
     assert (status["complaints"], status["price_observations"], status["quarantined_items"]) == (0, 0, 1)
-    assert (status["unmapped_items"], status["alerts"], status["open_alerts"]) == (0, 0, 0)
+    assert (status["provisional_goods"], status["alerts"], status["open_alerts"]) == (0, 0, 0)
     assert status["last_runs"]["detect"] == {
         "started_at": "2026-03-02T06:00:00",
         "finished_at": None,

@@ -1,4 +1,4 @@
-"""Price storage: idempotent on the natural key, quarantine and unmapped bookkeeping, on both databases."""
+"""Price storage: idempotent on the natural key (variants included), quarantine, on both databases."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 
 from core.catalogue import seed_catalogue
 from core.db import session_factory
-from core.models import Merchant, PriceObservation, Product, QuarantinedItem, UnmappedItem
+from core.models import Merchant, PriceObservation, Product, QuarantinedItem
 from core.prices import (
     PriceInput,
     get_or_create_merchant,
     price_natural_key,
     quarantine,
-    record_unmapped,
     store_observation,
     store_observations,
 )
@@ -133,15 +132,40 @@ def test_quarantine_keeps_each_raw_item_once(session: Session) -> None:
     assert items[0].raw == raw and items[0].url == "https://example.invalid/p"
 
 
-def test_record_unmapped_counts_sightings(session: Session) -> None:
-    for _ in range(3):
-        record_unmapped(session, "xinfadi", "姑娘果（灯笼果）", {"line": 1})
-    record_unmapped(session, "import", "姑娘果（灯笼果）", {"line": 9})
+def test_variant_quotes_are_two_observations_and_a_repeated_record_one(
+    session: Session, eggs: Product
+) -> None:
+    """Xinfadi quotes one good on one day by origin and spec; only its own repeated record is a duplicate."""
+    quotes = [
+        _eggs_price(eggs, origin="鲁辽", spec="袋\\箱", price=Decimal("0.85"), unit_price=0.85),
+        _eggs_price(eggs, origin="冀", spec="鲜干花", price=Decimal("0.9"), unit_price=0.9),
+        _eggs_price(eggs, origin="冀", spec="鲜干花", package="箱", price=Decimal("0.9"), unit_price=0.9),
+        _eggs_price(eggs, origin="冀", spec="鲜干花", price=Decimal("0.9"), unit_price=0.9),
+    ]
+    assert store_observations(session, quotes) == (3, 1)
+    records = [
+        _eggs_price(eggs, source_record_id="1294531", origin="冀"),
+        _eggs_price(eggs, source_record_id="1294531", origin="冀"),
+        _eggs_price(eggs, source_record_id="1294532", origin="冀"),
+    ]
+    assert store_observations(session, records) == (2, 1)
     session.commit()
-    rows = {row.source: row for row in session.scalars(select(UnmappedItem))}
-    assert rows["xinfadi"].seen_count == 3
-    assert rows["xinfadi"].sample == {"line": 1}
-    assert rows["import"].seen_count == 1
+    stored = session.scalars(select(PriceObservation).where(PriceObservation.source_record_id.is_not(None)))
+    assert sorted(row.source_record_id for row in stored) == ["1294531", "1294532"]
+
+
+def test_natural_key_without_a_variant_is_unchanged() -> None:
+    """Observations stored before variants existed keep their identity: re-imports add nothing."""
+    moment = dt.datetime(2026, 3, 1)
+    assert price_natural_key("s", "m", 1, "r", moment) == price_natural_key(
+        "s", "m", 1, "r", moment, origin="", spec=None, package=""
+    )
+    assert price_natural_key("s", "m", 1, "r", moment) != price_natural_key(
+        "s", "m", 1, "r", moment, origin="冀"
+    )
+    assert price_natural_key("s", "m", 1, "r", moment, source_record_id="9") == price_natural_key(
+        "s", None, 2, "", moment + dt.timedelta(days=1), source_record_id="9"
+    )
 
 
 def test_concurrent_writers_of_the_same_observation_do_not_collide(engine: Engine, eggs: Product) -> None:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from core.catalogue import seed_catalogue
 from core.config import Settings
-from core.models import CrawlRun, PriceObservation, QuarantinedItem, UnmappedItem
+from core.db import make_engine
+from core.models import CrawlRun, PriceObservation, Product, QuarantinedItem
 from crawlers.runner import run_crawl
 from tests.crawlers.fixture_site import FixtureSite, serve
 
@@ -57,9 +58,9 @@ def test_scrapy_crawl_xinfadi_into_a_fresh_database(catalogue: Engine, db_url: s
     assert all(agent.startswith("FairMarket/") for _, _, agent in requests)
 
     with Session(catalogue) as session:
-        assert count(session, PriceObservation) == 9  # the re-run added nothing
+        assert count(session, PriceObservation) == 10  # the re-run added nothing
         observation = session.scalars(
-            select(PriceObservation).where(PriceObservation.region == "冀·纸箱")
+            select(PriceObservation).where(PriceObservation.origin == "冀", PriceObservation.spec == "纸箱")
         ).one()
         assert observation.url == f"{site.url}/getPriceData.html"
         assert (observation.spider, observation.extractor, observation.source) == (
@@ -77,13 +78,14 @@ def test_scrapy_crawl_xinfadi_into_a_fresh_database(catalogue: Engine, db_url: s
         reasons = list(session.scalars(select(QuarantinedItem.reason)))
         assert len(reasons) == 3
         assert any("单价不合常理" in reason for reason in reasons)
-        assert session.scalars(select(UnmappedItem.raw_name)).all() == ["羊腰子"]
+        provisional = select(Product.name).where(Product.status == "provisional")
+        assert session.scalars(provisional).all() == ["羊腰子"]
 
         first_run, second_run = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
-    assert (first_run.status, first_run.pages, first_run.items_stored) == ("ok", 2, 9)
+    assert (first_run.status, first_run.pages, first_run.items_stored) == ("ok", 2, 10)
     assert (first_run.items_quarantined, first_run.items_unmapped, first_run.items_duplicate) == (3, 1, 1)
     assert first_run.duration_seconds is not None and first_run.finished_at is not None
-    assert (second_run.status, second_run.items_stored, second_run.items_duplicate) == ("ok", 0, 10)
+    assert (second_run.status, second_run.items_stored, second_run.items_duplicate) == ("ok", 0, 11)
 
 
 def test_a_struggling_site_is_retried_with_backoff(catalogue: Engine, db_url: str) -> None:
@@ -94,7 +96,7 @@ def test_a_struggling_site_is_retried_with_backoff(catalogue: Engine, db_url: st
     assert [path for _, path, _ in site.requests].count("/getPriceData.html") == 4  # 2 refused, 2 pages
     with Session(catalogue) as session:
         run = session.scalars(select(CrawlRun)).one()
-    assert (run.status, run.items_stored, run.errors) == ("ok", 9, 0)
+    assert (run.status, run.items_stored, run.errors) == ("ok", 10, 0)
 
 
 def test_robots_txt_is_obeyed_and_reported(catalogue: Engine, db_url: str) -> None:
@@ -124,11 +126,11 @@ def test_run_crawl_reports_a_broken_source_and_goes_on(catalogue: Engine, settin
         )
     with Session(catalogue) as session:
         runs = {run.source: run for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)))}
-        assert count(session, PriceObservation) == 9
+        assert count(session, PriceObservation) == 10
     assert runs["mofcom"].status == "failed"
     assert runs["mofcom"].errors == 1
     assert "HTTP 404" in runs["mofcom"].error_samples[0]
-    assert (runs["xinfadi"].status, runs["xinfadi"].items_stored) == ("ok", 9)
+    assert (runs["xinfadi"].status, runs["xinfadi"].items_stored) == ("ok", 10)
     assert (settings.data_dir / "crawl_logs").is_dir()
 
 
@@ -142,3 +144,21 @@ def test_run_crawl_marks_a_crawl_that_could_not_start_as_failed(
     assert run.status == "failed"
     assert "退出码" in run.error_samples[0]
     assert "start_date" in run.error_samples[1]
+
+
+def test_scrapy_crawl_is_the_first_command_on_an_empty_database(db_url: str) -> None:
+    """No `fairmarket db upgrade` first: the crawl brings the schema to head and seeds the catalogue."""
+    with serve() as site:
+        result = scrapy_crawl(site.url, db_url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            assert count(session, PriceObservation) == 10
+            assert session.scalar(
+                select(func.count()).select_from(Product).where(Product.status == "catalogued")
+            )
+            run = session.scalars(select(CrawlRun)).one()
+            assert (run.status, run.items_stored, run.items_unmapped) == ("ok", 10, 1)
+    finally:
+        engine.dispose()

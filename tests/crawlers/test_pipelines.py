@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from core.catalogue import seed_catalogue
-from core.models import CrawlRun, PriceObservation, QuarantinedItem, UnmappedItem
+from core.models import CrawlRun, PriceObservation, Product, QuarantinedItem
 from crawlers.extensions import CrawlRunRecorder, crawl_status
 from crawlers.items import PriceItem
 from crawlers.spiders.bulletin import BulletinSpider
@@ -76,7 +76,7 @@ EXPECTED: dict[int, str] = {
     2310402: "passed",
     2310403: "passed",
     2310404: "passed",  # low > high: swapped
-    2310405: "UnmappedProduct",  # 羊腰子 is not a monitored good
+    2310405: "passed",  # 羊腰子 is no catalogued good: stored under a provisional one
     2310406: "passed",  # 64 元 per 5L 桶
     2310407: "QuarantineItem: 无法换算",  # 鸡蛋 per 箱 without a pack size
     2310408: "passed",
@@ -92,27 +92,31 @@ def test_every_saved_row_has_the_expected_outcome(crawler: Crawler, engine: Engi
     run, outcomes = crawl_items(crawler, _copy(PAGE1 + PAGE2))
     for row_id, expected in EXPECTED.items():
         assert outcomes[row_id].startswith(expected), (row_id, outcomes[row_id])
-    assert (run.items_stored, run.items_quarantined, run.items_unmapped, run.items_duplicate) == (9, 3, 1, 1)
+    assert (run.items_stored, run.items_quarantined, run.items_unmapped, run.items_duplicate) == (10, 3, 1, 1)
     assert run.status == "ok"
     assert run.pages == 2
     with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 9
+        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 10
         reasons = sorted(session.scalars(select(QuarantinedItem.reason)))
         assert len(reasons) == 3
         assert all(r for r in reasons)
-        unmapped = session.scalars(select(UnmappedItem)).one()
-        assert (unmapped.raw_name, unmapped.sample["specInfo"]) == ("羊腰子", "挂油")
+        kidney = session.scalars(select(Product).where(Product.status == "provisional")).one()
+        assert (kidney.name, kidney.category.name, kidney.standard_unit) == ("羊腰子", "肉禽蛋", "piece")
+        stored = session.scalars(
+            select(PriceObservation).where(PriceObservation.product_id == kidney.id)
+        ).one()
+        assert (stored.unit_price, stored.spec) == (14.5, "挂油")
 
 
 def test_stored_rows_are_normalised_with_provenance(crawler: Crawler, engine: Engine) -> None:
     crawl_items(crawler, _copy(PAGE1 + PAGE2))
     with Session(engine) as session:
-        rows = {(o.region, float(o.price)): o for o in session.scalars(select(PriceObservation))}
-    banana = rows[("帝王蕉", 7.85)]
+        rows = {(o.origin, o.spec, float(o.price)): o for o in session.scalars(select(PriceObservation))}
+    banana = rows[("", "帝王蕉", 7.85)]
     assert (float(banana.low_price), float(banana.high_price)) == (6.9, 8.8)
-    oil = rows[("5L/桶", 64.0)]
+    oil = rows[("", "5L/桶", 64.0)]
     assert (oil.standard_unit, oil.unit_price, oil.raw_unit) == ("L", pytest.approx(12.8), "桶")
-    tomato_boxed = rows[("冀·纸箱", 1.6)]
+    tomato_boxed = rows[("冀", "纸箱", 1.6)]
     assert (tomato_boxed.unit_price, tomato_boxed.standard_unit, tomato_boxed.price_type) == (
         1.6,
         "500g",
@@ -131,11 +135,14 @@ def test_a_second_crawl_adds_nothing(crawler: Crawler, engine: Engine, db_url: s
     crawl_items(crawler, _copy(PAGE1 + PAGE2))
     again = project_crawler(XinfadiSpider, DATABASE_URL=db_url)
     run, _ = crawl_items(again, _copy(PAGE1 + PAGE2))
-    assert (run.items_stored, run.items_duplicate) == (0, 10)
+    assert (run.items_stored, run.items_duplicate) == (0, 11)
     with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 9
+        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 10
         assert session.scalar(select(func.count()).select_from(QuarantinedItem)) == 3
-        assert session.scalar(select(UnmappedItem.seen_count)) == 2
+        assert (
+            session.scalar(select(func.count()).select_from(Product).where(Product.status == "provisional"))
+            == 1
+        )
 
 
 def test_inverted_ranges_can_be_quarantined_instead(engine: Engine, db_url: str) -> None:
@@ -207,7 +214,7 @@ def _saved_items(spider_class: type, page: str, url: str, **arguments: str) -> l
             "harbin_bulletin.html",
             "http://fgw.harbin.gov.cn/art/2026/11/27/art_1234_5678.html",
             {"source": "harbin-bulletin"},
-            {"passed": 6, "QuarantineItem: 无法识别的价格": 1, "UnmappedProduct": 1},
+            {"passed": 7, "QuarantineItem: 无法识别的价格": 1},
         ),
         (
             ProductPageSpider,

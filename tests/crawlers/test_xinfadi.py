@@ -77,21 +77,24 @@ def test_raw_hash_is_the_sha256_of_the_page() -> None:
 
 
 @pytest.mark.parametrize(
-    ("row_id", "region", "spec", "unit"),
+    ("row_id", "origin", "spec", "unit", "category"),
     [
-        (2310401, "冀", None, "斤"),  # empty spec
-        (2310402, "冀·纸箱", "纸箱", "斤"),  # two quotes of 番茄 the same day told apart by grade
-        (2310403, "冀鲁·黑框", "黑框", "斤"),
-        (2310404, "帝王蕉", "帝王蕉", "斤"),  # empty place
-        (2310405, "挂油", "挂油", "个"),
-        (2310406, "5L/桶", "5L/桶", "桶"),
-        (2310407, "", None, "箱"),  # empty place and spec
-        (2310413, "", None, "斤"),
+        (2310401, "冀", None, "斤", ["", "蔬菜"]),  # empty spec
+        (2310402, "冀", "纸箱", "斤", ["", "蔬菜"]),  # two quotes of 番茄 the same day told apart by grade
+        (2310403, "冀鲁", "黑框", "斤", ["", "蔬菜"]),
+        (2310404, "", "帝王蕉", "斤", ["香蕉类", "水果"]),  # empty place
+        (2310405, "", "挂油", "个", ["羊肉类", "肉禽蛋"]),
+        (2310406, "", "5L/桶", "桶", ["", "粮油"]),
+        (2310407, "", None, "箱", ["", "肉禽蛋"]),  # empty place and spec
+        (2310413, "", None, "斤", ["", "水果"]),
     ],
 )
-def test_place_and_spec_quirks(row_id: int, region: str, spec: str | None, unit: str) -> None:
+def test_place_and_spec_are_the_variant(
+    row_id: int, origin: str, spec: str | None, unit: str, category: list[str]
+) -> None:
     item = next(i for i in PAGE1 + PAGE2 if i["raw"]["id"] == row_id)
-    assert (item["region"], item["spec"], item["unit"]) == (region, spec, unit)
+    assert (item["origin"], item["spec"], item["unit"], item["category"]) == (origin, spec, unit, category)
+    assert (item["region"], item["source_record_id"]) == ("北京", str(row_id))
 
 
 def test_real_quirks_are_passed_on_for_the_pipelines() -> None:

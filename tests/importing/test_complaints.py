@@ -33,7 +33,7 @@ def _import(session: Session, content: str, name: str = "complaints.jsonl"):
 
 def test_good_rows_land_bad_rows_named(session: Session) -> None:
     summary = _import(session, COMPLAINTS_JSONL)
-    assert summary.as_dict() == {"read": 8, "imported": 2, "skipped": 0, "rejected": 6, "unmapped": 0}
+    assert summary.as_dict() == {"read": 8, "imported": 2, "skipped": 0, "rejected": 6, "provisional": 0}
     reasons = {problem.line: problem.reason for problem in summary.problems}
     assert set(reasons) == {3, 4, 5, 6, 7, 8}
     assert "text" in reasons[3] and "JSON" in reasons[4] and "太短" in reasons[5]
