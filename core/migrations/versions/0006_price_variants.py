@@ -4,15 +4,15 @@ Variants (origin, spec, package) and the source's own record id become part of a
 goods get a status (catalogued | provisional | merged); staff merges of a provisional good are kept so
 they can be undone.
 
-Revision ID: 0005_price_variants
-Revises: 0004_price_daily_aggregates
+Revision ID: 0006_price_variants
+Revises: 0005_watches_price_checks
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_price_variants"
-down_revision = "0004_price_daily_aggregates"
+revision = "0006_price_variants"
+down_revision = "0005_watches_price_checks"
 branch_labels = None
 depends_on = None
 
