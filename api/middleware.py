@@ -6,10 +6,7 @@ every refusal uses the one JSON error shape of ``api.errors``.
 
 from __future__ import annotations
 
-import math
 import secrets
-import time
-from dataclasses import dataclass
 from http.cookies import SimpleCookie
 
 from fastapi import FastAPI
@@ -19,15 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.csrf import CSRF_COOKIE, PENDING_COOKIE_STATE
 from api.errors import error_response
+from api.rate_limits import RateLimitMiddleware
 from core.config import Settings
 
-CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
-STAFF_RATE_FACTOR = 10
-LOGIN_PATH = "/api/auth/token"
-LOGIN_RATE_DIVISOR = 12
-UNLIMITED_PATHS = ("/api/health",)
-UNLIMITED_PREFIXES = ("/static/",)
-MAX_TRACKED_CLIENTS = 50_000
 DOCS_PATHS = ("/docs", "/redoc")
 
 TOO_LARGE_MESSAGE = "请求内容过大 (request body too large)"
@@ -38,82 +29,6 @@ class RequestTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"{TOO_LARGE_MESSAGE}: 上限 {limit} 字节")
-
-
-@dataclass
-class TokenBucket:
-    tokens: float
-    updated: float
-
-
-class RateLimiter:
-    """In-process token buckets, one per client and class; each worker process limits on its own."""
-
-    def __init__(self) -> None:
-        self.buckets: dict[tuple[str, str], TokenBucket] = {}
-
-    def take(self, client: str, kind: str, capacity: int, now: float) -> float:
-        """0 when a request may pass, else the seconds until the next token."""
-        refill_per_second = capacity / 60
-        bucket = self.buckets.get((client, kind))
-        if bucket is None:
-            if len(self.buckets) >= MAX_TRACKED_CLIENTS:
-                self._forget_idle(now)
-            bucket = self.buckets[(client, kind)] = TokenBucket(tokens=capacity, updated=now)
-        bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) * refill_per_second)
-        bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return 0.0
-        return (1 - bucket.tokens) / refill_per_second
-
-    def _forget_idle(self, now: float) -> None:
-        """Drop clients idle for a minute (their buckets are full again), keeping the limited ones."""
-        idle = [key for key, bucket in self.buckets.items() if now - bucket.updated >= 60]
-        for key in idle:
-            del self.buckets[key]
-        if len(self.buckets) >= MAX_TRACKED_CLIENTS:
-            self.buckets.clear()
-
-
-class RateLimitMiddleware:
-    """Limits requests per client IP: the public at ``per_minute``, logins tighter, credentialed calls looser.
-
-    Behind a reverse proxy run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so the client IP
-    is the real one.
-    """
-
-    def __init__(self, app: ASGIApp, per_minute: int) -> None:
-        self.app = app
-        self.per_minute = per_minute
-        self.limiter = RateLimiter()
-
-    def _class_of(self, scope: Scope) -> tuple[str, int]:
-        if scope["path"] == LOGIN_PATH:
-            return "login", max(1, self.per_minute // LOGIN_RATE_DIVISOR)
-        headers = dict(scope["headers"])
-        if any(headers.get(name) for name in CREDENTIAL_HEADERS):
-            return "credentialed", self.per_minute * STAFF_RATE_FACTOR
-        return "public", self.per_minute
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or self.per_minute <= 0
-            or scope["path"] in UNLIMITED_PATHS
-            or scope["path"].startswith(UNLIMITED_PREFIXES)
-        ):
-            await self.app(scope, receive, send)
-            return
-        client = scope["client"][0] if scope.get("client") else "unknown"
-        kind, capacity = self._class_of(scope)
-        wait = self.limiter.take(client, kind, capacity, time.monotonic())
-        if wait:
-            response = error_response(429, "rate_limited", "请求过于频繁，请稍后再试 (too many requests)")
-            response.headers["Retry-After"] = str(math.ceil(wait))
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
 
 
 PAGE_CSP = (
@@ -260,9 +175,9 @@ class HardeningMiddleware:
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """Outermost first: hardening (NUL guard, body size, security headers), CORS, rate limit.
 
-    The rate limiter is one pluggable piece: any ASGI middleware taking ``per_minute``.
+    The rate limiter lives in ``api.rate_limits`` (shared across workers, keyed on verified principals).
     """
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute)
+    app.add_middleware(RateLimitMiddleware, settings=settings, engine=getattr(app.state, "engine", None))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

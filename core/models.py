@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -574,3 +575,14 @@ class JobRun(Base):
     status: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
     error: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RateLimitWindow(Base):
+    """Requests counted per client (or verified principal) and class in one-minute windows, shared by
+    every worker process; rows older than a few minutes are deleted as new windows begin."""
+
+    __tablename__ = "rate_limit_windows"
+
+    bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Unix minute
+    hits: Mapped[int] = mapped_column(Integer, default=0)

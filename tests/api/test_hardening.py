@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.csrf import CSRF_COOKIE, CsrfProtected, csrf_token
 from api.main import create_app
-from api.middleware import MAX_TRACKED_CLIENTS, RateLimiter
+from api.rate_limits import MAX_TRACKED_CLIENTS, RateLimiter
 from core.config import Settings
 from core.models import Complaint
 from tests.utils.auth import login_headers, make_association, make_user

@@ -1,0 +1,28 @@
+"""rate limit windows shared by every worker process
+
+Revision ID: 0004_rate_limit_windows
+Revises: 0003_price_index_series
+Create Date: 2026-12-02 03:50:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004_rate_limit_windows"
+down_revision = "0003_price_index_series"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "rate_limit_windows",
+        sa.Column("bucket", sa.String(length=200), nullable=False),
+        sa.Column("window_start", sa.BigInteger(), nullable=False),
+        sa.Column("hits", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("bucket", "window_start"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("rate_limit_windows")
