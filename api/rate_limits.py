@@ -201,9 +201,7 @@ def _within(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6N
     return any(ip in network for network in networks)
 
 
-def client_address(
-    scope: Scope, trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
-) -> str:
+def client_address(scope: Scope, trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
     """The peer, or - when the peer is a trusted proxy - the last address in X-Forwarded-For that is not
     one of the trusted proxies (addresses further left were written by the client and prove nothing)."""
     peer = scope["client"][0] if scope.get("client") else "unknown"

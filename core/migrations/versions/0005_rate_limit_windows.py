@@ -1,15 +1,15 @@
-"""rate limit windows shared by every worker process
+"""rate limit windows shared by every worker process (also joins the two 0004 heads)
 
-Revision ID: 0004_rate_limit_windows
-Revises: 0003_price_index_series
+Revision ID: 0005_rate_limit_windows
+Revises: 0004_price_daily_aggregates, 0004_watches_price_checks
 Create Date: 2026-12-02 03:50:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_rate_limit_windows"
-down_revision = "0003_price_index_series"
+revision = "0005_rate_limit_windows"
+down_revision = ("0004_price_daily_aggregates", "0004_watches_price_checks")
 branch_labels = None
 depends_on = None
 
