@@ -32,6 +32,7 @@ References
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -223,25 +224,34 @@ def item_keys(prices: pd.DataFrame) -> tuple[str, ...]:
 
 
 def _without_slips(daily: pd.Series, window_days: int) -> pd.Series:
-    """Drop an item's day price more than :data:`SLIP_FACTOR` times off the median of its previous
-    :data:`SLIP_REFERENCE_QUOTES` day prices within the window (a unit or typing slip such as 0.06 for
-    1.70). Only earlier prices decide, so a day's verdict never changes later; a lasting change of
-    level is kept from its third day on.
+    """Drop an item's day price more than :data:`SLIP_FACTOR` times off the median of its last
+    :data:`SLIP_REFERENCE_QUOTES` kept day prices within the window (a unit or typing slip such as 0.06
+    for 1.70). Only earlier prices decide, so a day's verdict never changes later; a lasting change of
+    level is kept once it is the item's usual price (a slip never becomes a reference).
     """
     codes = daily.index.get_level_values("code").to_numpy()
     dates = daily.index.get_level_values("date").to_numpy()
     values = daily.to_numpy()
-    earlier = np.full((len(values), SLIP_REFERENCE_QUOTES), np.nan)
-    oldest = dates - np.timedelta64(window_days - 1, "D")
-    for lag in range(1, SLIP_REFERENCE_QUOTES + 1):
-        same = np.zeros(len(values), dtype=bool)
-        same[lag:] = (codes[lag:] == codes[:-lag]) & (dates[:-lag] >= oldest[lag:])
-        earlier[lag:, lag - 1] = np.where(same[lag:], values[:-lag], np.nan)
-    known = ~np.isnan(earlier).all(axis=1)
-    reference = np.full(len(values), np.nan)
-    reference[known] = np.nanmedian(earlier[known], axis=1)
-    slip = known & (np.abs(values - reference) > np.log(SLIP_FACTOR))
-    return daily[~slip]
+    keep = np.ones(len(values), dtype=bool)
+    limit = np.log(SLIP_FACTOR)
+    span = np.timedelta64(window_days - 1, "D")
+    bounds = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1], True])
+    for first, after in itertools.pairwise(bounds):
+        kept: list[int] = []
+        rejected = 0
+        for position in range(first, after):
+            recent = [
+                index for index in kept[-SLIP_REFERENCE_QUOTES:] if dates[index] >= dates[position] - span
+            ]
+            if recent:
+                reference = float(np.median(values[recent]))
+                if abs(values[position] - reference) > limit and rejected < SLIP_REFERENCE_QUOTES:
+                    keep[position] = False
+                    rejected += 1
+                    continue
+            kept.append(position)
+            rejected = 0
+    return daily[keep]
 
 
 def _log_panels(

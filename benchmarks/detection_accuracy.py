@@ -5,8 +5,9 @@ The real 3-year daily wholesale series of a supermarket chain's vegetables (CUMC
 drive several simulated retailers per item: each marks the wholesale price up by its own margin,
 follows it with a lag of 0-1 days, keeps yesterday's price on some days (sticky prices) and adds noise.
 Gouging episodes of +10%..+80% lasting 1..10 days are injected into some retailers. Everything is
-stored in a fresh database and ``run_detection`` runs over it month by month, as the scheduler would,
-with the shipped rules. An alert (of any rule) is a hit when it overlaps an injected episode of its
+stored in a fresh database and ``fairmarket detect --since FIRST --until LAST`` judges every day in one
+call (as the daily runs would have), with the shipped rules.
+An alert (of any rule) is a hit when it overlaps an injected episode of its
 seller and item. Printed: precision over all alerts, recall of the target episodes (+25% or more for 3
 days or more; goal >= 0.9 both) and the false alerts around market-wide moves (not overlapping an
 injected episode, within 2 days of a day the real wholesale price moved 20% or more; goal 0).
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,9 +38,16 @@ from analysis.rules import RULES_FILE
 from core.config import Settings
 from core.db import make_engine, session_factory, upgrade_database
 from core.models import Alert, Category, Merchant, PriceObservation, Product
-from jobs.detection import run_detection
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "cumcm2023c"
+#: ``shared`` sits beside the clone (CI, /work/main) or beside the worktrees' folder.
+DATA_DIR = next(
+    (
+        folder / "shared" / "data" / "real" / "cumcm2023c"
+        for folder in Path(__file__).resolve().parents[2:4]
+        if (folder / "shared" / "data" / "real").is_dir()
+    ),
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "cumcm2023c",
+)
 SIZES = (0.10, 0.15, 0.20, 0.25, 0.30, 0.40, 0.50, 0.60, 0.80)
 TARGET_SIZE, TARGET_DAYS = 0.25, 3
 BIG_MOVE = 0.20
@@ -185,7 +195,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sellers", type=int, default=6)
     parser.add_argument("--min-days", type=int, default=300, help="items with at least this many days")
-    parser.add_argument("--step-days", type=int, default=30, help="days between detection runs")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--database-url", default="", help="an empty database; default: a temporary SQLite file"
@@ -203,7 +212,7 @@ def main() -> int:
 
 
 def evaluate(args: argparse.Namespace, workdir: Path) -> int:
-    """Simulate, store, detect month by month, score; 0 when all three goals are met."""
+    """Simulate, store, detect every day in one call, score; 0 when all three goals are met."""
     rng = np.random.default_rng(args.seed)
     url = args.database_url or f"sqlite:///{workdir}/bench.db"
     engine = make_engine(url)
@@ -217,15 +226,18 @@ def evaluate(args: argparse.Namespace, workdir: Path) -> int:
         store(session, None if args.retail_only else wholesale[["date", "product_id", "price"]], retail)
         first, last = wholesale["date"].min().date(), wholesale["date"].max().date()
         began = time.perf_counter()
-        as_of = first + dt.timedelta(days=args.step_days)
-        runs = 0
-        while True:
-            run_detection(session, settings, as_of=min(as_of, last))
-            runs += 1
-            if as_of >= last:
-                break
-            as_of += dt.timedelta(days=args.step_days)
+        command = [str(Path(sys.executable).with_name("fairmarket")), "detect", "--since", first.isoformat()]
+        environment = {**os.environ, "FAIRMARKET_DATABASE_URL": url, "FAIRMARKET_DATA_DIR": str(workdir)}
+        done = subprocess.run(
+            [*command, "--until", last.isoformat()],
+            env=environment,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        print(done.stdout.splitlines()[0])
         elapsed = time.perf_counter() - began
+        session.expire_all()
         alerts = list(session.scalars(select(Alert)))
 
     daily_change = wholesale.sort_values("date").groupby("product_id")["price"].pct_change().abs()
@@ -235,7 +247,7 @@ def evaluate(args: argparse.Namespace, workdir: Path) -> int:
     )
     print(
         f"simulated: {args.sellers} retailers/item, {len(retail)} retail prices, {len(episodes)} injected "
-        f"episodes; {runs} detection runs every {args.step_days} days in {elapsed:.1f} s"
+        f"episodes; one `fairmarket detect --since {first} --until {last}` in {elapsed:.1f} s"
     )
 
     alerts_of: dict[tuple[int | None, int | None], list[Alert]] = {}
