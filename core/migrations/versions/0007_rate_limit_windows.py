@@ -1,15 +1,15 @@
 """rate limit windows shared by every worker process
 
-Revision ID: 0006_rate_limit_windows
-Revises: 0005_watches_price_checks
+Revision ID: 0007_rate_limit_windows
+Revises: 0006_price_variants
 Create Date: 2026-12-02 03:50:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_rate_limit_windows"
-down_revision = "0005_watches_price_checks"
+revision = "0007_rate_limit_windows"
+down_revision = "0006_price_variants"
 branch_labels = None
 depends_on = None
 
