@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,20 +64,52 @@ def _report(summary: ImportSummary) -> None:
         + f"  (read {summary.read} / imported {summary.imported} / skipped {summary.skipped}"
         f" / rejected {summary.rejected})"
     )
+    if summary.unindexed:
+        console.print(
+            f"[yellow]{summary.unindexed} 条已保存但未写入检索索引（索引不可用），"
+            "请运行 fairmarket reindex --check --repair[/yellow]"
+        )
+
+
+COLUMN_HELP = "field=header: read a field from a differently named column (repeatable), e.g. text=留言详情."
+ENCODING_HELP = (
+    "Text encoding (e.g. utf-8, gb18030); default: detected. Rows with invalid bytes are rejected."
+)
+PARALLEL_FROM_BYTES = 1 << 20  # smaller files: forking workers costs more than it saves
 
 
 @app.command("complaints")
 def complaints(
     file: Path = typer.Argument(
         ...,
-        help="CSV or JSONL; column text required; title, merchant, district, "
+        help="CSV, JSONL or XLSX (first sheet); column text required; title, merchant, district, "
         "created_at, nature, industry, amount, contact optional.",
     ),
+    column: list[str] = typer.Option([], "--column", help=COLUMN_HELP),
+    encoding: str | None = typer.Option(None, "--encoding", help=ENCODING_HELP),
 ) -> None:
-    """Import complaints; re-running the same file adds nothing twice."""
-    from importing.complaints import import_complaints
+    """Import complaints: classified, routed, stored and searchable; re-running adds nothing twice."""
+    from core.config import get_settings
+    from core.parallel import default_workers
+    from importing.complaints import FIELDS, import_complaints
+    from importing.readers import ImportFileError, ReadOptions, parse_column_mapping
 
-    _run(file, "导入投诉", lambda session, rows: import_complaints(session, rows))
+    try:
+        mapping = parse_column_mapping(column, FIELDS)
+        if encoding:
+            codecs.lookup(encoding)
+    except (ImportFileError, LookupError) as exc:
+        console.print(f"[red]参数错误 (bad option)：{exc}[/red]")
+        raise typer.Exit(code=2) from exc
+    workers = get_settings().index_workers or default_workers()
+    if file.is_file() and file.stat().st_size < PARALLEL_FROM_BYTES:
+        workers = 1
+    _run(
+        file,
+        "导入投诉",
+        lambda session, rows: import_complaints(session, rows, workers=workers),
+        options=ReadOptions(columns=mapping, encoding=encoding),
+    )
 
 
 @app.command("prices")

@@ -1,8 +1,10 @@
-"""Filing a complaint: tracking code, classification, routing to a trade association, first deadline.
+"""Filing a complaint: validate → mask → classify → route → store (→ index, by the caller after commit).
 
-Every channel (API, web form, bulk import) goes through :func:`create_complaint`; it adds to the
-session without flushing or committing, so an importer inserts and commits in batches (about 1.4 times
-as fast as a flush per complaint) and the id is known after the caller's commit.
+Every channel goes through the same steps and rules. The text work is :func:`analyse_texts`: personal
+data masked, jieba run once, and the same terms feed the classifier and the search index entry. One
+complaint at a time (API, web form) uses :func:`create_complaint`, which adds ORM objects to the session
+without committing; a bulk import uses :func:`store_complaints`, which writes whole batches of rows and
+timeline events with two INSERT statements, and may run :func:`analyse_texts` in worker processes.
 
 A confidence is the classifier's: a label that was given (by the filer, an import file or the
 merchant register) has none, and neither re-classification nor the model ever replaces it.
@@ -12,15 +14,27 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
-from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier, get_classifier
+from complaints.classification import (
+    INDUSTRIES,
+    NATURES,
+    Classification,
+    ComplaintClassifier,
+    get_classifier,
+    text_features,
+)
+from complaints.privacy import mask_optional, mask_personal_data
 from complaints.routing import association_for_industry
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import accept_deadline
-from core.models import Complaint, ComplaintEvent, Merchant
+from core.models import Association, Complaint, ComplaintEvent, Merchant
+from search.tokenizer import get_tokenizer
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read out over the phone or copied by hand stays unambiguous.
 TRACKING_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
@@ -28,11 +42,13 @@ TRACKING_CODE_LENGTH = 10  # 25**10 ≈ 9.5e13 codes: not guessable, collisions 
 TRACKING_PREFIX = "TS-"
 
 
+def _random_code() -> str:
+    return TRACKING_PREFIX + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_CODE_LENGTH))
+
+
 def new_tracking_code(session: Session) -> str:
     while True:
-        code = TRACKING_PREFIX + "".join(
-            secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_CODE_LENGTH)
-        )
+        code = _random_code()
         if session.scalar(select(Complaint.id).where(Complaint.tracking_code == code)) is None:
             return code
 
@@ -54,9 +70,81 @@ def find_merchant(session: Session, name: str | None, credit_code: str | None) -
     return None
 
 
-def classification_text(complaint: Complaint) -> str:
-    parts = (complaint.title, complaint.text, complaint.merchant_name, complaint.product_category)
-    return "\n".join(part for part in parts if part)
+# What the text steps read of a complaint: title, text, merchant name, product category.
+ComplaintWords = tuple[str | None, str, str | None, str | None]
+RECEIVED_NOTE = "投诉已登记（渠道：{channel}）"
+
+
+def words_of(complaint: Complaint | ComplaintCreate) -> ComplaintWords:
+    return (complaint.title, complaint.text, complaint.merchant_name, complaint.product_category)
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    """A complaint's words worked out once: masked for the public index, cut by jieba, classified."""
+
+    masked_title: str | None
+    masked_text: str
+    masked_merchant: str | None
+    tokens: str  # the search index terms, space-joined
+    classification: Classification
+
+
+def _masked_words(words: ComplaintWords) -> ComplaintWords:
+    """Every free-text field masked, as the public index stores and tokenizes it."""
+    title, text, merchant, category = words
+    return (
+        mask_optional(title),
+        mask_personal_data(text or ""),
+        mask_optional(merchant),
+        mask_optional(category),
+    )
+
+
+def analyse_texts(batch: Sequence[ComplaintWords], classifier: ComplaintClassifier) -> list[TextAnalysis]:
+    """Mask, tokenize (once) and classify a batch of complaints' words.
+
+    The classifier sees the masked text: personal data says nothing about a complaint's nature.
+    """
+    tokenizer = get_tokenizer()
+    masked = [_masked_words(words) for words in batch]
+    part_terms = [[tokenizer.terms(part) if part else [] for part in words] for words in masked]
+    features = [
+        text_features([t for terms in parts for t in terms], "\n".join(p for p in words if p), parts[0])
+        for words, parts in zip(masked, part_terms, strict=True)
+    ]
+    classifications = classifier.classify_features(features)
+    return [
+        TextAnalysis(
+            words[0], words[1], words[2], " ".join(t for terms in parts for t in terms), classification
+        )
+        for words, parts, classification in zip(masked, part_terms, classifications, strict=True)
+    ]
+
+
+_worker_classifier: ComplaintClassifier | None = None
+
+
+def use_classifier_in_workers(classifier: ComplaintClassifier) -> None:
+    """Give forked workers of :func:`analyse_in_worker` their classifier (fitted before the fork)."""
+    global _worker_classifier
+    classifier.classify("预热")  # fits the models now, so each worker does not fit its own
+    _worker_classifier = classifier
+
+
+def analyse_in_worker(batch: list[ComplaintWords]) -> list[TextAnalysis]:
+    """:func:`analyse_texts` with the classifier given to :func:`use_classifier_in_workers`."""
+    return analyse_texts(batch, _worker_classifier or get_classifier())
+
+
+def _learn(
+    classifier: ComplaintClassifier, complaint: Complaint, nature: str | None, industry: str | None
+) -> None:
+    """Learn a correction from the masked words, as :func:`analyse_texts` classifies them."""
+    masked = _masked_words(words_of(complaint))
+    classifier.learn(
+        "\n".join(part for part in masked if part), nature=nature, industry=industry, title=masked[0]
+    )
 
 
 def _label_is_given(label: str | None, confidence: float | None, corrected: bool) -> bool:
@@ -65,7 +153,7 @@ def _label_is_given(label: str | None, confidence: float | None, corrected: bool
 
 def classify_complaint(complaint: Complaint, classifier: ComplaintClassifier) -> None:
     """(Re)classify nature and industry, leaving alone every label given or corrected by people."""
-    result = classifier.classify(classification_text(complaint))
+    result = analyse_texts([words_of(complaint)], classifier)[0].classification
     if not _label_is_given(complaint.nature, complaint.nature_confidence, complaint.nature_corrected):
         complaint.nature, complaint.nature_confidence = result.nature.label, result.nature.confidence
     if not _label_is_given(complaint.industry, complaint.industry_confidence, complaint.industry_corrected):
@@ -85,13 +173,62 @@ def learn_corrections(session: Session, classifier: ComplaintClassifier, limit: 
     )
     count = 0
     for complaint in corrected:
-        classifier.learn(
-            classification_text(complaint),
-            nature=complaint.nature if complaint.nature_corrected else None,
-            industry=complaint.industry if complaint.industry_corrected else None,
+        _learn(
+            classifier,
+            complaint,
+            complaint.nature if complaint.nature_corrected else None,
+            complaint.industry if complaint.industry_corrected else None,
         )
         count += 1
     return count
+
+
+@dataclass(frozen=True)
+class Labels:
+    nature: str
+    nature_confidence: float | None
+    industry: str
+    industry_confidence: float | None
+
+
+def labels_for(
+    data: ComplaintCreate, merchant_industry: str | None, classification: Classification
+) -> Labels:
+    """Labels given by the filer first, then the registered merchant's industry, then the classifier's.
+
+    A given label has no confidence; the model never replaces it.
+    """
+    registered = INDUSTRIES.normalize(merchant_industry) if merchant_industry else None
+    nature = (
+        (data.nature, None)
+        if data.nature
+        else (classification.nature.label, classification.nature.confidence)
+    )
+    industry_given = data.industry or registered
+    industry = (
+        (industry_given, None)
+        if industry_given
+        else (classification.industry.label, classification.industry.confidence)
+    )
+    return Labels(nature[0], nature[1], industry[0], industry[1])
+
+
+class Router:
+    """Industry → trade association id for a whole batch (or import) from one read of the associations."""
+
+    def __init__(self, session: Session) -> None:
+        self._associations = list(
+            session.execute(
+                select(Association.id, Association.industries)
+                .where(Association.is_consumer_association.is_(False))
+                .order_by(Association.id)
+            )
+        )
+
+    def association_id(self, industry: str | None) -> int | None:
+        if not industry:
+            return None
+        return next((row.id for row in self._associations if industry in (row.industries or [])), None)
 
 
 def create_complaint(
@@ -124,6 +261,9 @@ def _new_complaint(
     classifier: ComplaintClassifier | None,
 ) -> Complaint:
     merchant = find_merchant(session, data.merchant_name, data.merchant_credit_code)
+    analysis = analyse_texts([words_of(data)], classifier or get_classifier())[0]
+    labels = labels_for(data, merchant.industry if merchant else None, analysis.classification)
+    association = association_for_industry(session, labels.industry)
     complaint = Complaint(
         tracking_code=new_tracking_code(session),
         import_key=import_key,
@@ -136,28 +276,156 @@ def _new_complaint(
         nature_corrected=False,
         industry_corrected=False,
         attachments=[],
+        association_id=association.id if association else None,
         **data.model_dump(exclude={"nature", "industry"}),
+        **vars(labels),
     )
-    registered_industry = INDUSTRIES.normalize(merchant.industry) if merchant and merchant.industry else None
-    if data.nature is None or (data.industry is None and registered_industry is None):
-        classify_complaint(complaint, classifier or get_classifier())
-    if data.nature is not None:
-        complaint.nature, complaint.nature_confidence = data.nature, None
-    if data.industry is not None or registered_industry is not None:
-        complaint.industry, complaint.industry_confidence = data.industry or registered_industry, None
-    association = association_for_industry(session, complaint.industry)
-    complaint.association_id = association.id if association else None
     complaint.events.append(
         ComplaintEvent(
             at=created_at,
             actor=actor,
             action="received",
             to_status="received",
-            note=f"投诉已登记（渠道：{channel}）",
+            note=RECEIVED_NOTE.format(channel=channel),
         )
     )
     session.add(complaint)
     return complaint
+
+
+@dataclass(frozen=True)
+class Filing:
+    """One complaint of a bulk filing, validated."""
+
+    data: ComplaintCreate
+    created_at: dt.datetime | None = None
+    import_key: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredComplaint:
+    """What the search index needs of a complaint just stored (the columns of ``IndexedRow``)."""
+
+    id: int
+    tracking_code: str
+    title: str | None
+    text: str
+    merchant_name: str | None
+    product_category: str | None
+    nature: str | None
+    industry: str | None
+    district: str | None
+    status: str
+    created_at: dt.datetime
+    amount: Any
+    association_id: int | None
+
+
+def _merchants_of(session: Session, filings: Sequence[Filing]) -> tuple[dict[str, Any], dict[str, Any]]:
+    names = {f.data.merchant_name for f in filings if f.data.merchant_name}
+    codes = {f.data.merchant_credit_code for f in filings if f.data.merchant_credit_code}
+    if not names and not codes:
+        return {}, {}
+    rows = session.execute(
+        select(Merchant.id, Merchant.name, Merchant.credit_code, Merchant.industry).where(
+            or_(Merchant.name.in_(names), Merchant.credit_code.in_(codes))
+        )
+    ).all()
+    by_code = {row.credit_code: row for row in rows if row.credit_code in codes}
+    by_name: dict[str, Any] = {}
+    for row in sorted(rows, key=lambda r: r.id, reverse=True):  # the first registered wins, as one by one
+        by_name[row.name] = row
+    return by_code, by_name
+
+
+def _new_tracking_codes(session: Session, count: int) -> list[str]:
+    codes: set[str] = set()
+    while len(codes) < count:
+        fresh = {_random_code() for _ in range(count - len(codes))} - codes
+        taken = set(
+            session.scalars(select(Complaint.tracking_code).where(Complaint.tracking_code.in_(fresh)))
+        )
+        codes |= fresh - taken
+    return list(codes)
+
+
+def store_complaints(
+    session: Session,
+    filings: Sequence[Filing],
+    analyses: Sequence[TextAnalysis],
+    *,
+    channel: str,
+    actor: str,
+    router: Router | None = None,
+) -> list[StoredComplaint]:
+    """Store a batch of complaints and their first timeline events in two INSERTs; the caller commits.
+
+    The same rules as :func:`create_complaint`, on rows instead of ORM objects.
+    """
+    if not filings:
+        return []
+    router = router or Router(session)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    by_code, by_name = _merchants_of(session, filings)
+    codes = _new_tracking_codes(session, len(filings))
+    rows: list[dict[str, Any]] = []
+    for filing, analysis, code in zip(filings, analyses, codes, strict=True):
+        data = filing.data
+        merchant = by_code.get(data.merchant_credit_code) or by_name.get(data.merchant_name)
+        labels = labels_for(data, merchant.industry if merchant else None, analysis.classification)
+        created_at = filing.created_at or now
+        rows.append(
+            {
+                **data.model_dump(exclude={"nature", "industry"}),
+                **vars(labels),
+                "tracking_code": code,
+                "import_key": filing.import_key,
+                "channel": channel,
+                "created_at": created_at,
+                "updated_at": created_at,
+                "status": "received",
+                "accept_deadline": accept_deadline(created_at),
+                "merchant_id": merchant.id if merchant else None,
+                "nature_corrected": False,
+                "industry_corrected": False,
+                "attachments": [],
+                "association_id": router.association_id(labels.industry),
+            }
+        )
+    ids = session.scalars(insert(Complaint).returning(Complaint.id, sort_by_parameter_order=True), rows).all()
+    note = RECEIVED_NOTE.format(channel=channel)
+    session.execute(
+        insert(ComplaintEvent),
+        [
+            {
+                "complaint_id": complaint_id,
+                "at": row["created_at"],
+                "actor": actor,
+                "action": "received",
+                "to_status": "received",
+                "note": note,
+            }
+            for complaint_id, row in zip(ids, rows, strict=True)
+        ],
+    )
+    return [
+        StoredComplaint(
+            id=complaint_id,
+            tracking_code=row["tracking_code"],
+            title=row["title"],
+            text=row["text"],
+            merchant_name=row["merchant_name"],
+            product_category=row["product_category"],
+            nature=row["nature"],
+            industry=row["industry"],
+            district=row["district"],
+            status="received",
+            created_at=row["created_at"],
+            amount=row["amount"],
+            association_id=row["association_id"],
+        )
+        for complaint_id, row in zip(ids, rows, strict=True)
+    ]
 
 
 def correct_classification(
@@ -189,7 +457,7 @@ def correct_classification(
         complaint.association_id = association.id if association else None
     if not changes:
         return None
-    (classifier or get_classifier()).learn(classification_text(complaint), nature=nature, industry=industry)
+    _learn(classifier or get_classifier(), complaint, nature, industry)
     event = ComplaintEvent(
         actor=actor,
         action="classification_corrected",

@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from complaints.classification import INDUSTRIES, NATURES
+from core.text import cleaned_text, optional_text
 
 MAX_TEXT_LENGTH = 5000
 
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _clean(value: object) -> object:
-    """Drop control characters (PostgreSQL refuses NUL in text) and surrounding whitespace."""
-    if isinstance(value, str):
-        return _CONTROL_CHARACTERS.sub("", value).strip()
-    return value
-
-
-def _blank_to_none(value: object) -> object:
-    """An empty or blank text is no value; anything else (``{}``, ``[]``) is left for validation to refuse."""
-    if isinstance(value, str):
-        return _clean(value) or None
-    return value
+def _text_only(value: object) -> object:
+    """Text fields take text (a number is read as its digits); objects, lists and booleans are refused."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+        raise ValueError(f"应为文本，而不是 {type(value).__name__} (expected text)")
+    return str(value) if isinstance(value, int | float) else value
 
 
 class ComplaintBase(BaseModel):
@@ -50,7 +40,7 @@ class ComplaintBase(BaseModel):
     @field_validator("text", mode="before")
     @classmethod
     def _clean_text(cls, value: object) -> object:
-        return _clean(value)
+        return cleaned_text(_text_only(value))
 
     @field_validator(
         "title",
@@ -65,7 +55,7 @@ class ComplaintBase(BaseModel):
     )
     @classmethod
     def _optional_text(cls, value: object) -> object:
-        return _blank_to_none(value)
+        return optional_text(_text_only(value))
 
     @field_validator("nature")
     @classmethod
@@ -97,4 +87,4 @@ class ComplaintCreate(ComplaintBase):
     @field_validator("consumer_name", "contact", mode="before")
     @classmethod
     def _optional_personal(cls, value: object) -> object:
-        return _blank_to_none(value)
+        return optional_text(_text_only(value))

@@ -1,8 +1,12 @@
 """Importing complaints (``text`` + optional fields) through the same intake as every other channel.
 
-Each row becomes a :class:`ComplaintCreate` and goes through :func:`complaints.intake.create_complaint`
-(classification, routing, deadline, timeline). Its ``import_key`` hashes the row's content, not the file
-or line, so re-running a file — or importing an overlapping export — adds nothing twice.
+Each row is validated alone into a :class:`ComplaintCreate` (a bad one is rejected with its line and
+reason, the rest go on), then goes through the intake steps in batches: mask, tokenize once and classify
+(:func:`complaints.intake.analyse_texts`, in worker processes for large files), route and store
+(:func:`complaints.intake.store_complaints`, two INSERTs per batch), commit, and index the batch's
+entries on the search backend from the same terms. Its ``import_key`` hashes the row's content, not the
+file or line, so re-running a file — or importing an overlapping export — adds nothing twice. A crash
+between a commit and its indexing leaves drift that ``fairmarket reindex --check --repair`` fixes.
 """
 
 from __future__ import annotations
@@ -10,25 +14,43 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from complaints.classification import get_classifier
-from complaints.intake import create_complaint
+from complaints.classification import ComplaintClassifier
+from complaints.intake import (
+    Filing,
+    Router,
+    TextAnalysis,
+    analyse_in_worker,
+    learn_corrections,
+    store_complaints,
+    use_classifier_in_workers,
+    words_of,
+)
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import CHINA_TIME
+from core.config import get_settings
 from core.models import Complaint
-from importing.batches import feed_batches
-from importing.fields import FieldError, ImportSummary, parse_datetime, parse_money, text_value
+from core.parallel import parallel_chunks
+from importing.fields import FieldError, ImportSummary, parse_datetime, parse_money
 from importing.readers import BadRow, Row
+from search.backends.base import SearchBackend, chunked
+from search.documents import document_for
+from search.service import get_search_backend
 
+log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 IMPORT_ACTOR = "bulk-import"
+IMPORT_CHANNEL = "import"
 # Column names accepted for each field (the documented one first).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "text": ("text", "content", "投诉内容"),
@@ -43,6 +65,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "demands": ("demands", "诉求"),
     "product_category": ("product_category", "category"),
 }
+# Every field a file may hold (what ``--column field=header`` may name).
+FIELDS = (*COLUMNS, "amount", "created_at")
 
 
 @dataclass(frozen=True)
@@ -53,9 +77,17 @@ class PendingComplaint:
     import_key: str
 
 
-def _first_present(row: dict[str, Any], names: tuple[str, ...]) -> str | None:
+def _value(row: dict[str, Any], name: str) -> Any:
+    """The cell as given (the schema judges its type), with blank text as missing."""
+    value = row.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value
+
+
+def _first_present(row: dict[str, Any], names: tuple[str, ...]) -> Any:
     for name in names:
-        value = text_value(row, name)
+        value = _value(row, name)
         if value is not None:
             return value
     return None
@@ -64,7 +96,7 @@ def _first_present(row: dict[str, Any], names: tuple[str, ...]) -> str | None:
 def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors():
-        field = ".".join(str(part) for part in item["loc"]) or "row"
+        field = ".".join(str(part) for part in item["loc"]) or "行"
         ctx = item.get("ctx", {})
         if item["type"] == "string_too_short":
             message = f"内容太短，至少 {ctx.get('min_length')} 个字 (too short)"
@@ -91,15 +123,46 @@ def pending_complaint(row: Row) -> PendingComplaint:
     values: dict[str, Any] = {field: _first_present(row.data, names) for field, names in COLUMNS.items()}
     if values["text"] is None:
         raise FieldError("缺少必填字段 text（投诉内容） (missing text)")
-    amount = text_value(row.data, "amount")
+    amount = _value(row.data, "amount")
+    if isinstance(amount, dict | list | bool):
+        raise FieldError("amount 应为数字 (amount must be a number)")
     values["amount"] = parse_money(amount, "amount") if amount is not None else None
-    created = text_value(row.data, "created_at")
-    created_at = parse_datetime(created, "created_at", naive_zone=CHINA_TIME) if created is not None else None
+    created = _first_present(row.data, ("created_at", "date", "投诉时间"))
+    if isinstance(created, dict | list | bool | int | float):
+        raise FieldError("created_at 应为日期文本，如 2026-03-01 (created_at must be a date)")
+    created_at = (
+        None
+        if created is None
+        else created.replace(microsecond=0)
+        if isinstance(created, dt.datetime)  # an Excel date cell
+        else parse_datetime(created, "created_at", naive_zone=CHINA_TIME)
+    )
     try:
         data = ComplaintCreate(**values)
     except ValidationError as exc:
         raise FieldError(_describe(exc)) from exc
     return PendingComplaint(row.line, data, created_at, import_key(data, created_at))
+
+
+def _validated(rows: Iterable[Row | BadRow], summary: ImportSummary) -> Iterator[PendingComplaint]:
+    """Each row judged alone: the unreadable and invalid ones rejected with their line, the rest passed on."""
+    for row in rows:
+        summary.read += 1
+        if isinstance(row, BadRow):
+            summary.reject(row.line, row.reason)
+            continue
+        try:
+            yield pending_complaint(row)
+        except FieldError as exc:
+            summary.reject(row.line, str(exc))
+        except (ValueError, OverflowError, RecursionError) as exc:  # anything a value can still raise
+            summary.reject(row.line, f"无法读取此行：{exc} (unreadable row)")
+
+
+def _backend_of(session: Session) -> SearchBackend:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    return get_search_backend(get_settings(), engine)
 
 
 def import_complaints(
@@ -108,29 +171,88 @@ def import_complaints(
     *,
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[ImportSummary], None] | None = None,
+    backend: SearchBackend | None = None,
+    classifier: ComplaintClassifier | None = None,
+    workers: int = 1,
 ) -> ImportSummary:
-    """Import complaint rows, committing every ``batch_size`` rows; returns what happened to them."""
-    classifier = get_classifier()
+    """Import complaint rows, committing and indexing every ``batch_size`` rows; returns what happened.
 
-    def store(batch: list[PendingComplaint], summary: ImportSummary) -> None:
+    ``backend``: the search index (default: the configured one). ``workers`` ≥ 2: mask, tokenize and
+    classify in that many forked processes while this one validates, stores and indexes.
+    """
+    summary = ImportSummary()
+    backend = backend or _backend_of(session)
+    if classifier is None:
+        classifier = ComplaintClassifier()
+        learn_corrections(session, classifier)
+    use_classifier_in_workers(classifier)
+    router = Router(session)
+    in_flight: set[str] = set()  # keys handed to the workers, not yet committed
+    batches: deque[list[PendingComplaint]] = deque()
+
+    def fresh(batch: list[PendingComplaint]) -> list[PendingComplaint]:
         keys = [pending.import_key for pending in batch]
-        seen = set(session.scalars(select(Complaint.import_key).where(Complaint.import_key.in_(keys))))
+        stored = set(session.scalars(select(Complaint.import_key).where(Complaint.import_key.in_(keys))))
+        session.commit()  # no read transaction held while the workers run
+        kept = []
         for pending in batch:
-            if pending.import_key in seen:
+            if pending.import_key in stored or pending.import_key in in_flight:
                 summary.skipped += 1
                 continue
-            seen.add(pending.import_key)
-            create_complaint(
-                session,
-                pending.data,
-                channel="import",
-                actor=IMPORT_ACTOR,
-                created_at=pending.created_at,
-                import_key=pending.import_key,
-                classifier=classifier,
-            )
-            summary.imported += 1
+            in_flight.add(pending.import_key)
+            kept.append(pending)
+        return kept
 
-    return feed_batches(
-        session, rows, prepare=pending_complaint, store=store, batch_size=batch_size, on_batch=on_batch
-    )
+    def word_batches() -> Iterator[list[Any]]:
+        for batch in chunked(_validated(rows, summary), batch_size):
+            kept = fresh(batch)
+            if kept:
+                batches.append(kept)
+                yield [words_of(pending.data) for pending in kept]
+
+    with parallel_chunks(analyse_in_worker, workers=workers) as analyse:
+        for analyses in analyse(word_batches()):
+            batch = batches.popleft()
+            _store_and_index(session, backend, router, batch, analyses, summary)
+            in_flight.difference_update(pending.import_key for pending in batch)
+            if on_batch is not None:
+                on_batch(summary)
+    return summary
+
+
+def _store_and_index(
+    session: Session,
+    backend: SearchBackend,
+    router: Router,
+    batch: list[PendingComplaint],
+    analyses: list[TextAnalysis],
+    summary: ImportSummary,
+) -> None:
+    filings = [Filing(p.data, p.created_at, p.import_key) for p in batch]
+    try:
+        stored = store_complaints(
+            session, filings, analyses, channel=IMPORT_CHANNEL, actor=IMPORT_ACTOR, router=router
+        )
+        session.commit()
+    except IntegrityError:  # another import stored some of these rows meanwhile: keep the rest
+        session.rollback()
+        keys = [f.import_key for f in filings]
+        taken = set(session.scalars(select(Complaint.import_key).where(Complaint.import_key.in_(keys))))
+        pairs = [(f, a) for f, a in zip(filings, analyses, strict=True) if f.import_key not in taken]
+        summary.skipped += len(filings) - len(pairs)
+        stored = store_complaints(
+            session,
+            [f for f, _ in pairs],
+            [a for _, a in pairs],
+            channel=IMPORT_CHANNEL,
+            actor=IMPORT_ACTOR,
+            router=router,
+        )
+        session.commit()
+        analyses = [a for _, a in pairs]
+    summary.imported += len(stored)
+    try:
+        backend.upsert(document_for(row, analysis) for row, analysis in zip(stored, analyses, strict=True))
+    except Exception:  # the rows are safe in the database; the check finds and repairs the drift
+        log.exception("search index not updated for %d imported complaints", len(stored))
+        summary.unindexed += len(stored)

@@ -24,6 +24,7 @@ DATE_FORMATS = (
     "%Y/%m/%d %H:%M:%S",
 )
 EARLIEST = dt.datetime(2000, 1, 1)
+LATEST_YEAR = 9998
 MONEY_NOISE = re.compile(r"[,，\s¥￥元]|^RMB", re.IGNORECASE)
 
 
@@ -40,6 +41,7 @@ class ImportSummary:
     skipped: int = 0
     rejected: int = 0
     provisional: int = 0  # rows filed under provisional goods (待归类): stored, awaiting review
+    unindexed: int = 0  # stored but not in the search index (unreachable): `reindex --check --repair`
     problems: list[BadRow] = field(default_factory=list)
 
     def reject(self, line: int, reason: str) -> None:
@@ -88,6 +90,9 @@ def parse_datetime(
                 continue
     if parsed is None:
         raise FieldError(f"{name} 日期无法识别：“{text}” (bad date {text!r}, expected YYYY-MM-DD)")
+    if not EARLIEST.year <= parsed.year <= LATEST_YEAR:
+        # before converting: 0001-01-01 in China time is before the first representable moment
+        raise FieldError(f"{name} 日期超出范围：{text} (date out of range)")
     if parsed.tzinfo is None and naive_zone is not None:
         parsed = parsed.replace(tzinfo=naive_zone)
     if parsed.tzinfo is not None:

@@ -2,10 +2,11 @@
 
 A file is never loaded whole: rows are read as they are imported (an xlsx sheet in openpyxl's read-only
 mode), so a million-row file needs no more memory than a thousand-row one. A row that cannot be read (bad
-JSON, not an object) is yielded as a :class:`BadRow` so the importer reports it with its line number and
-carries on. Files come as people have them: a JSON array (an API's answer) as well as JSON Lines, a
-header named by ``--column field=header`` mappings, or no header line at all when the importer knows the
-source's field order.
+or too deeply nested JSON, not an object, bytes invalid in the file's encoding, a malformed CSV record)
+is yielded as a :class:`BadRow` so the importer reports it with its line number and carries on; only a
+file that cannot be read at all raises :class:`ImportFileError`. Files come as people have them: a JSON
+array (an API's answer) as well as JSON Lines, a header named by ``--column field=header`` mappings, or
+no header line at all when the importer knows the source's field order.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import re
 import zipfile
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,10 @@ JSONL_EXTENSIONS = {".jsonl", ".ndjson"}
 JSON_EXTENSIONS = {".json"}
 XLSX_EXTENSIONS = {".xlsx", ".xlsm"}
 ZIP_MAGIC = b"PK\x03\x04"
+# Bytes that do not decode are kept as lone surrogates (U+DC80-U+DCFF), which no valid text contains,
+# so the row holding them is rejected with its line number instead of failing the whole file.
+UNDECODABLE = re.compile("[\udc80-\udcff]")
+BAD_BYTES = "含有无法按文件编码（{encoding}）解码的字节 (invalid {encoding} bytes)"
 SNIFF_BYTES = 64 * 1024
 # Excel on Chinese Windows saves CSV as GBK; GB18030 is its superset.
 FALLBACK_ENCODING = "gb18030"
@@ -55,12 +61,14 @@ class ReadOptions:
 
     ``columns`` maps our field name to the file's header (``{"date": "销售日期"}``). ``headerless``
     lists the fields of a source's rows in order; a first line that names none of ``known_columns``
-    (nor a mapped header) is then data, not a header.
+    (nor a mapped header) is then data, not a header. ``encoding`` overrides detection (in UTF-8 mode,
+    rows with invalid bytes are rejected one by one).
     """
 
     columns: Mapping[str, str] | None = None
     headerless: Sequence[str] | None = None
     known_columns: Collection[str] = ()
+    encoding: str | None = None  # of a text file; None: detected
 
 
 def parse_column_mapping(options: Iterable[str], fields: Collection[str]) -> dict[str, str]:
@@ -93,16 +101,21 @@ def detect_format(path: Path, head: bytes) -> FileFormat:
 
 
 def detect_encoding(head: bytes) -> str:
-    """UTF-16 or UTF-8 by BOM; UTF-8 when the first bytes decode as such, else GB18030."""
+    """UTF-16 or UTF-8 by BOM; UTF-8 when the first bytes are mostly valid UTF-8, else GB18030.
+
+    "Mostly": a UTF-8 file with a few corrupt bytes is still UTF-8 (its bad rows are rejected one by
+    one), while GBK text read as UTF-8 is nearly all invalid.
+    """
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"  # Excel's "Unicode text" export
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return FALLBACK_ENCODING
-    return "utf-8"
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape").decode(head, final=False)
+    invalid = len(UNDECODABLE.findall(text))
+    if not invalid:
+        return "utf-8"
+    multibyte = sum(1 for character in text if character >= "\x80" and not UNDECODABLE.match(character))
+    return "utf-8" if multibyte >= 4 * invalid else FALLBACK_ENCODING
 
 
 def _delimiter(path: Path, sample: str) -> str:
@@ -134,10 +147,14 @@ def _is_header(cells: Sequence[Any], options: ReadOptions, renames: Mapping[str,
     return bool(keys & (names | set(renames)))
 
 
-def _tabular_rows(lines: Iterator[tuple[int, Sequence[Any]]], options: ReadOptions) -> Iterator[Row | BadRow]:
-    """Rows of a table (CSV lines, sheet rows) given as (line number, cells)."""
+def _tabular_rows(
+    lines: Iterator[tuple[int, Sequence[Any] | BadRow]], options: ReadOptions
+) -> Iterator[Row | BadRow]:
+    """Rows of a table (CSV lines, sheet rows) given as (line number, cells or why they are unreadable)."""
     renames = _renamer(options)
     first = next(lines, None)
+    if first is not None and isinstance(first[1], BadRow):
+        raise ImportFileError(f"表头无法读取：{first[1].reason} (unreadable header)")
     if first is None or not any(_filled(cell) for cell in first[1]):
         raise ImportFileError("文件为空或缺少表头 (empty file or no header row)")
     if _is_header(first[1], options, renames):
@@ -146,6 +163,9 @@ def _tabular_rows(lines: Iterator[tuple[int, Sequence[Any]]], options: ReadOptio
         keys = [_normalise_key(name) for name in options.headerless or ()]
         lines = itertools.chain([first], lines)
     for number, cells in lines:
+        if isinstance(cells, BadRow):
+            yield cells
+            continue
         if not any(_filled(cell) for cell in cells):
             continue
         if len(cells) > len(keys) and any(_filled(cell) for cell in cells[len(keys) :]):
@@ -158,9 +178,24 @@ def _filled(cell: Any) -> bool:
     return cell is not None and str(cell).strip() != ""
 
 
-def _csv_rows(text: IO[str], delimiter: str, options: ReadOptions) -> Iterator[Row | BadRow]:
+def _csv_rows(text: IO[str], delimiter: str, options: ReadOptions, encoding: str) -> Iterator[Row | BadRow]:
     reader = csv.reader(text, delimiter=delimiter)
-    yield from _tabular_rows(((reader.line_num, cells) for cells in reader), options)
+
+    def lines() -> Iterator[tuple[int, list[str] | BadRow]]:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield reader.line_num, BadRow(reader.line_num, f"CSV 格式错误：{exc} (malformed CSV record)")
+                continue
+            if any(UNDECODABLE.search(cell) for cell in cells):
+                yield reader.line_num, BadRow(reader.line_num, BAD_BYTES.format(encoding=encoding))
+                continue
+            yield reader.line_num, cells
+
+    yield from _tabular_rows(lines(), options)
 
 
 def _cell_value(value: Any) -> Any:
@@ -200,15 +235,21 @@ def _object_row(number: int, value: Any, renames: Mapping[str, str]) -> Row | Ba
     return Row(number, {renames.get(key, key): item for key, item in zip(keys, value.values(), strict=True)})
 
 
-def _jsonl_rows(text: IO[str], options: ReadOptions) -> Iterator[Row | BadRow]:
+def _jsonl_rows(text: IO[str], options: ReadOptions, encoding: str) -> Iterator[Row | BadRow]:
     renames = _renamer(options)
     for number, line in enumerate(text, start=1):
         if not line.strip():
+            continue
+        if UNDECODABLE.search(line):
+            yield BadRow(number, BAD_BYTES.format(encoding=encoding))
             continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             yield BadRow(number, f"JSON 格式错误：{exc.msg} (invalid JSON)")
+            continue
+        except RecursionError:
+            yield BadRow(number, "JSON 嵌套层数过深 (JSON nested too deeply)")
             continue
         rows = value if isinstance(value, list) and value else _listed_rows(value)
         if rows is not None and all(isinstance(item, dict) for item in rows):
@@ -228,17 +269,23 @@ def _listed_rows(value: Any) -> list[Any] | None:
     return None
 
 
-def _json_rows(text: IO[str], options: ReadOptions) -> Iterator[Row | BadRow]:
+def _json_rows(text: IO[str], options: ReadOptions, encoding: str) -> Iterator[Row | BadRow]:
     """A JSON document: an array of objects (or an API page holding one); the n-th object is row n."""
     try:
         value = json.load(text)
     except json.JSONDecodeError as exc:
         raise ImportFileError(f"JSON 格式错误：{exc.msg}，第 {exc.lineno} 行 (invalid JSON)") from exc
+    except RecursionError as exc:
+        raise ImportFileError("JSON 嵌套层数过深 (JSON nested too deeply)") from exc
     rows = value if isinstance(value, list) else _listed_rows(value)
     if rows is None:
         raise ImportFileError("JSON 文件应为对象数组 (expected an array of objects)")
     renames = _renamer(options)
-    yield from (_object_row(number, item, renames) for number, item in enumerate(rows, start=1))
+    for number, item in enumerate(rows, start=1):
+        if UNDECODABLE.search(json.dumps(item, ensure_ascii=False)):
+            yield BadRow(number, BAD_BYTES.format(encoding=encoding))
+            continue
+        yield _object_row(number, item, renames)
 
 
 def read_rows(stream: IO[bytes], path: Path, options: ReadOptions | None = None) -> Iterator[Row | BadRow]:
@@ -249,19 +296,19 @@ def read_rows(stream: IO[bytes], path: Path, options: ReadOptions | None = None)
     if detect_format(path, head) == "xlsx":
         yield from _xlsx_rows(stream, options)
         return
-    encoding = detect_encoding(head)
-    if encoding != "utf-16" and b"\x00" in head:
+    encoding = options.encoding or detect_encoding(head)
+    if not encoding.lower().replace("-", "").startswith("utf16") and b"\x00" in head:
         raise ImportFileError("不是文本文件 (binary file, expected CSV, JSONL or xlsx)")
     sample = head.decode(encoding, errors="ignore")
     file_format = detect_format(path, sample.lstrip("\ufeff").encode())
-    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
     try:
         if file_format == "jsonl":
-            yield from _jsonl_rows(text, options)
+            yield from _jsonl_rows(text, options, encoding)
         elif file_format == "json":
-            yield from _json_rows(text, options)
+            yield from _json_rows(text, options, encoding)
         else:
-            yield from _csv_rows(text, _delimiter(path, sample), options)
+            yield from _csv_rows(text, _delimiter(path, sample), options, encoding)
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"文件编码无法识别 (cannot decode the file: {exc.reason})") from exc
     except csv.Error as exc:

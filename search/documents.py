@@ -11,20 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import multiprocessing
-import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from multiprocessing.pool import AsyncResult, Pool
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from complaints.privacy import MASKING_VERSION, mask_optional, mask_personal_data
 from core.models import Complaint
+from core.parallel import default_workers, parallel_chunks
 from search.backends.base import chunked
 from search.query import SearchDocument
 from search.tokenizer import get_tokenizer
@@ -59,15 +56,29 @@ def source_hash(complaint: Any) -> str:
     return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()
 
 
-def document_for(complaint: Any) -> SearchDocument:
+class PreparedText(Protocol):
+    """A complaint's masked title, text and merchant and their index terms, worked out by the intake."""
+
+    masked_title: str | None
+    masked_text: str
+    masked_merchant: str | None
+    tokens: str
+
+
+def document_for(complaint: Any, prepared: PreparedText | None = None) -> SearchDocument:
     """The public index entry: every free-text field masked before it is stored or tokenized.
 
-    ``complaint`` is a ``Complaint`` or a row of its ``INDEXED_COLUMNS``.
+    ``complaint`` is a ``Complaint`` or a row of its ``INDEXED_COLUMNS``; ``prepared``, when given, is
+    the intake's own masking and terms of the same complaint (jieba does not run twice).
     """
-    title = mask_optional(complaint.title)
-    text = mask_personal_data(complaint.text or "")
-    merchant = mask_optional(complaint.merchant_name)
-    tokens = get_tokenizer().index_text(title, text, merchant, mask_optional(complaint.product_category))
+    if prepared is None:
+        title = mask_optional(complaint.title)
+        text = mask_personal_data(complaint.text or "")
+        merchant = mask_optional(complaint.merchant_name)
+        tokens = get_tokenizer().index_text(title, text, merchant, mask_optional(complaint.product_category))
+    else:
+        title, text, merchant = prepared.masked_title, prepared.masked_text, prepared.masked_merchant
+        tokens = prepared.tokens
     amount = complaint.amount
     return SearchDocument(
         id=complaint.id,
@@ -157,22 +168,6 @@ def _documents_of(rows: list[tuple[Any, ...]]) -> list[SearchDocument]:
     return [document_for(IndexedRow(*row)) for row in rows]
 
 
-def default_workers() -> int:
-    """One worker per core this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def _in_order(pool: Pool, rows: Iterable[Any], workers: int) -> Iterator[SearchDocument]:
-    """Documents in row order; at most two tasks per worker in flight, so memory stays bounded."""
-    pending: deque[AsyncResult[list[SearchDocument]]] = deque()
-    for chunk in chunked(rows, WORK_CHUNK):
-        pending.append(pool.apply_async(_documents_of, ([tuple(row) for row in chunk],)))
-        if len(pending) >= 2 * workers:
-            yield from pending.popleft().get()
-    while pending:
-        yield from pending.popleft().get()
-
-
 @contextmanager
 def parallel_documents(
     expected: int, workers: int | None = None, *, min_rows: int = PARALLEL_FROM
@@ -184,13 +179,12 @@ def parallel_documents(
     database, and are gone when the block ends.
     """
     workers = default_workers() if workers is None else workers
-    if workers < 2 or expected < min_rows or "fork" not in multiprocessing.get_all_start_methods():
-        yield lambda rows: map(document_for, rows)
-        return
     get_tokenizer()
-    pool = multiprocessing.get_context("fork").Pool(workers)
-    try:
-        yield lambda rows: _in_order(pool, rows, workers)
-    finally:
-        pool.terminate()
-        pool.join()
+    with parallel_chunks(_documents_of, workers=workers, parallel=expected >= min_rows) as map_chunks:
+
+        def documents_of(rows: Iterable[Any]) -> Iterator[SearchDocument]:
+            chunks = ([tuple(row) for row in chunk] for chunk in chunked(rows, WORK_CHUNK))
+            for documents in map_chunks(chunks):
+                yield from documents
+
+        yield documents_of

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import CursorResult, false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -42,6 +42,7 @@ from complaints.workflow import (
 )
 from core import audit
 from core.models import Complaint, ComplaintEvent
+from core.text import optional_text
 from search.service import index_complaints
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
@@ -159,9 +160,13 @@ class ComplaintDetail(ComplaintSummary):
     timeline: list[EventStaff]
 
 
+# A reason or note: control characters dropped, blank as none, invisible-only text refused (422).
+Note = Annotated[str | None, BeforeValidator(optional_text)]
+
+
 class TransitionRequest(BaseModel):
     to_status: str = Field(description="目标状态：" + "、".join(STATUS_NAMES))
-    note: str | None = Field(default=None, max_length=2000)
+    note: Note = Field(default=None, max_length=2000)
 
 
 class ClassificationCorrection(BaseModel):
@@ -178,7 +183,7 @@ class ClassificationCorrection(BaseModel):
 
     nature: str | None = None
     industry: str | None = None
-    note: str | None = Field(default=None, max_length=500)
+    note: Note = Field(default=None, max_length=500)
 
 
 def _masked(text: str | None, mask: bool) -> str | None:

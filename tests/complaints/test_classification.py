@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier, NaiveBayesModel
+from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier, LinearTextModel, features_of
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +61,16 @@ def test_learning_a_correction_changes_later_predictions() -> None:
     assert classifier.classify(text).industry.label == "tourism"
 
 
-def test_naive_bayes_fits_a_small_corpus() -> None:
-    model = NaiveBayesModel(["fruit", "tool"]).fit(
-        [["苹果", "香蕉"], ["香蕉", "橙子"], ["锤子", "螺丝"], ["螺丝", "扳手"]],
+def test_linear_model_fits_a_small_corpus() -> None:
+    model = LinearTextModel(["fruit", "tool", "toy"]).fit(
+        [features_of(text) for text in ("苹果香蕉", "香蕉橙子", "锤子螺丝", "螺丝扳手")],
         ["fruit", "fruit", "tool", "tool"],
     )
-    assert model.predict(["香蕉"], fallback="fruit").label == "fruit"
-    assert model.predict(["扳手", "锤子"], fallback="fruit").label == "tool"
-    assert model.predict(["未知词"], fallback="tool").label == "tool"
+    assert model.predict(features_of("香蕉"), fallback="toy").label == "fruit"
+    assert model.predict(features_of("扳手和锤子"), fallback="toy").label == "tool"
+    unknown = model.predict(features_of("😀"), fallback="toy")
+    assert unknown.label == "toy"
+    assert unknown.confidence == pytest.approx(1 / 3, abs=1e-3)
 
 
 @pytest.mark.parametrize(
