@@ -302,7 +302,7 @@ class Complaint(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
     import_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # idempotent bulk import
-    channel: Mapped[str] = mapped_column(String(20), default="api")  # api | form | import
+    channel: Mapped[str] = mapped_column(String(20), default="api")  # api | web_form | import
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     title: Mapped[str | None] = mapped_column(String(200))

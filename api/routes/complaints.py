@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import threading
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -160,6 +160,8 @@ class ComplaintDetail(ComplaintSummary):
     timeline: list[EventStaff]
 
 
+# The channels that file through this endpoint (bulk import records "import").
+FilingChannel = Literal["api", "web_form"]
 # A reason or note: control characters dropped, blank as none, invisible-only text refused (422).
 Note = Annotated[str | None, BeforeValidator(optional_text)]
 
@@ -270,10 +272,13 @@ def file_complaint(
     session: SessionDep,
     caller: CallerDep,
     classifier: ClassifierDep,
+    channel: Annotated[
+        FilingChannel, Query(description="提交渠道：api（接口）或 web_form（网页表单，投诉页面使用）")
+    ] = "api",
 ) -> ComplaintCreated:
     """File a complaint (anyone); keep the tracking code to follow it."""
     complaint = create_complaint(
-        session, complaint_in, channel="api", actor=caller.username or "public", classifier=classifier
+        session, complaint_in, channel=channel, actor=caller.username or "public", classifier=classifier
     )
     session.commit()
     created = ComplaintCreated(

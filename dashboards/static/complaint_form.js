@@ -39,7 +39,7 @@
     button.disabled = true;
     FM.say("正在提交…");
     try {
-      const created = await FM.api("/api/complaints", { method: "POST", body });
+      const created = await FM.api("/api/complaints?channel=web_form", { method: "POST", body });
       form.hidden = true;
       document.getElementById("tracking-code").textContent = created.tracking_code;
       document.getElementById("deadline").textContent = created.accept_deadline ? `我们将在 ${created.accept_deadline} 前决定是否受理。请妥善保存查询码。` : "请妥善保存查询码。";

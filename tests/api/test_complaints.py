@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -311,3 +312,44 @@ def test_the_classifier_is_ready_before_the_first_request(settings: Settings) ->
     app = create_app(settings)
     with TestClient(app):  # start-up only: no request made
         assert isinstance(app.state.complaint_classifier, ComplaintClassifier)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"text": "\u200b\u200b\u200b\u200b\u200b\u200b"},
+        {"text": "\ufeff\u202e\ufeff\u202e\ufeff\u202e"},
+        {"text": "\u0000\u0000\u0000\u0000\u0000\u0000"},
+        {"consumer_name": "\u0000\u0000"},
+        {"merchant_name": "\u200b\u202e"},
+        {"text": {"不是": "文本"}},
+    ],
+)
+def test_text_that_shows_nothing_is_refused_with_a_reason(
+    client: TestClient, db: Session, fields: dict[str, Any]
+) -> None:
+    response = client.post("/api/complaints", json={"text": TEXT, **fields})
+    assert response.status_code == 422, response.text
+    message = json.dumps(response.json(), ensure_ascii=False)
+    assert "不可见" in message or "文本" in message
+    assert db.scalar(select(func.count()).select_from(Complaint)) == 0
+
+
+def test_a_nul_only_reason_is_refused(client: TestClient, staff: Staff, db: Session) -> None:
+    steps = f"/api/complaints/{_file(client)['id']}/transitions"
+    refused = client.post(
+        steps, json={"to_status": "rejected", "note": "\u0000\u0000"}, headers=staff["xiehui"]
+    )
+    assert refused.status_code == 422 and "不可见" in refused.text
+    rejected = client.post(steps, json={"to_status": "rejected", "note": "材料不全"}, headers=staff["xiehui"])
+    assert rejected.status_code == 200
+
+
+def test_the_complaint_form_is_recorded_as_its_channel(client: TestClient, db: Session) -> None:
+    from_form = client.post("/api/complaints", params={"channel": "web_form"}, json={"text": TEXT})
+    assert from_form.status_code == 201
+    assert db.get(Complaint, from_form.json()["id"]).channel == "web_form"
+    assert _file(client)["id"] and db.scalar(select(func.count()).where(Complaint.channel == "api")) == 1
+    assert (
+        client.post("/api/complaints", params={"channel": "import"}, json={"text": TEXT}).status_code == 422
+    )
