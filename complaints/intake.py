@@ -371,7 +371,9 @@ def store_complaints(
     rows: list[dict[str, Any]] = []
     for filing, analysis, code in zip(filings, analyses, codes, strict=True):
         data = filing.data
-        merchant = by_code.get(data.merchant_credit_code) or by_name.get(data.merchant_name)
+        merchant = (by_code.get(data.merchant_credit_code) if data.merchant_credit_code else None) or (
+            by_name.get(data.merchant_name) if data.merchant_name else None
+        )
         labels = labels_for(data, merchant.industry if merchant else None, analysis.classification)
         created_at = filing.created_at or now
         rows.append(

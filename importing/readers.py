@@ -153,12 +153,13 @@ def _tabular_rows(
     """Rows of a table (CSV lines, sheet rows) given as (line number, cells or why they are unreadable)."""
     renames = _renamer(options)
     first = next(lines, None)
-    if first is not None and isinstance(first[1], BadRow):
-        raise ImportFileError(f"表头无法读取：{first[1].reason} (unreadable header)")
-    if first is None or not any(_filled(cell) for cell in first[1]):
+    header = None if first is None else first[1]
+    if isinstance(header, BadRow):
+        raise ImportFileError(f"表头无法读取：{header.reason} (unreadable header)")
+    if first is None or header is None or not any(_filled(cell) for cell in header):
         raise ImportFileError("文件为空或缺少表头 (empty file or no header row)")
-    if _is_header(first[1], options, renames):
-        keys = _keys(first[1], renames)
+    if _is_header(header, options, renames):
+        keys = _keys(header, renames)
     else:
         keys = [_normalise_key(name) for name in options.headerless or ()]
         lines = itertools.chain([first], lines)

@@ -59,10 +59,14 @@ def source_hash(complaint: Any) -> str:
 class PreparedText(Protocol):
     """A complaint's masked title, text and merchant and their index terms, worked out by the intake."""
 
-    masked_title: str | None
-    masked_text: str
-    masked_merchant: str | None
-    tokens: str
+    @property
+    def masked_title(self) -> str | None: ...
+    @property
+    def masked_text(self) -> str: ...
+    @property
+    def masked_merchant(self) -> str | None: ...
+    @property
+    def tokens(self) -> str: ...
 
 
 def document_for(complaint: Any, prepared: PreparedText | None = None) -> SearchDocument:
