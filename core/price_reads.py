@@ -27,6 +27,8 @@ _SELECT = (
     "FROM price_observations WHERE "
 )
 _TEXT_COLUMNS = ("region", "price_type", "availability")
+#: The columns that tell variants of a good apart (part of an item for the price index).
+VARIANT_COLUMNS = ("origin", "spec", "package")
 
 
 def _categories(values: list[Any]) -> pd.Categorical:
@@ -34,14 +36,14 @@ def _categories(values: list[Any]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
 
 
-def _frame(rows: list[Any]) -> pd.DataFrame:
+def _frame(rows: list[Any], variants: bool = False) -> pd.DataFrame:
     """Columns from one chunk of driver rows; repeated values (days, regions) are converted once each."""
     dates, merchants, products, regions, prices, price_types, availability = (
         [row[index] for row in rows] for index in range(len(OBSERVATION_COLUMNS))
     )
     day_codes, days = pd.factorize(np.asarray(dates, dtype=object))
     day_values = np.array(list(days), dtype="datetime64[D]").astype("datetime64[ns]")
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "date": day_values[day_codes],
             "merchant_id": pd.array(merchants, dtype="Int64"),
@@ -52,10 +54,15 @@ def _frame(rows: list[Any]) -> pd.DataFrame:
             "availability": _categories(availability),
         }
     )
+    if variants:
+        first = len(OBSERVATION_COLUMNS)
+        for offset, column in enumerate(VARIANT_COLUMNS):
+            frame[column] = _categories([row[first + offset] for row in rows])
+    return frame
 
 
-def _empty_frame() -> pd.DataFrame:
-    return pd.DataFrame(
+def _empty_frame(variants: bool = False) -> pd.DataFrame:
+    frame = pd.DataFrame(
         {
             "date": pd.Series(dtype="datetime64[ns]"),
             "merchant_id": pd.Series(dtype="Int64"),
@@ -66,6 +73,9 @@ def _empty_frame() -> pd.DataFrame:
             "availability": pd.Series(dtype="category"),
         }
     )
+    for column in VARIANT_COLUMNS if variants else ():
+        frame[column] = pd.Series(dtype="category")
+    return frame
 
 
 def read_observations(
@@ -78,6 +88,7 @@ def read_observations(
     region: str | None = None,
     merchant_id: int | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    variants: bool = False,
 ) -> pd.DataFrame:
     """Price observations of ``start``..``end`` (inclusive), optionally of some goods, region, seller or type.
 
@@ -93,6 +104,8 @@ def read_observations(
         Only observations of this region / seller.
     chunk_rows : int
         Rows fetched and converted at a time.
+    variants : bool
+        Also return :data:`VARIANT_COLUMNS` (origin, spec, package; categorical).
 
     Returns
     -------
@@ -102,7 +115,7 @@ def read_observations(
         unit], ``price_type`` and ``availability`` (the text columns categorical).
     """
     if product_ids is not None and not product_ids:
-        return _empty_frame()
+        return _empty_frame(variants)
     connection = session.connection()
     driver = connection.connection.driver_connection
     if driver is None:
@@ -119,19 +132,20 @@ def read_observations(
         if value is not None:
             clauses.append(f"{column} = {mark}")
             params.append(value)
-    sql = _SELECT + " AND ".join(clauses)
+    select = _SELECT.replace(" FROM ", f", {', '.join(VARIANT_COLUMNS)} FROM ", 1) if variants else _SELECT
+    sql = select + " AND ".join(clauses)
     cursor = driver.cursor(name=f"observations_{id(session):x}") if postgres else driver.cursor()
     chunks = []
     try:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(chunk_rows):
-            chunks.append(_frame(rows))
+            chunks.append(_frame(rows, variants))
     finally:
         cursor.close()
     if not chunks:
-        return _empty_frame()
+        return _empty_frame(variants)
     frame = pd.concat(chunks, ignore_index=True)
-    for column in _TEXT_COLUMNS:
+    for column in (*_TEXT_COLUMNS, *(VARIANT_COLUMNS if variants else ())):
         frame[column] = frame[column].astype("category")
     return frame
 

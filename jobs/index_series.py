@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from analysis.price_index import (
     WINDOW_DAYS,
     Splice,
+    item_keys,
     price_index_basket,
     price_index_geks,
     price_index_jevons,
@@ -42,7 +43,7 @@ METHODS: tuple[Method, ...] = ("geks_jevons", "chained_jevons")
 DEFAULT_METHOD: Method = "geks_jevons"
 SPLICE: Splice = "mean"
 #: Changes whenever the computation changes, so stored series made by an older one are recomputed.
-ALGORITHM_VERSION = 1
+ALGORITHM_VERSION = 2
 FIRST_DAY = dt.date(1, 1, 1)
 #: A basket day needs goods carrying half its weight priced.
 BASKET_MIN_WEIGHT_SHARE = 0.5
@@ -165,10 +166,12 @@ def _compute(
             end=state.latest,
             price_type=spec.price_type,
             region=spec.region,
+            variants=True,
         )
+        items = item_keys(rows)
         if spec.weights is None:
-            return price_index_jevons(rows)[["date", "index", "matched", "priced"]]
-        per_good = price_index_jevons(rows, by=("product_id",))
+            return price_index_jevons(rows, items=items)[["date", "index", "matched", "priced"]]
+        per_good = price_index_jevons(rows, by=("product_id",), items=items)
         basket = price_index_basket(
             per_good.assign(component=per_good["product_id"].map(codes)), spec.weights
         )
@@ -188,6 +191,7 @@ def _compute(
         end=state.latest,
         price_type=spec.price_type,
         region=spec.region,
+        variants=True,
     )
     published = None
     if since is not None and series_id is not None:

@@ -301,3 +301,23 @@ def test_index_chained_jevons_on_request(client: TestClient, goods: dict[str, Pr
     assert body["data"][7]["index"] == pytest.approx(100 * 1.5**0.5, abs=1e-3)
     bad = client.get("/api/prices/index", params={"category": "vegetables", "method": "laspeyres"})
     assert bad.status_code == 422
+
+
+def test_index_items_are_variants_of_a_good(
+    client: TestClient, session: Session, goods: dict[str, Product]
+) -> None:
+    """Two origins of 大白菜 at one seller are two items: the dear one appearing changes nothing."""
+    cabbage = goods["chinese_cabbage"]
+    params = {"category": "vegetables", "city": "哈尔滨", "from": "2024-03-04", "to": "2024-03-17"}
+    before = client.get("/api/prices/index", params=params).json()
+    store_observations(
+        session,
+        [
+            _price(cabbage, "大润发哈尔滨道里店", DAY + dt.timedelta(days=offset), 5.0, origin="山东")
+            for offset in (12, 13)
+        ],
+    )
+    session.commit()
+    after = client.get("/api/prices/index", params=params).json()
+    assert [point["index"] for point in after["data"]] == [point["index"] for point in before["data"]]
+    assert after["data"][13]["priced"] == before["data"][13]["priced"] + 1
