@@ -15,6 +15,7 @@ from api.routes import (
     alerts,
     audit,
     auth,
+    classification_proposals,
     complaint_search,
     complaints,
     crawls,
@@ -43,6 +44,7 @@ def api_router() -> APIRouter:
     router.include_router(audit.router)
     router.include_router(complaint_search.router)
     router.include_router(complaints.router)
+    router.include_router(classification_proposals.router)
     router.include_router(products.router)
     router.include_router(prices.router)
     router.include_router(crawls.router)

@@ -586,3 +586,23 @@ class RateLimitWindow(Base):
     bucket: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # Unix minute
     hits: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ClassificationProposal(Base):
+    """A trade association's proposed correction of a complaint's nature/industry, which would re-route it;
+    the consumer association accepts (the correction is applied and learnt) or refuses it."""
+
+    __tablename__ = "classification_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("associations.id"))
+    proposed_by: Mapped[str] = mapped_column(String(60))
+    proposed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    nature: Mapped[str | None] = mapped_column(String(40))
+    industry: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)  # pending|accepted|refused
+    decided_by: Mapped[str | None] = mapped_column(String(60))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)

@@ -257,7 +257,7 @@ def _may_see(caller: Caller, complaint: Complaint) -> bool:
     return caller.association_id is not None and complaint.association_id == caller.association_id
 
 
-def _complaint_for(session: Session, complaint_id: int, caller: Caller) -> Complaint:
+def complaint_for(session: Session, complaint_id: int, caller: Caller) -> Complaint:
     """The complaint if the caller may see it; a trade association sees only those routed to it."""
     complaint = session.get(Complaint, complaint_id, options=[selectinload(Complaint.events)])
     if complaint is None or not _may_see(caller, complaint):
@@ -376,7 +376,7 @@ def list_complaints(
 
 @router.get("/{complaint_id:int}", response_model=ComplaintDetail)
 def read_complaint(complaint_id: int, session: SessionDep, caller: StaffDep) -> ComplaintDetail:
-    return _detail(_complaint_for(session, complaint_id, caller), caller)
+    return _detail(complaint_for(session, complaint_id, caller), caller)
 
 
 @router.post("/{complaint_id:int}/transitions", response_model=ComplaintDetail)
@@ -392,7 +392,7 @@ def move_complaint(
     Accepting, rejecting and closing are for the consumer association; the mediation steps also for
     the trade association the complaint is routed to.
     """
-    complaint = _complaint_for(session, complaint_id, caller)
+    complaint = complaint_for(session, complaint_id, caller)
     if step.to_status in CONSUMER_ASSOCIATION_STEPS and not caller.sees_personal_data:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "受理、不予受理和结案由消费者协会办理")
     actor = caller.username or caller.role
@@ -436,14 +436,20 @@ def correct_complaint_classification(
     caller: StaffDep,
     classifier: ClassifierDep,
 ) -> ComplaintDetail:
-    """Staff correct nature and/or industry; the correction is kept and re-routes the complaint."""
+    """The consumer association corrects nature and/or industry; the correction is kept, re-routes the
+    complaint and is learnt. Trade associations propose instead (``…/classification-proposals``)."""
+    if not caller.sees_personal_data:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "行业协会请提交分类更正建议，由消费者协会审核 (POST …/classification-proposals)",
+        )
     nature = NATURES.normalize(correction.nature) if correction.nature else None
     industry = INDUSTRIES.normalize(correction.industry) if correction.industry else None
     if (correction.nature and nature is None) or (correction.industry and industry is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "未知的投诉性质或行业")
     if nature is None and industry is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "请至少更正投诉性质或行业之一")
-    complaint = _complaint_for(session, complaint_id, caller)
+    complaint = complaint_for(session, complaint_id, caller)
     fields = ("nature", "industry", "association_id")
     before = audit.snapshot(complaint, fields)
     event = correct_classification(

@@ -5,6 +5,7 @@
   if (!FM.requireStaff()) return;
   const LABELS = JSON.parse(document.getElementById("labels").textContent);
   const id = document.getElementById("complaint").dataset.complaintId;
+  let proposeOnly = false; // a trade association proposes a reclassification; the consumer association decides
 
   function fact(term, value) {
     return value || value === 0 ? [FM.el("dt", { text: term }), FM.el("dd", { text: value })] : [];
@@ -15,6 +16,7 @@
   }
 
   function render(c) {
+    proposeOnly = c.personal_data_masked;
     document.getElementById("c-title").textContent = c.title || "（无标题）";
     document.getElementById("c-text").textContent = c.text;
     const nature = c.nature && `${LABELS.nature[c.nature] || c.nature}${c.nature_corrected ? "（人工更正）" : c.nature_confidence ? `（自动，置信度 ${(c.nature_confidence * 100).toFixed(0)}%）` : ""}`;
@@ -60,9 +62,13 @@
   document.getElementById("classification").addEventListener("submit", (event) => {
     event.preventDefault();
     const note = document.getElementById("class-note").value.trim();
-    send(`/api/complaints/${id}/classification`, "PATCH", {
-      nature: document.getElementById("nature").value, industry: document.getElementById("industry").value, note: note || null,
-    }, "分类已更正。");
+    const body = { nature: document.getElementById("nature").value, industry: document.getElementById("industry").value, note: note || null };
+    if (proposeOnly) {
+      FM.api(`/api/complaints/${id}/classification-proposals`, { method: "POST", body })
+        .then(() => { FM.say("更正建议已提交，待消费者协会审核。", "ok"); load(); }, (error) => FM.say(error.message, "error"));
+      return;
+    }
+    send(`/api/complaints/${id}/classification`, "PATCH", body, "分类已更正。");
   });
   load();
 })();

@@ -30,6 +30,7 @@ from core.models import (
     Alert,
     Association,
     Category,
+    ClassificationProposal,
     Complaint,
     CrawlRun,
     Delivery,
@@ -115,6 +116,18 @@ class World:
         )
         assert index_complaints(self.session, [complaint_id], backend=self.search)
         return complaint_id
+
+    def proposal_for_a(self) -> int:
+        """A pending proposal (by A's staff) to move a complaint of A to the pharmacies."""
+        return self.add(
+            ClassificationProposal(
+                complaint_id=self.complaint_of_a(),
+                association_id=self.a_id,
+                proposed_by="staff_a",
+                industry="pharmacy",
+                status="pending",
+            )
+        )
 
     def alert_of_a(self) -> int:
         return self.add(
@@ -245,8 +258,19 @@ MATRIX: dict[str, Route] = {
         lambda w: {"path": {"complaint_id": w.complaint_of_a()}, "json": {"to_status": "accepted"}},
     ),
     "PATCH /api/complaints/{complaint_id:int}/classification": Route(
-        A_AND_CONSUMER_ASSOCIATION,
+        CONSUMER_STAFF,  # trade associations propose instead
         lambda w: {"path": {"complaint_id": w.complaint_of_a()}, "json": {"nature": "价格"}},
+    ),
+    "POST /api/complaints/{complaint_id:int}/classification-proposals": Route(
+        Access(401, 201, 404, 201, 201),
+        lambda w: {"path": {"complaint_id": w.complaint_of_a()}, "json": {"industry": "pharmacy"}},
+    ),
+    "GET /api/complaints/classification-proposals": Route(CONSUMER_STAFF),
+    "POST /api/complaints/classification-proposals/{proposal_id:int}/accept": Route(
+        CONSUMER_STAFF, lambda w: {"path": {"proposal_id": w.proposal_for_a()}}
+    ),
+    "POST /api/complaints/classification-proposals/{proposal_id:int}/refuse": Route(
+        CONSUMER_STAFF, lambda w: {"path": {"proposal_id": w.proposal_for_a()}}
     ),
     "GET /api/products": Route(ANYONE),
     "GET /api/products/categories": Route(ANYONE),

@@ -1,8 +1,9 @@
 """Property-based API check: Schemathesis drives every operation of the live OpenAPI schema.
 
-Each operation gets generated requests as the public, as a trade association's staff and as an
-administrator, against a real app on a seeded database. Every answer must be a non-5xx with a
-declared status, content type and body schema (errors included: ``api.errors.ERROR_RESPONSES``).
+Each operation gets generated requests as the public, as a trade association's staff, as the consumer
+association's staff and as an administrator, against a real app on a seeded database: no 5xx;
+declared status, content type, headers and body schema (errors included:
+``api.errors.ERROR_RESPONSES``); a 405 names every method of the path in ``Allow``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 
 from api.main import create_app
@@ -28,7 +32,15 @@ from core.models import Alert
 from tests.utils.auth import login_headers, make_association, make_user
 
 EXAMPLES_PER_OPERATION = 12
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    unsupported_method,
+    allow_header_conformance,
+]
 
 EVIDENCE = {
     "rule": {"title": "紧急状态期间涨价", "citation": "CA PC §396"},
@@ -49,6 +61,8 @@ def seeded_app(settings: Settings) -> Iterator[tuple[FastAPI, dict[str, dict[str
         supermarkets = make_association(session, "chaoshi", ["supermarket"])
         make_user(session, "root", "admin")
         make_user(session, "chaoshi", "association_staff", association=supermarkets)
+        consumer = make_association(session, "xiaoxie", [], consumer=True)
+        make_user(session, "xiehui", "consumer_staff", association=consumer)
         session.add(
             Alert(
                 episode_key="seed-episode",
@@ -67,6 +81,7 @@ def seeded_app(settings: Settings) -> Iterator[tuple[FastAPI, dict[str, dict[str
         headers = {
             "public": {},
             "association_staff": login_headers(client, "chaoshi"),
+            "consumer_staff": login_headers(client, "xiehui"),
             "admin": login_headers(client, "root"),
         }
         yield app, headers
@@ -96,6 +111,7 @@ def _operation_failure(
     return None
 
 
+@pytest.mark.slow
 def test_every_operation_answers_as_documented(
     seeded_app: tuple[FastAPI, dict[str, dict[str, str]]],
 ) -> None:
