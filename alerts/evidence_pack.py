@@ -274,9 +274,11 @@ def complaint_rows(facts: PackFacts, *, masked: bool) -> list[dict[str, Any]]:
             "id": complaint.id,
             "tracking_code": complaint.tracking_code,
             "created_at": (complaint.created_at + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M"),
-            "merchant": complaint.merchant_name,
-            "product": facts.complaint_products.get(complaint.product_id or 0, complaint.product_category),
-            "district": complaint.district,
+            "merchant": text(complaint.merchant_name),
+            "product": text(
+                facts.complaint_products.get(complaint.product_id or 0, complaint.product_category)
+            ),
+            "district": text(complaint.district),
             "nature": complaint.nature,
             "amount": complaint.amount,
             "status": complaint.status,

@@ -294,3 +294,12 @@ def mask_personal_data(text: str) -> str:
 def mask_optional(text: str | None) -> str | None:
     """:func:`mask_personal_data` for a field that may be empty."""
     return mask_personal_data(text) if text else text
+
+
+def mask_contact(contact: str) -> str:
+    """A contact field is personal whatever it holds: masked by the rules, or else all but its last two
+    characters (a bare WeChat id or a nickname has no keyword for the rules to find)."""
+    masked = mask_personal_data(contact)
+    if masked != normalize_for_matching(contact):
+        return masked
+    return MASK * max(1, len(contact) - 2) + contact[-2:] if len(contact) > 2 else MASK * len(contact)

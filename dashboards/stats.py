@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from api.deps import SessionDep
 from complaints.classification import INDUSTRIES, NATURES, Tokenizer
+from complaints.privacy import mask_personal_data
 from complaints.workflow import local_date
 from core.models import Complaint
 
@@ -125,7 +126,7 @@ def _compute_stats(session: Session, months: int, start: dt.date, today: dt.date
         by_month=[
             CountPublic(label=label, count=by_month.get(label, 0)) for label in _month_labels(start, today)
         ],
-        hot_words=hot_words(list(newest_texts)),
+        hot_words=hot_words([mask_personal_data(text) for text in newest_texts]),
     )
 
 

@@ -28,7 +28,7 @@ from complaints.intake import (
     learn_corrections,
     normalize_tracking_code,
 )
-from complaints.privacy import mask_name, mask_optional
+from complaints.privacy import mask_contact, mask_name, mask_optional
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import (
     CHINA_TIME,
@@ -237,7 +237,7 @@ def _detail(complaint: Complaint, caller: Caller) -> ComplaintDetail:
         updated_at=complaint.updated_at,
         demands=_masked(complaint.demands, mask),
         consumer_name=mask_name(consumer_name) if mask and consumer_name else consumer_name,
-        contact=_masked(complaint.contact, mask),
+        contact=mask_contact(complaint.contact) if mask and complaint.contact else complaint.contact,
         merchant_credit_code=complaint.merchant_credit_code,
         merchant_id=complaint.merchant_id,
         product_category=_masked(complaint.product_category, mask),

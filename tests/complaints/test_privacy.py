@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complaints.privacy import luhn_ok, mask_name, mask_personal_data
+from complaints.privacy import luhn_ok, mask_contact, mask_name, mask_personal_data
 
 
 @pytest.mark.parametrize(
@@ -183,3 +183,16 @@ def test_numbers_that_are_not_personal_survive(text: str) -> None:
 def test_luhn() -> None:
     assert luhn_ok("4111111111111111")
     assert not luhn_ok("4111111111111112")
+
+
+@pytest.mark.parametrize(
+    ("contact", "secret"),
+    [
+        ("zhangsan_1990", "zhangsan_1990"),
+        ("13812345678", "12345678"),
+        ("abc123@qq.com", "abc123"),
+        ("老王", "老王"),
+    ],
+)
+def test_a_contact_is_masked_whatever_it_holds(contact: str, secret: str) -> None:
+    assert secret not in mask_contact(contact)
