@@ -52,9 +52,6 @@ SPLICES: tuple[Splice, ...] = ("mean", "half")
 #: An item's day price this many times above or below its recent prices is taken for a slip.
 SLIP_FACTOR = 10.0
 SLIP_REFERENCE_QUOTES = 3
-#: Rounds of filling missing day pairs before a window's levels are solved for directly.
-FILL_ROUNDS = 6
-FILL_TOLERANCE = 1e-9
 
 
 def _chain_jevons(dates: np.ndarray, codes: np.ndarray, log_prices: np.ndarray, base: float) -> pd.DataFrame:
@@ -230,21 +227,21 @@ def _without_slips(daily: pd.Series, window_days: int) -> pd.Series:
     level is kept once it is the item's usual price (a slip never becomes a reference).
     """
     codes = daily.index.get_level_values("code").to_numpy()
-    dates = daily.index.get_level_values("date").to_numpy()
-    values = daily.to_numpy()
+    days = daily.index.get_level_values("date").to_numpy().astype("datetime64[D]").astype("int64").tolist()
+    values = daily.to_numpy().tolist()
     keep = np.ones(len(values), dtype=bool)
-    limit = np.log(SLIP_FACTOR)
-    span = np.timedelta64(window_days - 1, "D")
-    bounds = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1], True])
+    limit = float(np.log(SLIP_FACTOR))
+    span = window_days - 1
+    bounds = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1], True]).tolist()
     for first, after in itertools.pairwise(bounds):
         kept: list[int] = []
         rejected = 0
         for position in range(first, after):
-            recent = [
-                index for index in kept[-SLIP_REFERENCE_QUOTES:] if dates[index] >= dates[position] - span
-            ]
+            oldest = days[position] - span
+            recent = sorted(values[index] for index in kept[-SLIP_REFERENCE_QUOTES:] if days[index] >= oldest)
             if recent:
-                reference = float(np.median(values[recent]))
+                middle = len(recent) // 2
+                reference = recent[middle] if len(recent) % 2 else (recent[middle - 1] + recent[middle]) / 2
                 if abs(values[position] - reference) > limit and rejected < SLIP_REFERENCE_QUOTES:
                     keep[position] = False
                     rejected += 1
@@ -345,59 +342,41 @@ def _pair_sums(present: np.ndarray, logs: np.ndarray) -> tuple[np.ndarray, np.nd
     return mask.T @ mask, towards - towards.T
 
 
-def geks_levels(movements: np.ndarray, linked: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
-    """GEKS log levels of the days of one window, NaN for days not linked to the last day.
+def geks_levels(movements: np.ndarray, linked: np.ndarray) -> np.ndarray:
+    """GEKS log levels of the days of one window (mean zero), NaN for days not linked to the last day.
 
     With every pair linked, ``level_t = mean_k D[k, t]`` (GEKS: the geometric mean over *k* of
     ``J(0, k) J(k, t)`` is ``exp(level_t - level_0)``). Otherwise the levels minimise
-    ``sum over linked pairs (D[s, t] - (level_t - level_s))²`` over the days connected to the last day
-    (the same solution when nothing is missing): found by filling each missing pair with the current
-    levels' difference and taking the GEKS means again until nothing moves, starting from ``start``
-    (e.g. the previous window's levels), with a direct solve when that is slow to settle.
+    ``sum over linked pairs (D[s, t] - (level_t - level_s))²`` over the days connected to the last day,
+    the same solution when nothing is missing. Its normal equations ``(n·I - M) level = b`` (``M`` the
+    Laplacian of the missing pairs, ``b_t`` the sum of ``D[s, t]`` over linked *s*) only couple the
+    days that miss a pair, so only those are solved for together.
     """
     if linked.all():
         return movements.mean(axis=0)
     size = len(movements)
-    reach = np.zeros(size, dtype=bool)
-    reach[-1] = True
-    while True:
-        grown = linked[reach].any(axis=0) | reach
+    levels = np.full(size, np.nan)
+    reach = linked[-1].copy()
+    while not reach.all():
+        grown = linked[reach].any(axis=0)
         if (grown == reach).all():
             break
         reach = grown
-    levels = np.full(size, np.nan)
     if reach.all():
-        days, moves, ok = slice(None), movements, linked
+        days: slice | np.ndarray = slice(None)
+        moves, ok, count = movements, linked, size
     else:
         days = np.flatnonzero(reach)
-        moves, ok = movements[np.ix_(days, days)], linked[np.ix_(days, days)]
-    known = np.where(ok, moves, 0.0)
-    guess = None if start is None else start[days]
-    if guess is None or not np.isfinite(guess).all():
-        guess = known.sum(axis=0) / ok.sum(axis=0)
-    guess = guess - guess.mean()
+        moves, ok, count = movements[np.ix_(days, days)], linked[np.ix_(days, days)], len(days)
+    solution = np.where(ok, moves, 0.0).sum(axis=0) / count
     missing = ~ok
-    for _ in range(FILL_ROUNDS):
-        filled = np.where(missing, guess[None, :] - guess[:, None], known)
-        better = filled.mean(axis=0)
-        better -= better.mean()
-        if np.abs(better - guess).max() < FILL_TOLERANCE:
-            levels[days] = better
-            return levels
-        guess = better
-    levels[days] = _least_squares_levels(known, ok)
+    apart = np.flatnonzero(missing.any(axis=0))
+    if len(apart):
+        between = missing[np.ix_(apart, apart)].astype("float64")
+        system = np.diag(count - between.sum(axis=1)) + between
+        solution[apart] = linalg.solve(system, solution[apart] * count, assume_a="pos", check_finite=False)
+    levels[days] = solution
     return levels
-
-
-def _least_squares_levels(known: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """The GEKS least-squares levels of a connected window, by a direct solve of its normal equations."""
-    weight = ok.astype("float64")
-    np.fill_diagonal(weight, 0.0)
-    laplacian = np.diag(weight.sum(axis=1)) - weight
-    rhs = (weight * known).sum(axis=0)
-    solution = np.zeros(len(known))
-    solution[1:] = linalg.solve(laplacian[1:, 1:], rhs[1:], assume_a="pos", check_finite=False)
-    return solution - solution.mean()
 
 
 def _window_starts(days: np.ndarray, window_days: int) -> np.ndarray:
@@ -445,17 +424,13 @@ def _splice_days(
     splice: Splice,
     base_log: float,
 ) -> None:
-    previous = np.full(len(days), np.nan)
     for last in range(begin, len(days)):
         first = starts[last]
         if not np.isfinite(values[:last]).any():
             values[last] = base_log
             continue
-        start = previous[first : last + 1]
-        start[-1] = start[-2] if last > first else 0.0
         window = slice(first, last + 1)
-        levels = geks_levels(movements[window, window], linked[window, window], start)
-        previous[window] = levels
+        levels = geks_levels(movements[window, window], linked[window, window])
         if np.isnan(levels[-1]):
             values[last] = np.nan
             continue
