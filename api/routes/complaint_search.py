@@ -10,21 +10,26 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import quote
 
+from cachetools import LRUCache
 from elastic_transport import TransportError
 from elasticsearch import ApiError
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from api.deps import Caller, SessionDep, StaffDep
 from api.timestamps import IsoDate, UtcDateTime
 from complaints.workflow import STATUS_NAMES
 from core import audit
+from core.config import Settings
 from search.backends.base import SearchBackend
 from search.export import csv_chunks, export_rows, safe_filename, xlsx_chunks
 from search.query import MAX_OFFSET, InvalidCursor, SearchQuery, china_day_start_utc
@@ -59,6 +64,62 @@ def get_backend(request: Request) -> SearchBackend:
 
 
 SearchBackendDep = Annotated[SearchBackend, Depends(get_backend)]
+
+SEARCH_ANSWERS_KEPT = 256
+
+
+class SearchAnswers:
+    """Answers of recent searches, kept while the database has not changed.
+
+    Only where one SQLite file holds both the complaints and their FTS5 index: ``PRAGMA data_version``
+    on a connection of its own changes whenever any other connection, of any process, commits to the
+    file, so an answer is reused only while nothing at all was written. Elsewhere nothing is kept.
+    """
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self._lock = threading.Lock()
+        self._answers: LRUCache[tuple[str, bool, int], ComplaintSearchPublic] = LRUCache(SEARCH_ANSWERS_KEPT)
+        on_file = engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+        one_file = on_file and settings.search_backend == "sqlite-fts5"
+        self._probe = engine.raw_connection() if one_file else None
+
+    def _data_version(self) -> int | None:
+        if self._probe is None:
+            return None
+        cursor = self._probe.cursor()
+        try:
+            cursor.execute("PRAGMA data_version")
+            return int(cursor.fetchone()[0])
+        finally:
+            cursor.close()
+
+    def answer(
+        self, query: SearchQuery, unmasked: bool, compute: Callable[[], ComplaintSearchPublic]
+    ) -> ComplaintSearchPublic:
+        """The kept answer to ``query`` while nothing was written since, else ``compute``'s."""
+        with self._lock:
+            version = self._data_version()
+            key = (query.model_dump_json(), unmasked, version or 0)
+            cached = self._answers.get(key) if version is not None else None
+        if cached is not None:
+            return cached
+        answer = compute()
+        if version is not None:
+            with self._lock:
+                self._answers[key] = answer
+        return answer
+
+
+async def search_answers(request: Request) -> SearchAnswers:
+    """This app's kept answers (async: made on the event loop, so never twice)."""
+    answers: SearchAnswers | None = getattr(request.app.state, "search_answers", None)
+    if answers is None:
+        state = request.app.state
+        answers = state.search_answers = SearchAnswers(state.engine, state.settings)
+    return answers
+
+
+SearchAnswersDep = Annotated[SearchAnswers, Depends(search_answers)]
 
 
 class HighlightPublic(BaseModel):
@@ -209,7 +270,11 @@ def _run(session: SessionDep, backend: SearchBackend, query: SearchQuery, caller
 
 @router.get("", response_model=ComplaintSearchPublic)
 def search(
-    query: SearchQueryDep, session: SessionDep, caller: StaffDep, backend: SearchBackendDep
+    query: SearchQueryDep,
+    session: SessionDep,
+    caller: StaffDep,
+    backend: SearchBackendDep,
+    answers: SearchAnswersDep,
 ) -> ComplaintSearchPublic:
     """Full-text search with filters, facets (each ignoring its own filter), histogram and cursor."""
     masked = not caller.sees_personal_data
@@ -218,6 +283,12 @@ def search(
         return ComplaintSearchPublic(
             total=0, hits=[], facets={}, histogram=[], next_cursor=None, personal_data_masked=masked
         )
+    return answers.answer(scoped, not masked, lambda: _searched(session, backend, scoped, caller))
+
+
+def _searched(
+    session: Session, backend: SearchBackend, scoped: SearchQuery, caller: Caller
+) -> ComplaintSearchPublic:
     outcome = _run(session, backend, scoped, caller)
     result = outcome.result
     return ComplaintSearchPublic(
@@ -231,7 +302,7 @@ def search(
         },
         histogram=[HistogramBucketPublic(start=b.start, count=b.count) for b in result.histogram],
         next_cursor=result.next_cursor,
-        personal_data_masked=masked,
+        personal_data_masked=not caller.sees_personal_data,
     )
 
 
