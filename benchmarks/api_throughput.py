@@ -17,6 +17,11 @@ staff search with facets >= 0.1 x bare.
 ``--profile DIR`` records each endpoint under load with py-spy (``pip install py-spy``) into
 ``DIR/<endpoint>.txt`` (collapsed stacks of the single worker).
 
+Measured 2026-12-02 on the shared 2-core machine (load average ~10; ratios within one block only), one
+worker: bare 726-772 req/s; health 1.34 x bare (p99 155 ms); series 0.30 (304 revalidation 0.37); index
+0.29; staff search with facets 0.15 (p99 457 ms). Two workers: bare swung 1,768-3,655 req/s within the run,
+so its ratios (health 0.14, series 0.13, 304 0.26, index 0.18, search 0.09) mostly measure the neighbours.
+
 Where the time went before issue 18 (py-spy ``--profile``, one worker under wrk; share of the samples
 of threads doing work, idle pool threads left out):
 
