@@ -154,8 +154,22 @@ def _ascii_forms() -> dict[int, str]:
     return table
 
 
+@functools.cache
+def _look_alike() -> re.Pattern[str]:
+    """Any character of the table, as a class of ranges (a list of 1,800 literals is scanned slowly)."""
+    ranges: list[list[int]] = []
+    for code_point in sorted(_ascii_forms()):
+        if ranges and code_point == ranges[-1][1] + 1:
+            ranges[-1][1] = code_point
+        else:
+            ranges.append([code_point, code_point])
+    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]")
+
+
 def normalize_for_matching(text: str) -> str:
     """Read look-alike digits, letters and ``＠`` as ASCII so one pattern matches every writing."""
+    if _look_alike().search(text) is None:  # most texts have none: no copy
+        return text
     return text.translate(_ascii_forms())
 
 
@@ -277,7 +291,8 @@ def mask_personal_data(text: str) -> str:
     if not text:
         return text
     text = normalize_for_matching(text)
-    text = _EMAIL.sub(_mask_email, text)
+    if "@" in text or "at]" in text.lower() or "at)" in text.lower():
+        text = _EMAIL.sub(_mask_email, text)
     text = _CUED_ACCOUNT.sub(_mask_cued_account, text)
     text = _ID_NUMBER.sub(_mask_id_number, text)
     text = _BANK_CARD.sub(_mask_bank_card, text)
