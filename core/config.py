@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     schedule_crawl: str = "0 6 * * *"
     schedule_detect: str = "30 6 * * *"
     schedule_deliver_seconds: int = Field(default=30, ge=0, description="0 turns the deliver job off")
+    schedule_price_check_seconds: int = Field(
+        default=120, ge=0, description="complaint-triggered price checks; 0 turns them off"
+    )
     schedule_timezone: str = "Asia/Shanghai"
     schedule_misfire_grace_seconds: int = Field(default=3600, ge=1)
     scheduler_poll_seconds: float = Field(

@@ -42,8 +42,9 @@ from analysis.rules import (
 )
 from core.config import Settings
 from core.db import advisory_xact_lock, sqlite_file_lock
-from core.models import Alert, Category, Complaint, Merchant, PriceObservation, Product, utcnow
+from core.models import Alert, Category, Complaint, Merchant, PriceCheck, PriceObservation, Product, utcnow
 from core.price_reads import read_observations
+from jobs.price_checks import confirmed_prices
 
 log = logging.getLogger(__name__)
 
@@ -388,6 +389,26 @@ def build_evidence(outcome: RuleOutcome, episode: Any, context: _Context) -> dic
     }
 
 
+def _with_confirmed_prices(episode: Any, evidence: dict[str, Any], confirmed: dict[int, PriceCheck]) -> Any:
+    """Linked complaints whose seller's page showed a price above the market median are stronger
+    evidence: they go into the evidence and raise the episode's severity one level."""
+    checks = [confirmed[cid] for cid in evidence.get("complaints") or [] if cid in confirmed]
+    if not checks:
+        return episode
+    evidence["confirmed_prices"] = [
+        {
+            "complaint": check.complaint_id,
+            "shown_price": check.shown_price,
+            "market_median": check.market_median,
+            "complained_price": check.complained_price,
+            "checked_at": check.checked_at.isoformat(timespec="seconds") if check.checked_at else None,
+        }
+        for check in checks
+    ]
+    level = SEVERITIES.index(str(episode.severity))
+    return episode._replace(severity=SEVERITIES[min(level + 1, len(SEVERITIES) - 1)])
+
+
 # --- upsert ----------------------------------------------------------------------------------------
 
 
@@ -615,9 +636,11 @@ def _detect(
     existing = _existing_alerts(session, [rule.id for rule in ruleset.rules], start)
     results: list[DetectionResult] = []
     changed: list[tuple[Alert, Literal["raised", "updated"]]] = []
+    confirmed = confirmed_prices(session)
     for outcome in outcomes:
         for episode in outcome.episodes.itertuples(index=False):
             evidence = build_evidence(outcome, episode, context)
+            episode = _with_confirmed_prices(episode, evidence, confirmed)
             upserted = _upsert(session, outcome, episode, evidence, existing, context)
             if upserted is not None:
                 changed.append(upserted)

@@ -41,6 +41,7 @@ from crawlers.runner import run_crawl
 from jobs import JOB_NAMES
 from jobs.detection import run_detection_span
 from jobs.leader import LeaderLock
+from jobs.price_checks import request_price_checks, run_due_checks
 from jobs.runs import fail_interrupted_runs, finish_run, prune_runs, start_run
 from search.service import get_search_backend
 
@@ -120,10 +121,21 @@ def deliver_task(settings: Settings, engine: Engine) -> dict[str, Any]:
     }
 
 
+def price_checks_task(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """Check the shop price of what new complaints name (one polite crawl per seller and good)."""
+    with session_factory(engine)() as session:
+        requested = request_price_checks(session)
+        stats = run_due_checks(
+            session, settings, lambda sources, s, arguments: run_crawl(sources, s, arguments=arguments)
+        )
+    return {"requested": requested, **stats}
+
+
 TASKS: dict[str, Callable[[Settings, Engine], dict[str, Any]]] = {
     "crawl": crawl_task,
     "detect": detect_task,
     "deliver": deliver_task,
+    "price_checks": price_checks_task,
 }
 
 
@@ -187,11 +199,12 @@ def timetable(settings: Settings) -> dict[str, Entry]:
         except ValueError as exc:
             raise ScheduleError(f"FAIRMARKET_SCHEDULE_{name.upper()}: invalid cron {cron!r}: {exc}") from exc
         entries[name] = Entry(name, trigger, f"cron {cron.strip()} ({zone.key})")
-    if settings.schedule_deliver_seconds:
-        seconds = settings.schedule_deliver_seconds
-        entries["deliver"] = Entry(
-            "deliver", IntervalTrigger(seconds=seconds, timezone=zone), f"every {seconds}s"
-        )
+    for name, seconds in (
+        ("deliver", settings.schedule_deliver_seconds),
+        ("price_checks", settings.schedule_price_check_seconds),
+    ):
+        if seconds:
+            entries[name] = Entry(name, IntervalTrigger(seconds=seconds, timezone=zone), f"every {seconds}s")
     return entries
 
 

@@ -41,7 +41,7 @@ from complaints.workflow import (
     transition,
 )
 from core import audit
-from core.models import Complaint, ComplaintEvent
+from core.models import Complaint, ComplaintEvent, PriceCheck, PriceObservation
 from core.text import optional_text
 from search.service import index_complaints
 
@@ -147,6 +147,21 @@ class ComplaintsPublic(BaseModel):
     count: int
 
 
+class PriceCheckPublic(BaseModel):
+    """The seller's price now for the good complained about (jobs.price_checks), 元 per standard unit."""
+
+    status: str = Field(description="pending | done | no_price | failed")
+    requested_at: UtcDateTime
+    checked_at: UtcDateTime | None
+    complained_price: float | None
+    shown_price: float | None
+    market_median: float | None
+    standard_unit: str | None
+    observed_date: dt.date | None
+    url: str | None
+    note: str | None
+
+
 class ComplaintDetail(ComplaintSummary):
     channel: str
     updated_at: UtcDateTime
@@ -158,6 +173,7 @@ class ComplaintDetail(ComplaintSummary):
     product_category: str | None
     personal_data_masked: bool
     timeline: list[EventStaff]
+    price_check: PriceCheckPublic | None = None
 
 
 # The channels that file through this endpoint (bulk import records "import").
@@ -376,7 +392,32 @@ def list_complaints(
 
 @router.get("/{complaint_id:int}", response_model=ComplaintDetail)
 def read_complaint(complaint_id: int, session: SessionDep, caller: StaffDep) -> ComplaintDetail:
-    return _detail(complaint_for(session, complaint_id, caller), caller)
+    detail = _detail(complaint_for(session, complaint_id, caller), caller)
+    detail.price_check = _price_check(session, complaint_id)
+    return detail
+
+
+def _price_check(session: Session, complaint_id: int) -> PriceCheckPublic | None:
+    row = session.execute(
+        select(PriceCheck, PriceObservation)
+        .outerjoin(PriceObservation, PriceObservation.id == PriceCheck.observation_id)
+        .where(PriceCheck.complaint_id == complaint_id)
+    ).first()
+    if row is None:
+        return None
+    check, observation = row
+    return PriceCheckPublic(
+        status=check.status,
+        requested_at=check.requested_at,
+        checked_at=check.checked_at,
+        complained_price=check.complained_price,
+        shown_price=check.shown_price,
+        market_median=check.market_median,
+        standard_unit=observation.standard_unit if observation else None,
+        observed_date=observation.observed_date if observation else None,
+        url=observation.url if observation else None,
+        note=check.note,
+    )
 
 
 @router.post("/{complaint_id:int}/transitions", response_model=ComplaintDetail)

@@ -15,6 +15,16 @@
     select.replaceChildren(...Object.entries(names).map(([code, name]) => FM.el("option", { value: code, text: name, selected: code === selected })));
   }
 
+  function priceCheck(check) {
+    if (!check) return null;
+    if (check.status === "pending") return "已安排核查商家页面价格，等待采集";
+    if (check.status !== "done") return `未能核查：${check.note || check.status}`;
+    const unit = check.standard_unit ? `元/${check.standard_unit}` : "元";
+    const said = check.complained_price === null ? "" : `；投诉所述 ${FM.money(check.complained_price)} ${unit}`;
+    const median = check.market_median === null ? "" : `；当日市场中位 ${FM.money(check.market_median)} ${unit}`;
+    return `商家页面现价 ${FM.money(check.shown_price)} ${unit}（${check.observed_date || ""}）${said}${median}`;
+  }
+
   function render(c) {
     proposeOnly = c.personal_data_masked;
     document.getElementById("c-title").textContent = c.title || "（无标题）";
@@ -25,6 +35,7 @@
       ...fact("查询码", c.tracking_code), ...fact("状态", c.status_name + (c.overdue ? "（已超期）" : "")),
       ...fact("提交时间", FM.dateTime(c.created_at)), ...fact("渠道", c.channel), ...fact("投诉性质", nature), ...fact("行业", industry),
       ...fact("商家", c.merchant_name), ...fact("区域", c.district), ...fact("金额", c.amount && `${c.amount} 元`),
+      ...fact("价格核查", priceCheck(c.price_check)),
       ...fact("诉求", c.demands), ...fact("投诉人", c.consumer_name), ...fact("联系方式", c.contact),
       ...fact("受理期限", c.accept_deadline), ...fact("调解期限", c.mediate_deadline));
     document.getElementById("timeline").replaceChildren(...c.timeline.map((step) => FM.el("li", {},

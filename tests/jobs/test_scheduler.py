@@ -209,7 +209,7 @@ def test_install_jobs_keeps_a_missed_run_due(engine: Engine, settings: Settings)
     install_jobs(scheduler, changed, owner="third")
     stop_scheduler(scheduler)
     next_runs = _stored_next_runs(changed, engine)
-    assert set(next_runs) == {"detect", "deliver"}
+    assert set(next_runs) == {"detect", "deliver", "price_checks"}
     assert next_runs["detect"] > dt.datetime.now(dt.UTC)
     assert (next_runs["detect"].hour, next_runs["detect"].minute) == (7, 15)
 
