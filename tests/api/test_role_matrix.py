@@ -363,9 +363,12 @@ def world(settings: Settings) -> Iterator[tuple[TestClient, World]]:
         make_user(session, "staff_b", "association_staff", association=world.association_b)
         make_user(session, "consumer", "consumer_staff", association=consumer_association)
         make_user(session, "admin", "admin")
-        vegetables = Category(code="vegetables", name="蔬菜")
-        session.add(Product(code="cabbage", name="大白菜", category=vegetables, standard_unit="500g"))
-        session.commit()
+        # The app seeds the catalogue when it starts; an older database may lack it.
+        if session.scalar(select(Product).where(Product.code == "cabbage")) is None:
+            vegetables = session.scalar(select(Category).where(Category.code == "vegetables"))
+            vegetables = vegetables or Category(code="vegetables", name="蔬菜")
+            session.add(Product(code="cabbage", name="大白菜", category=vegetables, standard_unit="500g"))
+            session.commit()
         world.headers = {"public": {}} | {role: login_headers(client, role) for role in ROLES[1:]}
         yield client, world
         session.close()

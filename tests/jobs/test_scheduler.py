@@ -167,7 +167,8 @@ def test_prune_runs_keeps_recent_and_running(engine: Engine, session: Session) -
 
 
 def test_timetable_from_settings(settings: Settings) -> None:
-    entries = timetable(settings.model_copy(update={"schedule_crawl": "", "schedule_deliver_seconds": 0}))
+    off = {"schedule_crawl": "", "schedule_deliver_seconds": 0, "schedule_price_check_seconds": 0}
+    entries = timetable(settings.model_copy(update=off))
     assert list(entries) == ["detect"]
     assert entries["detect"].schedule == "cron 30 6 * * * (Asia/Shanghai)"
     with pytest.raises(ScheduleError, match="FAIRMARKET_SCHEDULE_DETECT"):
