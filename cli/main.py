@@ -12,6 +12,7 @@ import typer
 from cli import (
     alerts,
     apikeys,
+    catalogue,
     complaints,
     crawl,
     database,
@@ -35,6 +36,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(apikeys.app, name="apikey")
 app.add_typer(complaints.app, name="complaints")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(catalogue.app, name="catalogue")
 app.command("demo")(demo.demo)
 app.command("serve")(demo.serve)
 app.command("crawl")(crawl.crawl)
