@@ -116,8 +116,9 @@ class Merchant(Base):
 class PriceObservation(Base):
     """One price seen at one source for one merchant, product, region, variant and time.
 
-    The variant (``origin``, ``spec``, ``package``) is part of the item: a wholesale market quotes one good
-    several times a day by origin and grade. ``natural_key`` is a hash of the source's own record id
+    The variant (``origin``, ``spec``, ``package`` and the source's own name for the item) is part of the
+    item: a wholesale market quotes one good several times a day by origin and grade, a supermarket sells
+    several items of one good. ``natural_key`` is a hash of the source's own record id
     when it has one (``source_record_id``), else of (source, merchant, product, region, variant,
     observed_at): storing the same observation twice is a no-op, so crawls and imports can be re-run.
     """
@@ -143,6 +144,8 @@ class PriceObservation(Base):
     origin: Mapped[str] = mapped_column(String(60), default="", server_default="")
     spec: Mapped[str | None] = mapped_column(String(80))
     package: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # What the source called the good (CUMCM's 芜湖青椒(1) and 青椒 are two items of the good 青椒).
+    source_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
     source_record_id: Mapped[str | None] = mapped_column(String(80))
     # The provisional good this observation was filed under before staff merged it (for undoing).
     merged_from_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))

@@ -59,6 +59,7 @@ class PriceInput:
     origin: str = ""
     spec: str | None = None
     package: str = ""
+    source_name: str = ""  # what the source called the good
     source_record_id: str | None = None
     price_type: str = "retail"
     availability: str | None = None
@@ -87,12 +88,14 @@ def price_natural_key(
     origin: str | None = None,
     spec: str | None = None,
     package: str | None = None,
+    source_name: str | None = None,
     source_record_id: str | None = None,
 ) -> str:
     """The identity of an observation: the same price seen twice hashes alike (sha256 hex).
 
     A source's own record id identifies its record alone (a repeated Xinfadi ``id`` is the same quote);
-    otherwise the variant (origin, spec, package) tells apart the several quotes of one good on one day.
+    otherwise the variant (origin, spec, package, the source's name) tells apart the several quotes of
+    one good on one day.
     Without a variant the key is the one observations had before variants were stored.
     """
     if source_record_id:
@@ -100,7 +103,7 @@ def price_natural_key(
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     parts = [source.strip(), (merchant_name or "").strip(), str(product_id), (region or "").strip()]
     parts.append(_as_utc_naive(observed_at).isoformat())
-    variant = [(value or "").strip() for value in (origin, spec, package)]
+    variant = [(value or "").strip() for value in (origin, spec, package, source_name)]
     if any(variant):
         parts.extend(variant)
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
@@ -160,6 +163,7 @@ def _row(obs: PriceInput, merchant_id: int | None) -> dict[str, Any]:
             origin=obs.origin,
             spec=obs.spec,
             package=obs.package,
+            source_name=obs.source_name,
             source_record_id=obs.source_record_id,
         ),
         "source": obs.source,
@@ -175,6 +179,7 @@ def _row(obs: PriceInput, merchant_id: int | None) -> dict[str, Any]:
         "origin": (obs.origin or "")[:60],
         "spec": obs.spec,
         "package": (obs.package or "")[:40],
+        "source_name": (obs.source_name or "")[:80],
         "source_record_id": obs.source_record_id[:80] if obs.source_record_id else None,
         "unit_price": float(obs.unit_price),
         "standard_unit": obs.standard_unit,

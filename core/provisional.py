@@ -259,6 +259,7 @@ def _rekey(session: Session, provisional: Product, target: Product, rows: list[P
             origin=row.origin,
             spec=row.spec,
             package=row.package,
+            source_name=row.source_name,
             source_record_id=row.source_record_id,
         )
         if key not in taken:

@@ -99,7 +99,10 @@ def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _prices(row: dict[str, Any]) -> tuple[Decimal, Decimal | None, Decimal | None]:
-    """(price, low, high); a row with only a range stands for its midpoint, as Xinfadi's avgPrice does."""
+    """(price, low, high); a row with only a range stands for its midpoint, as Xinfadi's avgPrice does.
+
+    A range printed the wrong way round (low > high) is swapped; a price outside its range is refused.
+    """
     low_price, high_price = optional_money(row, "low_price"), optional_money(row, "high_price")
     text = text_value(row, "price")
     if text is None and low_price is not None and high_price is not None:
@@ -110,7 +113,8 @@ def _prices(row: dict[str, Any]) -> tuple[Decimal, Decimal | None, Decimal | Non
         raise FieldError("price 必须大于零 (price must be positive)")
     if low_price is not None and high_price is not None:
         if low_price > high_price:
-            raise FieldError(f"最低价高于最高价：{low_price} > {high_price} (low above high)")
+            # As the crawler does by default (PRICE_INVERTED_RANGE): Xinfadi prints 泰国香蕉 8.6 / 6.7.
+            low_price, high_price = high_price, low_price
         if not low_price <= price <= high_price:
             raise FieldError(
                 f"价格 {price} 不在最低价 {low_price} 与最高价 {high_price} 之间 (price outside its range)"
@@ -155,6 +159,7 @@ def price_input(
         origin=(text_value(row, "origin") or "")[:60],
         spec=spec[:80] if spec else None,
         package=(text_value(row, "package") or "")[:40],
+        source_name=name[:80],
         source_record_id=record_id[:80] if record_id else None,
         unit_price=normalised.unit_price,
         standard_unit=normalised.standard_unit,

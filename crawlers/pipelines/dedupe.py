@@ -34,6 +34,7 @@ class DeduplicatePipeline:
             origin=adapter.get("origin"),
             spec=adapter.get("spec"),
             package=adapter.get("package"),
+            source_name=adapter.get("product_name"),
             source_record_id=adapter.get("source_record_id"),
         )
         if key in self.seen:

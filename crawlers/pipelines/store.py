@@ -31,6 +31,7 @@ def price_input(item: object) -> PriceInput:
         origin=str(adapter.get("origin") or "")[:60],
         spec=str(adapter["spec"])[:80] if adapter.get("spec") else None,
         package=str(adapter.get("package") or "")[:40],
+        source_name=str(adapter.get("product_name") or "")[:80],
         source_record_id=str(adapter["source_record_id"])[:80] if adapter.get("source_record_id") else None,
         unit_price=adapter["unit_price"],
         standard_unit=adapter["standard_unit"],
