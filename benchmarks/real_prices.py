@@ -156,7 +156,8 @@ def report(database_url: str, label: str, offered: int) -> dict[str, int]:
             .join(Product, Product.id == PriceObservation.product_id)
             .where(Product.status == "provisional")
         )
-        goods = Counter(session.scalars(select(Product.status).join(PriceObservation.product).distinct()))
+        priced = session.execute(select(Product.id, Product.status).join(PriceObservation.product).distinct())
+        goods = Counter(status for _, status in priced)
         reasons = Counter(
             reason.split(" (")[0][:60] for reason in session.scalars(select(QuarantinedItem.reason))
         )
@@ -232,7 +233,7 @@ def main() -> None:
                 )
                 statuses = Counter(status for _, status in goods)
             engine.dispose()
-            print(f"  items resolved to a good: {sum(statuses.values())} ({dict(statuses)})")
+            print(f"  item names with stored prices: {sum(statuses.values())} ({dict(statuses)})")
         finally:
             databases.drop_all()
 

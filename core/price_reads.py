@@ -87,6 +87,8 @@ def read_observations(
     price_type: str | None = None,
     region: str | None = None,
     merchant_id: int | None = None,
+    origin: str | None = None,
+    spec: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
     variants: bool = False,
 ) -> pd.DataFrame:
@@ -102,6 +104,8 @@ def read_observations(
     price_type : {"retail", "wholesale"}, optional
     region, merchant_id : optional
         Only observations of this region / seller.
+    origin, spec : optional
+        Only observations of this variant (where the good comes from, its spec or grade).
     chunk_rows : int
         Rows fetched and converted at a time.
     variants : bool
@@ -128,7 +132,14 @@ def read_observations(
         ids = sorted({int(product_id) for product_id in product_ids})
         clauses.append(f"product_id IN ({', '.join([mark] * len(ids))})")
         params.extend(ids)
-    for column, value in (("price_type", price_type), ("region", region), ("merchant_id", merchant_id)):
+    filters = (
+        ("price_type", price_type),
+        ("region", region),
+        ("merchant_id", merchant_id),
+        ("origin", origin),
+        ("spec", spec),
+    )
+    for column, value in filters:
         if value is not None:
             clauses.append(f"{column} = {mark}")
             params.append(value)

@@ -170,9 +170,18 @@ async def price_series(
     end: dt.date | None = Query(None, alias="to", description="last day (YYYY-MM-DD)"),
     frequency: Frequency = Query("day"),
     price_type: PriceType = Query("retail"),
+    origin: str | None = Query(
+        None, max_length=60, pattern=TEXT_PATTERN, description="variant: where the good comes from (冀, 云南)"
+    ),
+    spec: str | None = Query(
+        None, max_length=80, pattern=TEXT_PATTERN, description="variant: spec or grade as quoted (大, 精品)"
+    ),
 ) -> Response:
-    """Low, average, high and median unit price of a good per day, week or month."""
-    key = ("series", product, region, merchant, start, end, frequency, price_type)
+    """Low, average, high and median unit price of a good per day, week or month.
+
+    Over all variants (origins, specs) of the good unless ``origin`` or ``spec`` picks some.
+    """
+    key = ("series", product, region, merchant, start, end, frequency, price_type, origin, spec)
     return await reads.respond(
         request,
         key,
@@ -185,6 +194,8 @@ async def price_series(
             end=end,
             frequency=frequency,
             price_type=price_type,
+            origin=origin,
+            spec=spec,
         ),
     )
 
@@ -199,6 +210,8 @@ def compute_series(
     end: dt.date | None,
     frequency: Frequency,
     price_type: PriceType,
+    origin: str | None = None,
+    spec: str | None = None,
 ) -> PriceSeriesPublic:
     good = find_product(session, product)
     seller = session.get(Merchant, merchant) if merchant is not None else None
@@ -206,7 +219,7 @@ def compute_series(
         raise _not_found(f"未知经营者：{merchant}")
     latest = latest_price_date(session, product_ids=[good.id], price_type=price_type, region=region)
     start, end = resolve_window(start, end, latest, SERIES_DEFAULT_DAYS)
-    if merchant is None:
+    if merchant is None and origin is None and spec is None:
         rows = read_daily_prices(
             session, product_id=good.id, start=start, end=end, price_type=price_type, region=region
         )
@@ -219,6 +232,8 @@ def compute_series(
             price_type=price_type,
             region=region,
             merchant_id=merchant,
+            origin=origin,
+            spec=spec,
         )
     aggregates = price_aggregates(rows, by=(), frequency=frequency)
     points = [

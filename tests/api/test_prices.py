@@ -321,3 +321,28 @@ def test_index_items_are_variants_of_a_good(
     after = client.get("/api/prices/index", params=params).json()
     assert [point["index"] for point in after["data"]] == [point["index"] for point in before["data"]]
     assert after["data"][13]["priced"] == before["data"][13]["priced"] + 1
+
+
+def test_series_aggregates_over_variants_and_filters_by_them(
+    client: TestClient, session: Session, goods: dict[str, Product]
+) -> None:
+    """Xinfadi quotes 大白菜 by origin and grade: the public series takes the day's median over them."""
+    cabbage = goods["chinese_cabbage"]
+    day = DAY + dt.timedelta(days=20)
+    quotes = [
+        _price(cabbage, "新发地", day, 0.4, origin="冀", region="北京", price_type="wholesale"),
+        _price(cabbage, "新发地", day, 0.6, origin="冀", spec="精品", region="北京", price_type="wholesale"),
+        _price(cabbage, "新发地", day, 1.1, origin="鲁", region="北京", price_type="wholesale"),
+    ]
+    assert store_observations(session, quotes) == (3, 0)
+    session.commit()
+    window = {"product": "chinese_cabbage", "region": "北京", "price_type": "wholesale", "from": str(day)}
+    [point] = client.get("/api/prices/series", params=window).json()["data"]
+    assert (point["count"], point["median"], point["low"], point["high"]) == (3, 0.6, 0.4, 1.1)
+    [hebei] = client.get("/api/prices/series", params={**window, "origin": "冀"}).json()["data"]
+    assert (hebei["count"], hebei["median"]) == (2, 0.5)
+    [graded] = client.get("/api/prices/series", params={**window, "origin": "冀", "spec": "精品"}).json()[
+        "data"
+    ]
+    assert (graded["count"], graded["avg"]) == (1, 0.6)
+    assert client.get("/api/prices/series", params={**window, "origin": "豫"}).json()["data"] == []
