@@ -2,15 +2,15 @@
 
 Two items a source prices apart (CUMCM's 芜湖青椒(1) and 青椒) that map to one good are two observations.
 
-Revision ID: 0007_price_source_names
-Revises: 0006_price_variants
+Revision ID: 0008_price_source_names
+Revises: 0007_rate_limit_windows
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_price_source_names"
-down_revision = "0006_price_variants"
+revision = "0008_price_source_names"
+down_revision = "0007_rate_limit_windows"
 branch_labels = None
 depends_on = None
 
