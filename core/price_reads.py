@@ -27,8 +27,9 @@ _SELECT = (
     "FROM price_observations WHERE "
 )
 _TEXT_COLUMNS = ("region", "price_type", "availability")
-#: The columns that tell variants of a good apart (part of an item for the price index).
-VARIANT_COLUMNS = ("origin", "spec", "package")
+#: The columns that tell variants of a good apart (part of an item for the price index): origin, spec,
+#: package and what the source called the good.
+VARIANT_COLUMNS = ("origin", "spec", "package", "source_name")
 
 
 def _categories(values: list[Any]) -> pd.Categorical:
@@ -109,7 +110,7 @@ def read_observations(
     chunk_rows : int
         Rows fetched and converted at a time.
     variants : bool
-        Also return :data:`VARIANT_COLUMNS` (origin, spec, package; categorical).
+        Also return :data:`VARIANT_COLUMNS` (origin, spec, package, source name; categorical).
 
     Returns
     -------

@@ -2,15 +2,15 @@
 
 Two items a source prices apart (CUMCM's 芜湖青椒(1) and 青椒) that map to one good are two observations.
 
-Revision ID: 0008_price_source_names
-Revises: 0007_rate_limit_windows
+Revision ID: 0009_price_source_names
+Revises: 0008_classification_proposals
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_price_source_names"
-down_revision = "0007_rate_limit_windows"
+revision = "0009_price_source_names"
+down_revision = "0008_classification_proposals"
 branch_labels = None
 depends_on = None
 
