@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,8 +101,8 @@ class _DataState:
     latest: dt.date | None
 
 
-def _filters(spec: IndexSpec) -> list[object]:
-    clauses: list[object] = [
+def _filters(spec: IndexSpec) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = [
         PriceObservation.product_id.in_(list(spec.product_codes)),
         PriceObservation.price_type == spec.price_type,
     ]
