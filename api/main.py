@@ -24,6 +24,7 @@ from api.routes import (
     jobs,
     prices,
     products,
+    provisional_goods,
     subscriptions,
     users,
     watches,
@@ -46,6 +47,7 @@ def api_router() -> APIRouter:
     router.include_router(complaints.router)
     router.include_router(classification_proposals.router)
     router.include_router(products.router)
+    router.include_router(provisional_goods.router)
     router.include_router(prices.router)
     router.include_router(crawls.router)
     router.include_router(jobs.router)

@@ -88,12 +88,13 @@ def read_options(source: str, columns: dict[str, str] | None = None) -> ReadOpti
 
 
 def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
-    """The row under our field names (the first non-empty alias wins)."""
+    """The row under our field names (the first non-empty alias wins). On every row: kept lean."""
     result: dict[str, Any] = {}
     for field, names in COLUMNS.items():
         for name in names:
-            if text_value(row, name) is not None:
-                result[field] = row[name]
+            value = row.get(name)
+            if value is not None and (value if isinstance(value, str) else str(value)).strip():
+                result[field] = value
                 break
     return result
 
