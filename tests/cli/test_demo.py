@@ -16,8 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from core.config import get_settings
+from core.config import DEVELOPMENT_SECRET, get_settings
 from core.db import get_engine
+from core.security import create_access_token
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,6 +88,12 @@ def test_demo_serves_health_docs_and_logins(tmp_path: Path) -> None:
         login = {"username": "chaoshi", "password": password.group(1)}
         token = httpx.post(f"http://127.0.0.1:{port}/api/auth/token", data=login, timeout=5)
         assert token.status_code == 200, token.text
+        # Whoever read the source knows the development secret: a token forged with it is refused.
+        forged = create_access_token(subject="1", secret=DEVELOPMENT_SECRET, minutes=5)
+        users = httpx.get(
+            f"http://127.0.0.1:{port}/api/users/me", headers={"Authorization": f"Bearer {forged}"}, timeout=5
+        )
+        assert users.status_code == 401
     finally:
         if server.poll() is None:
             server.terminate()
