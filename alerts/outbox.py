@@ -48,6 +48,7 @@ from core.config import Settings
 from core.models import (
     Alert,
     Association,
+    Category,
     Complaint,
     Delivery,
     Merchant,
@@ -165,21 +166,23 @@ def _alert_rows(session: Session, subscribers: list[_Subscriber], now: dt.dateti
         return []
     since = min(s.subscription.created_at for s in subscribers)
     alerts = session.execute(
-        select(Alert, Product.category_id, Merchant.district)
+        select(Alert, Product.category_id, Category.parent_id, Merchant.district)
         .outerjoin(Product, Product.id == Alert.product_id)
+        .outerjoin(Category, Category.id == Product.category_id)
         .outerjoin(Merchant, Merchant.id == Alert.merchant_id)
         .where(Alert.status.in_(ALERT_STATUSES_TO_DELIVER), Alert.updated_at >= since)
         .options(selectinload(Alert.product), selectinload(Alert.merchant))
         .order_by(Alert.id)
     ).all()
     rows: list[dict[str, Any]] = []
-    for alert, category_id, merchant_district in alerts:
+    for alert, category_id, parent_category_id, merchant_district in alerts:
         facts = AlertFacts(
             industry=alert.industry,
             product_id=alert.product_id,
             category_id=category_id,
             district=merchant_district or alert.region or None,
             severity=alert.severity,
+            parent_category_id=parent_category_id,
         )
         matching = [
             s
@@ -229,8 +232,9 @@ def _complaint_rows(
         ~has_inbox_item if not external else or_(~has_inbox_item, Complaint.created_at >= min(external))
     )
     complaints = session.execute(
-        select(Complaint, Product.category_id)
+        select(Complaint, Product.category_id, Category.parent_id)
         .outerjoin(Product, Product.id == Complaint.product_id)
+        .outerjoin(Category, Category.id == Product.category_id)
         .where(
             Complaint.association_id.is_not(None),
             Complaint.status.in_(COMPLAINT_STATUSES_TO_DELIVER),
@@ -239,13 +243,14 @@ def _complaint_rows(
         .order_by(Complaint.id)
     ).all()
     rows: list[dict[str, Any]] = []
-    for complaint, category_id in complaints:
+    for complaint, category_id, parent_category_id in complaints:
         facts = ComplaintFacts(
             association_id=complaint.association_id,
             industry=complaint.industry,
             product_id=complaint.product_id,
             category_id=category_id,
             district=complaint.district,
+            parent_category_id=parent_category_id,
         )
         payload = cache(partial(messages.complaint_payload, complaint))
         prefix = f"complaint:{complaint.id}"

@@ -27,6 +27,7 @@ class AlertFacts:
     category_id: int | None
     district: str | None
     severity: str
+    parent_category_id: int | None = None  # 蔬菜 for a good in 叶菜类: a subscription to either matches
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ComplaintFacts:
     product_id: int | None
     category_id: int | None
     district: str | None
+    parent_category_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,13 @@ def _within(value: object, allowed: frozenset[object] | frozenset[str] | frozens
     return not allowed or value in allowed
 
 
-def _goods_match(scope: SubscriptionScope, product_id: int | None, category_id: int | None) -> bool:
-    """Goods filters are alternatives: a subscription to 猪肉 and to 粮油 wants either."""
+def _goods_match(scope: SubscriptionScope, product_id: int | None, *category_ids: int | None) -> bool:
+    """Goods filters are alternatives: a subscription to 猪肉 and to 粮油 wants either; a category covers
+    its sub-categories (``category_ids`` are a good's category and its parent)."""
     if not scope.products and not scope.categories:
         return True
-    return (product_id is not None and product_id in scope.products) or (
-        category_id is not None and category_id in scope.categories
+    return (product_id is not None and product_id in scope.products) or any(
+        category_id is not None and category_id in scope.categories for category_id in category_ids
     )
 
 
@@ -88,7 +91,7 @@ def severity_at_least(severity: str, minimum: str) -> bool:
 def alert_matches(scope: SubscriptionScope, alert: AlertFacts) -> bool:
     return (
         _within(alert.industry, scope.industries)
-        and _goods_match(scope, alert.product_id, alert.category_id)
+        and _goods_match(scope, alert.product_id, alert.category_id, alert.parent_category_id)
         and _within(alert.district, scope.districts)
         and severity_at_least(alert.severity, scope.min_severity)
     )
@@ -99,7 +102,7 @@ def complaint_matches(scope: SubscriptionScope, complaint: ComplaintFacts) -> bo
     return (
         complaint.association_id == scope.association_id
         and _within(complaint.industry, scope.industries)
-        and _goods_match(scope, complaint.product_id, complaint.category_id)
+        and _goods_match(scope, complaint.product_id, complaint.category_id, complaint.parent_category_id)
         and _within(complaint.district, scope.districts)
     )
 

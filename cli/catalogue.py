@@ -1,9 +1,11 @@
-"""``fairmarket catalogue review|merge|unmerge``: staff settle provisional goods (待归类) from the shell."""
+"""``fairmarket catalogue map|review|merge|unmerge``: how source names map onto goods, and staff settling
+provisional goods (待归类) from the shell."""
 
 from __future__ import annotations
 
 import getpass
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -11,12 +13,14 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from core.catalogue import ProductMatcher
     from core.provisional import ProvisionalGood
 
 app = typer.Typer(
     help="The catalogue of goods: review and merge provisional goods (待归类).", no_args_is_help=True
 )
 console = Console(soft_wrap=True)
+SUGGESTIONS = 5
 
 
 def _review_row(item: ProvisionalGood) -> dict[str, Any]:
@@ -121,3 +125,85 @@ def unmerge(
         typer.echo(str(exc), err=True)
         raise typer.Exit(code=1) from exc
     typer.echo(message)
+
+
+def mapping_of(matcher: ProductMatcher, name: str) -> dict[str, Any]:
+    """One name's mapping as ``catalogue map --json`` prints it.
+
+    ``status`` is "catalogued" (a catalogue good claims the name), "provisional" (a 待归类 good of that
+    name already holds prices) or "unknown"; ``suggestions`` (catalogued goods only) are offered to a person
+    for any name not catalogued, never applied.
+    """
+    result = matcher.resolve(name)
+    product = result.product
+    status = "unknown"
+    if product is not None:
+        status = "provisional" if product.status == "provisional" else "catalogued"
+    suggestions = []
+    if status != "catalogued":
+        suggestions = [
+            {
+                "product_code": suggestion.product.code,
+                "product": suggestion.product.name,
+                "reason": suggestion.reason,
+                "score": suggestion.score,
+            }
+            for suggestion in matcher.suggest(name, limit=SUGGESTIONS * 2)
+            if suggestion.product.status == "catalogued"
+        ][:SUGGESTIONS]
+    return {
+        "name": name,
+        "product": product.name if product is not None else None,
+        "product_code": product.code if product is not None else None,
+        "category": product.category.code if product is not None and product.category is not None else None,
+        "status": status,
+        "rule": result.rule,
+        "suggestions": suggestions,
+    }
+
+
+def _names(arguments: list[str]) -> list[str]:
+    """The names given, with ``-`` standing for one name per line on stdin (blank lines skipped)."""
+    names: list[str] = []
+    for argument in arguments:
+        if argument == "-":
+            names.extend(line.strip() for line in sys.stdin if line.strip())
+        elif argument.strip():
+            names.append(argument.strip())
+    return names
+
+
+@app.command("map")
+def map_names(
+    names: list[str] = typer.Argument(..., help="商品名称，可多个；“-” 表示从标准输入每行读一个"),
+    as_json: bool = typer.Option(False, "--json", help="每个名称输出一行 JSON"),
+) -> None:
+    """Show which good each source name maps to, by which rule, and suggestions for the rest."""
+    from core.catalogue import ProductMatcher
+    from core.db import get_engine, prepare_database, session_factory
+
+    wanted = _names(names)
+    if not wanted:
+        console.print("[red]没有要查询的名称 (no names given)[/red]")
+        raise typer.Exit(code=2)
+    engine = get_engine()
+    prepare_database(engine)
+    with session_factory(engine)() as session:
+        matcher = ProductMatcher.from_session(session)
+        mappings = [mapping_of(matcher, name) for name in wanted]
+    if as_json:
+        for mapping in mappings:
+            typer.echo(json.dumps(mapping, ensure_ascii=False))
+        return
+    table = Table("名称", "商品", "类别", "状态", "规则", "建议")
+    status_names = {"catalogued": "已归类", "provisional": "待归类", "unknown": "未知"}
+    for mapping in mappings:
+        table.add_row(
+            mapping["name"],
+            f"{mapping['product']}（{mapping['product_code']}）" if mapping["product"] else "—",
+            mapping["category"] or "—",
+            status_names[mapping["status"]],
+            mapping["rule"] or "—",
+            "；".join(f"{s['product']}：{s['reason']}" for s in mapping["suggestions"]) or "—",
+        )
+    console.print(table)

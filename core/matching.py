@@ -15,9 +15,10 @@ The rules, in order (the first that finds a good wins and names itself in :attr:
     ``(份)``, ``（盒）``, ``(袋)(2)``, a pack weight such as ``250克``, and grade words such as 精品.
 ``strip-origin:云南``
     the normalised name starts with origin words (places, 本地/外地/国产/进口, province abbreviations);
-    without them it is a known name. Several may be stripped: ``strip-origin:南美+菲律宾``.
+    without them it is a known name. Several may be stripped: ``strip-origin:智利+越南``.
 ``strip-brand:金龙鱼``
-    grain and oil names carry a brand in front (金龙鱼东北大米); without it the name is known.
+    grain and oil names carry a brand in front (金龙鱼东北大米); without it the name is known. Origin and
+    brand combine as ``strip-origin:兴安盟,strip-brand:魏佳``.
 """
 
 from __future__ import annotations
@@ -176,8 +177,8 @@ BRACKETED = re.compile(r"[(\[【（「<《][^)\]】）」>》]*[)\]】）」>》
 PACK_WEIGHT = re.compile(r"\d+(?:\.\d+)?(?:克|g|G|千克|公斤|kg|KG|斤|ml|ML|毫升|升|L)$")
 GRADE_PATTERN = re.compile("|".join(sorted(GRADE_WORDS, key=len, reverse=True)))
 SEPARATORS = re.compile(r"[\s·•,，、/\\_\-—~～+＋]+")
-ORIGIN_PREFIXES = tuple(sorted(ORIGIN_WORDS, key=len, reverse=True)) + PROVINCE_ABBREVIATIONS
-BRAND_PREFIXES = tuple(sorted(BRANDS, key=len, reverse=True))
+ORIGIN_PREFIXES = ORIGIN_WORDS + PROVINCE_ABBREVIATIONS
+BRAND_PREFIXES = BRANDS
 MAX_ORIGIN_WORDS = 3
 CACHE_LIMIT = 200_000
 
@@ -225,14 +226,22 @@ class ProductMatcher:
         self._exact = {alias.strip(): product for alias, product in aliases.items() if alias.strip()}
         self._normalised: dict[str, Product | None] = {}
         self._alias_for_key: dict[str, str] = {}
-        for alias, product in aliases.items():
+        # An alias already in normal form claims its key before aliases that only normalise to it
+        # ("豆腐丝" over "精品豆腐丝"); two goods with equal claims share the key and match neither.
+        claims = sorted(aliases.items(), key=lambda item: normalise_name(item[0]) != item[0].strip().upper())
+        firm: set[str] = set()
+        for alias, product in claims:
             key = normalise_name(alias)
             if not key:
                 continue
+            is_firm = key == alias.strip().upper()
+            if key in firm and not is_firm:
+                continue
             known = self._normalised.get(key, product)
-            # Two goods whose aliases normalise alike: refuse to guess between them.
             self._normalised[key] = product if known is product else None
             self._alias_for_key.setdefault(key, alias)
+            if is_firm:
+                firm.add(key)
         self._cache: dict[str, MatchResult] = {}
 
     @classmethod
@@ -281,26 +290,33 @@ class ProductMatcher:
         if key in self._normalised:
             found = self._normalised[key]
             return MatchResult(found, "normalised") if found is not None else NO_MATCH
-        origins: list[str] = []
-        rest = key
-        while len(origins) < MAX_ORIGIN_WORDS:
-            origin = next((o for o in ORIGIN_PREFIXES if rest.startswith(o) and len(rest) > len(o)), None)
-            if origin is None:
-                break
-            origins.append(origin)
-            rest = rest[len(origin) :]
+        return self._strip_prefixes(key)
+
+    def _strip_prefixes(self, key: str, origins: tuple[str, ...] = (), brand: str = "") -> MatchResult:
+        """Origin words and at most one brand from the front (兴安盟魏佳稻花香), until a known name remains.
+
+        Every way of reading the front is tried, longest word first: 鲁花大豆油 is the brand 鲁花, not the
+        province 鲁 in front of 花大豆油.
+        """
+        if len(origins) >= MAX_ORIGIN_WORDS:
+            return NO_MATCH
+        words = [(word, False) for word in ORIGIN_PREFIXES if key.startswith(word) and len(key) > len(word)]
+        if not brand:
+            words += [
+                (word, True) for word in BRAND_PREFIXES if key.startswith(word) and len(key) > len(word)
+            ]
+        for word, is_brand in sorted(words, key=lambda item: -len(item[0])):
+            rest = key[len(word) :]
+            now_origins = origins if is_brand else (*origins, word)
+            now_brand = word if is_brand else brand
             found = self._normalised.get(rest)
             if found is not None:
-                return MatchResult(found, "strip-origin:" + "+".join(origins))
-        for candidate in (key, rest) if origins else (key,):
-            brand = next(
-                (b for b in BRAND_PREFIXES if candidate.startswith(b) and len(candidate) > len(b)), None
-            )
-            if brand is None:
-                continue
-            found = self._normalised.get(candidate[len(brand) :])
-            if found is not None:
-                return MatchResult(found, "strip-brand:" + brand)
+                rules = [f"strip-origin:{'+'.join(now_origins)}"] if now_origins else []
+                rules += [f"strip-brand:{now_brand}"] if now_brand else []
+                return MatchResult(found, ",".join(rules))
+            deeper = self._strip_prefixes(rest, now_origins, now_brand)
+            if deeper.product is not None:
+                return deeper
         return NO_MATCH
 
     def suggest(self, raw_name: str, limit: int = 5) -> list[Suggestion]:

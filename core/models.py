@@ -53,6 +53,14 @@ class Category(Base):
     children: Mapped[list[Category]] = relationship(back_populates="parent")
     products: Mapped[list[Product]] = relationship(back_populates="category")
 
+    @property
+    def top(self) -> Category:
+        """The top-level category this one belongs to (itself at the top): 叶菜类 → 蔬菜."""
+        category = self
+        while category.parent is not None:
+            category = category.parent
+        return category
+
 
 class Product(Base):
     __tablename__ = "products"

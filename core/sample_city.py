@@ -347,7 +347,7 @@ def generate_prices(city: SampleCity, products: dict[str, Product]) -> Iterator[
     """Every retail and wholesale observation of the city, day by day."""
     rng = random.Random(city.seed + 1)
     days = city.days
-    categories = {code: product.category.code for code, product in products.items()}
+    categories = {code: product.category.top.code for code, product in products.items()}
     market = {good.code: _market_factors(rng, good, days) for good in city.goods}
     episodes = (city.gouging, city.market_move)
     for good in city.goods:

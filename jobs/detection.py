@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from analysis.detectors import MARKET_KEYS, SERIES_KEYS, retail_with_market
 from analysis.episodes import series_excerpt
@@ -143,12 +143,20 @@ def read_price_complaints(session: Session, *, start: dt.date, end: dt.date) -> 
 
 
 def read_catalogue(session: Session) -> list[tuple[int, str, str, str, str]]:
-    """(product_id, code, name, category code, category name) of every product; the category is None
-    for a good not in one yet (a provisional good), which only rules covering all goods judge."""
+    """(product_id, code, name, category code, category name) of every product; the category is the
+    top-level one (蔬菜 for a good in 叶菜类), as detection settings name them, and None for a good not in
+    one yet (a provisional good), which only rules covering all goods judge."""
+    top = aliased(Category)
     rows = session.execute(
-        select(Product.id, Product.code, Product.name, Category.code, Category.name).outerjoin(
-            Product.category
+        select(
+            Product.id,
+            Product.code,
+            Product.name,
+            func.coalesce(top.code, Category.code),
+            func.coalesce(top.name, Category.name),
         )
+        .outerjoin(Product.category)
+        .outerjoin(top, top.id == Category.parent_id)
     ).all()
     return [tuple(row) for row in rows]  # type: ignore[misc]
 

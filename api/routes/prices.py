@@ -293,7 +293,11 @@ def find_index_subject(
     found = session.scalar(select(Category).where(Category.code == category))
     if found is None:
         raise _not_found(f"未知的商品类别：{category}")
-    goods = session.execute(select(Product.id, Product.code).where(Product.category_id == found.id))
+    goods = session.execute(
+        select(Product.id, Product.code)
+        .join(Product.category)
+        .where(or_(Category.id == found.id, Category.parent_id == found.id))
+    )
     return IndexSubject("category", found.code, found.name, {product_id: code for product_id, code in goods})
 
 

@@ -6,7 +6,7 @@ from functools import partial
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from api.public_reads import PublicReadsDep
@@ -18,6 +18,8 @@ router = APIRouter(prefix="/products", tags=["products"])
 class CategoryPublic(BaseModel):
     code: str
     name: str
+    parent: str | None = None  # the parent category's code (蔬菜 for 叶菜类); None at the top
+    coicop: str | None = None  # COICOP 2018 class, where one fits
 
 
 class CategoriesPublic(BaseModel):
@@ -48,7 +50,16 @@ def product_public(product: Product) -> ProductPublic:
         standard_unit=product.standard_unit,
         price_unit=price_unit(product.standard_unit),
         essential=product.essential,
-        category=CategoryPublic(code=product.category.code, name=product.category.name),
+        category=category_public(product.category),
+    )
+
+
+def category_public(category: Category) -> CategoryPublic:
+    return CategoryPublic(
+        code=category.code,
+        name=category.name,
+        parent=category.parent.code if category.parent else None,
+        coicop=category.coicop,
     )
 
 
@@ -69,11 +80,16 @@ async def list_products(
 
 
 def read_products(session: Session, *, category: str | None) -> ProductsPublic:
-    statement = select(Product).join(Product.category).options(selectinload(Product.category))
+    statement = (
+        select(Product)
+        .join(Product.category)
+        .options(selectinload(Product.category).selectinload(Category.parent))
+    )
     if category is not None:
-        if session.scalar(select(Category.id).where(Category.code == category)) is None:
+        found = session.scalar(select(Category.id).where(Category.code == category))
+        if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"未知的商品类别：{category}")
-        statement = statement.where(Category.code == category)
+        statement = statement.where(or_(Category.id == found, Category.parent_id == found))
     products = session.scalars(statement.order_by(Category.id, Product.id)).all()
     return ProductsPublic(data=[product_public(product) for product in products], count=len(products))
 
@@ -86,6 +102,6 @@ async def list_categories(request: Request, reads: PublicReadsDep) -> Response:
 def read_categories(session: Session) -> CategoriesPublic:
     categories = session.scalars(select(Category).order_by(Category.id)).all()
     return CategoriesPublic(
-        data=[CategoryPublic(code=category.code, name=category.name) for category in categories],
+        data=[category_public(category) for category in categories],
         count=len(categories),
     )

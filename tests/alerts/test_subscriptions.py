@@ -72,6 +72,15 @@ def test_products_and_categories_are_alternatives() -> None:
     assert not alert_matches(scope, _alert(product_id=None, category_id=None))
 
 
+def test_a_category_covers_its_sub_categories() -> None:
+    vegetables = _scope(categories=[20])
+    assert alert_matches(vegetables, _alert(product_id=2, category_id=21, parent_category_id=20))
+    assert not alert_matches(vegetables, _alert(product_id=2, category_id=21, parent_category_id=30))
+    leafy = _scope(categories=[21])
+    assert alert_matches(leafy, _alert(product_id=2, category_id=21, parent_category_id=20))
+    assert not alert_matches(leafy, _alert(product_id=3, category_id=22, parent_category_id=20))
+
+
 @pytest.mark.parametrize(
     ("severity", "minimum", "expected"),
     [("low", "low", True), ("medium", "high", False), ("high", "high", True), ("critical", "high", True)],

@@ -70,11 +70,19 @@ def test_products_lists_catalogue_with_units(client: TestClient, goods: dict[str
     cabbage = next(item for item in body["data"] if item["code"] == "chinese_cabbage")
     assert cabbage["name"] == "大白菜"
     assert cabbage["price_unit"] == "元/500g"
-    assert cabbage["category"] == {"code": "vegetables", "name": "蔬菜"}
-    masks = client.get("/api/products", params={"category": "epidemic_prevention"}).json()
-    assert {item["category"]["code"] for item in masks["data"]} == {"epidemic_prevention"}
+    assert cabbage["category"] == {
+        "code": "leafy_vegetables",
+        "name": "叶菜类",
+        "parent": "vegetables",
+        "coicop": "01.1.7",
+    }
+    epidemic = client.get("/api/products", params={"category": "epidemic_prevention"}).json()
+    assert {item["category"]["code"] for item in epidemic["data"]} == {"medical_supplies", "disinfection"}
+    assert {"disposable_mask", "disinfectant_84"} <= {item["code"] for item in epidemic["data"]}
+    leafy = client.get("/api/products", params={"category": "leafy_vegetables"}).json()
+    assert {item["category"]["code"] for item in leafy["data"]} == {"leafy_vegetables"}
     categories = client.get("/api/products/categories").json()
-    assert {"code": "vegetables", "name": "蔬菜"} in categories["data"]
+    assert {"code": "vegetables", "name": "蔬菜", "parent": None, "coicop": "01.1.7"} in categories["data"]
 
 
 def test_products_unknown_category_is_404(client: TestClient, goods: dict[str, Product]) -> None:

@@ -32,7 +32,7 @@ def matcher() -> ProductMatcher:
         ("云南菠菜", "spinach", "strip-origin:云南"),
         ("外地菠菜(份)", "spinach", "strip-origin:外地"),
         ("鲁菠菜", "spinach", "strip-origin:鲁"),
-        ("南美、菲律宾香蕉", "banana", "strip-origin:南美+菲律宾"),
+        ("智利、越南香蕉", "banana", "strip-origin:智利+越南"),
         ("金龙鱼花生油", "peanut_oil", "strip-brand:金龙鱼"),
     ],
 )
@@ -90,7 +90,15 @@ def test_normalise_name_strips_pack_notes_and_keeps_goods_apart() -> None:
         ("水果", "fruit"),
         ("水产", "aquatic"),
         ("粮油", "grain_oil"),
-        ("花叶类", "vegetables"),
+        ("豆制品", "bean_products"),
+        ("水菜", "leafy_vegetables"),
+        ("花叶类", "leafy_vegetables"),
+        ("食用菌", "mushrooms"),
+        ("水生根茎类", "aquatic_vegetables"),
+        ("猪肉类", "pork_cuts"),
+        ("淡水鱼", "freshwater_fish"),
+        ("食用油", "edible_oil"),
+        (" 甜瓜类 ", "melons"),
     ],
 )
 def test_category_for_source_name(source_name: str, code: str) -> None:

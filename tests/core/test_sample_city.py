@@ -14,6 +14,7 @@ from core.prices import PriceInput
 from core.sample_city import (
     DISTRICTS,
     MERCHANTS,
+    RETAIL_SOURCE,
     WHOLESALE_SOURCE,
     build_sample_city,
     generate_complaints,
@@ -28,8 +29,11 @@ PHONE = re.compile(r"1[3-9]\d{9}")
 def products() -> dict[str, Product]:
     """Catalogue goods as transient rows with ids, as generate_prices reads them from the database."""
     result: dict[str, Product] = {}
+    categories: dict[str, Category] = {}
     for category_spec in load_catalogue():
-        category = Category(code=category_spec.code, name=category_spec.name)
+        parent = categories.get(category_spec.parent) if category_spec.parent else None
+        category = Category(code=category_spec.code, name=category_spec.name, parent=parent)
+        categories[category_spec.code] = category
         for spec in category_spec.products:
             product = Product(id=len(result) + 1, code=spec.code, name=spec.name, standard_unit=spec.unit)
             product.category = category
@@ -56,6 +60,8 @@ def test_city_shape(prices: list[PriceInput]) -> None:
     assert 18 <= len(MERCHANTS) <= 22
     assert {m.district for m in MERCHANTS if m.district} <= set(DISTRICTS)
     assert 38 <= len({p.product_id for p in prices}) <= 45
+    retail_goods = {p.product_id for p in prices if p.source == RETAIL_SOURCE}
+    assert len(retail_goods) == len(city.goods), "every good has shops (goods sit in sub-categories)"
     wholesale = [p for p in prices if p.source == WHOLESALE_SOURCE]
     assert wholesale and all(p.price_type == "wholesale" and p.merchant is None for p in wholesale)
     assert all(p.low_price <= p.price <= p.high_price for p in wholesale)  # type: ignore[operator]
