@@ -7,6 +7,8 @@ import json
 from typer.testing import CliRunner
 
 from cli.main import app
+from core.db import make_engine, session_scope
+from core.provisional import GoodsResolver
 
 
 def test_map_prints_one_json_object_per_name(cli_env: str, runner: CliRunner) -> None:
@@ -47,3 +49,16 @@ def test_map_as_a_table(cli_env: str, runner: CliRunner) -> None:
 def test_map_without_names_is_an_error(cli_env: str, runner: CliRunner) -> None:
     result = runner.invoke(app, ["catalogue", "map", "-"], input="\n  \n")
     assert result.exit_code == 2
+
+
+def test_map_knows_provisional_goods(cli_env: str, runner: CliRunner) -> None:
+    assert runner.invoke(app, ["catalogue", "map", "菠菜"]).exit_code == 0  # schema and catalogue ready
+    engine = make_engine(cli_env)
+    with session_scope(engine) as session:
+        GoodsResolver(session).resolve("南北瓜", unit="斤", category="蔬菜")
+    engine.dispose()
+    result = runner.invoke(app, ["catalogue", "map", "南北瓜", "--json"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output)
+    assert (row["status"], row["product"], row["category"]) == ("provisional", "南北瓜", "vegetables")
+    assert all(s["product_code"] != row["product_code"] for s in row["suggestions"]), "only catalogued goods"

@@ -53,8 +53,8 @@ def _daily_counts(session: Session) -> dict[tuple[int, str], int]:
 
 def test_an_unknown_name_becomes_a_provisional_good_in_its_source_category(catalogue: Session) -> None:
     goods = GoodsResolver(catalogue)
-    wawa = goods.resolve("娃娃菜", unit="斤", category=["", "蔬菜"])
-    again = goods.resolve("娃娃菜", unit="斤")
+    wawa = goods.resolve("南北瓜", unit="斤", category=["", "蔬菜"])
+    again = goods.resolve("南北瓜", unit="斤")
     lantern = goods.resolve("姑娘果", unit="盒", spec="250g/盒", category="没听过的类")
     catalogue.commit()
     assert wawa is again and wawa.status == "provisional" and wawa.code.startswith("provisional-")
@@ -62,7 +62,7 @@ def test_an_unknown_name_becomes_a_provisional_good_in_its_source_category(catal
     assert (lantern.category.name, lantern.standard_unit) == ("待归类", "500g")
     assert goods.resolve("大白菜", unit="斤").status == "catalogued"
     # A new resolver (another crawl) finds the same provisional good by its alias.
-    assert GoodsResolver(catalogue).resolve("娃娃菜", unit="斤").id == wawa.id
+    assert GoodsResolver(catalogue).resolve("南北瓜", unit="斤").id == wawa.id
     with pytest.raises(UnitError):
         goods.resolve("整箱神秘水果", unit="箱")
 

@@ -101,7 +101,7 @@ def test_every_saved_row_has_the_expected_outcome(crawler: Crawler, engine: Engi
         assert len(reasons) == 3
         assert all(r for r in reasons)
         kidney = session.scalars(select(Product).where(Product.status == "provisional")).one()
-        assert (kidney.name, kidney.category.name, kidney.standard_unit) == ("羊腰子", "肉禽蛋", "piece")
+        assert (kidney.name, kidney.category.name, kidney.standard_unit) == ("羊腰子", "羊肉类", "piece")
         stored = session.scalars(
             select(PriceObservation).where(PriceObservation.product_id == kidney.id)
         ).one()

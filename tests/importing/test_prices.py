@@ -141,11 +141,11 @@ def test_xinfadi_rows_import_as_wholesale(catalogue: Session) -> None:
 
 
 # The real dump's layout: Xinfadi's 20 fields in the site's order (low, HIGH, avg), no header line.
-XINFADI_HEADERLESS = """1294527,娃娃菜,1186,蔬菜,,,0.7,0.8,0.75,豫冀,大,斤,2022-06-18 00:00:00,,138,,admin,,,
+XINFADI_HEADERLESS = """1294527,南北瓜,1186,蔬菜,,,0.7,0.8,0.75,豫冀,大,斤,2022-06-18 00:00:00,,138,,admin,,,
 1294531,黄瓜,1186,蔬菜,,,0.8,0.9,0.85,鲁辽,袋\\箱,斤,2022-06-18 00:00:00,,138,,admin,,,
 1294532,黄瓜,1186,蔬菜,,,0.85,0.95,0.9,冀,鲜干花,斤,2022-06-18 00:00:00,,138,,admin,,,
 1294532,黄瓜,1186,蔬菜,,,0.85,0.95,0.9,冀,鲜干花,斤,2022-06-18 00:00:00,,138,,admin,,,
-1294540,平鱼,1199,水产,,,35,45,40,,,斤,2022-06-18 00:00:00,,138,,admin,,,
+1294540,黄姑鱼,1199,水产,,,35,45,40,,,斤,2022-06-18 00:00:00,,138,,admin,,,
 """
 
 
@@ -164,7 +164,7 @@ def test_headerless_xinfadi_dump_keeps_every_variant(catalogue: Session) -> None
         p.name: p.category.name
         for p in catalogue.scalars(select(Product).where(Product.status == "provisional"))
     }
-    assert provisional == {"娃娃菜": "蔬菜", "平鱼": "水产"}
+    assert provisional == {"南北瓜": "蔬菜", "黄姑鱼": "水产"}
     again = read_rows(
         io.BytesIO(XINFADI_HEADERLESS.encode()), Path("新发地菜价.csv"), read_options("xinfadi")
     )
