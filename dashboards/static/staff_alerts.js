@@ -98,6 +98,18 @@
     return buttons.length ? FM.el("div", { class: "actions" }, note, ...buttons) : null;
   }
 
+  function packButton(alert) {
+    const download = async () => {
+      try {
+        const response = await FM.api(`/api/alerts/${alert.id}/evidence-pack`, { raw: true, accept: "application/zip" });
+        FM.downloadBlob(await response.blob(), `evidence-pack-alert-${alert.id}.zip`);
+      } catch (error) {
+        FM.say(error.message, "error");
+      }
+    };
+    return FM.el("button", { type: "button", class: "secondary", onclick: download }, "下载证据包");
+  }
+
   function renderAlert(alert) {
     const e = alert.evidence;
     const chart = FM.el("div", { class: "chart small", role: "img", "aria-label": `预警 #${alert.id} 证据图` });
@@ -122,6 +134,7 @@
     );
     const actions = actionsFor(alert, card);
     if (actions) card.append(actions);
+    card.append(FM.el("p", { class: "actions" }, packButton(alert)));
     if (history.length) card.append(FM.el("ol", { class: "timeline" }, ...history));
     requestAnimationFrame(() => drawEvidence(chart, alert));
     return card;
