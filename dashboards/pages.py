@@ -54,6 +54,7 @@ PAGES = (
     ("/staff/alerts", "staff/alerts.html", "预警收件箱", "staff"),
     ("/staff/routed", "staff/routed.html", "转办投诉", "staff"),
     ("/staff/watches", "staff/watches.html", "我的关注", "staff"),
+    ("/staff/provisional-goods", "staff/provisional_goods.html", "待归类商品", "staff"),
 )
 
 router = APIRouter()
