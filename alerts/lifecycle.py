@@ -13,9 +13,10 @@ from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.display_names import DISPLAY_NAMES
 from core.models import Alert, AlertAction, utcnow
 
-STATUS_NAMES = {"open": "待处理", "acknowledged": "已知悉", "confirmed": "已确认", "dismissed": "已驳回"}
+STATUS_NAMES = DISPLAY_NAMES["alert_status"]
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,11 @@ import datetime as dt
 from typing import Any
 
 from complaints.privacy import mask_optional, mask_personal_data
+from core.display_names import DISPLAY_NAMES, display_name
 from core.models import Alert, Complaint
 
-SEVERITY_NAMES = {"low": "低", "medium": "中", "high": "高", "critical": "紧急"}
-KIND_NAMES = {"alert": "价格预警", "complaint": "投诉转办"}
+SEVERITY_NAMES = DISPLAY_NAMES["severity"]
+KIND_NAMES = DISPLAY_NAMES["delivery_kind"]
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:
@@ -93,9 +94,6 @@ def _threshold(kind: str, value: Any) -> str:
     return f"{float(value) * 100:.0f}%" if kind in PERCENT_KINDS else f"{float(value):g}"
 
 
-UNIT_NAMES = {"元/500g": "元/500克", "元/L": "元/升", "元/piece": "元/件"}
-
-
 def _measures(kind: str, evidence: dict[str, Any]) -> list[str]:
     """Prices for the price rules; complaint counts for a complaint spike."""
     reference = evidence.get("reference", {})
@@ -108,7 +106,7 @@ def _measures(kind: str, evidence: dict[str, Any]) -> list[str]:
             f"基线期望：{reference.get('value', '—')} 件（{period}，{reference.get('description', '')}）",
             f"超出基线：{_percent(evidence.get('change'))}，阈值：{threshold}",
         ]
-    unit = UNIT_NAMES.get(evidence.get("unit", ""), evidence.get("unit", ""))
+    unit = display_name("unit", evidence.get("unit", ""))
     lines = [
         f"当前价格：{evidence.get('current', '—')} {unit}",
         f"参考价格：{reference.get('value', '—')} {unit}（{period}，{reference.get('description', '')}）",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -70,9 +71,22 @@ def allowed_methods(request: Request) -> list[str]:
     ]
 
 
-def install_error_handlers(app: FastAPI) -> None:
+HtmlErrorPage = Callable[[Request, int], Response]
+"""Renders the page a browser gets for an error status (the site's own look, in Chinese)."""
+
+
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page: not an /api path, and HTML accepted. API clients keep JSON."""
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None) -> None:
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if html_page is not None and exc.status_code == 404 and wants_html(request):
+            return html_page(request, exc.status_code)
         code = {
             400: "bad_request",
             401: "unauthorized",
@@ -107,6 +121,8 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if html_page is not None and wants_html(request):
+            return html_page(request, 500)
         return error_response(500, "internal_error", "服务器内部错误 (internal error)")

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 
+from api import docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.middleware import install_middleware
 from api.routes import (
@@ -85,12 +86,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         description="消费维权投诉与民生商品价格监测平台 API",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
-    install_error_handlers(app)
+    install_error_handlers(app, html_page=pages.error_page)
     install_middleware(app, settings)
     app.include_router(api_router())
+    app.include_router(docs.router)
     app.include_router(pages.router)
     return app

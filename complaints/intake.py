@@ -33,6 +33,7 @@ from complaints.privacy import mask_optional, mask_personal_data
 from complaints.routing import association_for_industry
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import accept_deadline
+from core.display_names import display_name
 from core.models import Association, Complaint, ComplaintEvent, Merchant
 from search.tokenizer import get_tokenizer
 
@@ -286,7 +287,7 @@ def _new_complaint(
             actor=actor,
             action="received",
             to_status="received",
-            note=RECEIVED_NOTE.format(channel=channel),
+            note=RECEIVED_NOTE.format(channel=display_name("channel", channel)),
         )
     )
     session.add(complaint)

@@ -12,20 +12,13 @@ import datetime as dt
 from sqlalchemy import ColumnElement, and_, or_
 
 from complaints.working_days import add_working_days
+from core.display_names import DISPLAY_NAMES
 from core.models import Complaint, ComplaintEvent
 
 ACCEPT_WORKING_DAYS = 7
 MEDIATE_WORKING_DAYS = 45
 
-STATUS_NAMES = {
-    "received": "已受理登记",
-    "accepted": "已受理",
-    "rejected": "不予受理",
-    "mediating": "调解中",
-    "resolved": "调解成功",
-    "mediation_ended": "调解终止",
-    "closed": "已结案",
-}
+STATUS_NAMES = DISPLAY_NAMES["complaint_status"]
 TRANSITIONS: dict[str, frozenset[str]] = {
     "received": frozenset({"accepted", "rejected"}),
     "accepted": frozenset({"mediating"}),

@@ -24,6 +24,7 @@ from api.deps import SessionDep
 from api.routes.prices import read_baskets
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.workflow import STATUS_NAMES, TRANSITIONS
+from core.display_names import display_table
 from core.models import PriceObservation
 from dashboards import stats
 
@@ -34,11 +35,13 @@ PLOTLY_CACHE = "public, max-age=604800"
 REGIONS_TTL_SECONDS = 600
 
 templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
-# Codes the API returns, with the names staff pages show for them (rendered once into each staff page).
+# Codes the API returns, with the names people read for them (the one display-name table, rendered
+# once into every page; ``FM.label`` in common.js looks them up).
 templates.env.globals["labels"] = {
+    **display_table(),
     "nature": NATURES.names,
     "industry": INDUSTRIES.names,
-    "status": STATUS_NAMES,
+    "status": dict(STATUS_NAMES),
     "transitions": {status: sorted(steps) for status, steps in TRANSITIONS.items()},
 }
 
@@ -159,3 +162,21 @@ def static_file(name: str) -> FileResponse:
     if not path.is_relative_to(STATIC_DIR.resolve()) or not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, "文件不存在")
     return FileResponse(path, headers={"Cache-Control": STATIC_CACHE})
+
+
+ERROR_PAGES = {
+    404: ("页面不存在", "您访问的页面不存在或已移动。请检查网址，或从下面的链接继续。"),
+    405: ("页面不存在", "您访问的页面不存在或已移动。请检查网址，或从下面的链接继续。"),
+    500: ("服务器出错了", "服务器处理请求时出错，我们已记录此问题。请稍后重试；如急需办理，请拨打 12315。"),
+}
+
+
+def error_page(request: Request, status_code: int) -> HTMLResponse:
+    """The Chinese page a browser gets for an unknown address or a server error (the API keeps JSON)."""
+    title, explanation = ERROR_PAGES.get(status_code, ERROR_PAGES[500])
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": title, "section": "public", "status_code": status_code, "explanation": explanation},
+        status_code=status_code,
+    )

@@ -20,6 +20,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from complaints.workflow import STATUS_NAMES
+from core.display_names import display_name
 from search.query import SearchQuery
 from search.service import DisplayHit
 
@@ -72,7 +73,7 @@ def row_values(hit: DisplayHit) -> list[Any]:
         hit.title or "",
         hit.text,
         document.nature or "",
-        document.industry or "",
+        display_name("industry", document.industry),
         document.district or "",
         document.merchant or "",
         STATUS_NAMES.get(document.status, document.status),

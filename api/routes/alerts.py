@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
@@ -24,6 +24,7 @@ from alerts.lifecycle import STATUS_NAMES, AlertStateError, act_on_alert
 from alerts.subscriptions import SEVERITIES
 from api.deps import Caller, CallerDep, SessionDep, StaffDep
 from api.timestamps import UtcDateTime
+from core.display_names import display_name
 from core.models import Alert, Delivery, utcnow
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -88,6 +89,11 @@ class AlertActionPublic(BaseModel):
     association_id: int | None
     action: str
     note: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def action_name(self) -> str:
+        return display_name("alert_action", self.action)
 
 
 class AlertStaff(AlertPublic):
@@ -217,6 +223,8 @@ def list_alerts(
     merchant_id: int | None = None,
     region: str | None = None,
     industry: str | None = None,
+    since: Annotated[dt.date | None, Query(description="只看此日及以后仍在持续的预警")] = None,
+    until: Annotated[dt.date | None, Query(description="只看此日及以前开始的预警")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AlertsPublic:
@@ -240,6 +248,12 @@ def list_alerts(
         query = query.where(Alert.region == region)
     if industry is not None:
         query = query.where(Alert.industry == industry)
+    if since is not None and until is not None and since > until:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "起始日期晚于结束日期 (since after until)")
+    if since is not None:
+        query = query.where(Alert.end_date >= since)
+    if until is not None:
+        query = query.where(Alert.start_date <= until)
     count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     alerts = session.scalars(
         query.options(selectinload(Alert.product), selectinload(Alert.merchant), selectinload(Alert.actions))

@@ -34,6 +34,7 @@ from complaints.workflow import (
     CHINA_TIME,
     CONSUMER_ASSOCIATION_STEPS,
     STATUS_NAMES,
+    TRANSITIONS,
     WorkflowError,
     is_overdue,
     overdue_condition,
@@ -41,7 +42,8 @@ from complaints.workflow import (
     transition,
 )
 from core import audit
-from core.models import Complaint, ComplaintEvent, PriceCheck, PriceObservation
+from core.display_names import display_name
+from core.models import Association, Complaint, ComplaintEvent, PriceCheck, PriceObservation
 from core.text import optional_text
 from search.service import index_complaints
 
@@ -89,9 +91,14 @@ class ComplaintCreated(BaseModel):
     accept_deadline: dt.date | None
 
 
+# Timeline steps the public sees; corrections of the classification (with staff notes) stay internal.
+PUBLIC_EVENTS = frozenset({"received", "transition"})
+
+
 class EventPublic(BaseModel):
     at: UtcDateTime
     action: str
+    action_name: str
     from_status: str | None
     to_status: str | None
     status_name: str | None
@@ -113,6 +120,8 @@ class ComplaintTrack(BaseModel):
     text: str
     nature: str | None
     industry: str | None
+    industry_name: str
+    association_name: str | None = Field(description="受理调解的行业协会")
     accept_deadline: dt.date | None
     mediate_deadline: dt.date | None
     overdue: bool
@@ -164,6 +173,10 @@ class PriceCheckPublic(BaseModel):
 
 class ComplaintDetail(ComplaintSummary):
     channel: str
+    channel_name: str
+    industry_name: str
+    association_name: str | None
+    allowed_steps: list[str] = Field(description="调用者此刻可执行的状态变更（按角色与当前状态）")
     updated_at: UtcDateTime
     demands: str | None
     consumer_name: str | None
@@ -212,6 +225,7 @@ def _event(event: ComplaintEvent, mask: bool) -> EventPublic:
     return EventPublic(
         at=event.at,
         action=event.action,
+        action_name=display_name("complaint_event", event.action),
         from_status=event.from_status,
         to_status=event.to_status,
         status_name=STATUS_NAMES.get(event.to_status or ""),
@@ -244,12 +258,29 @@ def _summary(complaint: Complaint, mask: bool, today: dt.date) -> ComplaintSumma
     )
 
 
-def _detail(complaint: Complaint, caller: Caller) -> ComplaintDetail:
+def _association_name(session: Session, association_id: int | None) -> str | None:
+    association = session.get(Association, association_id) if association_id is not None else None
+    return association.name if association else None
+
+
+def allowed_steps(complaint: Complaint, caller: Caller) -> list[str]:
+    """The statuses this caller may move the complaint to now, so pages offer only those."""
+    steps = TRANSITIONS.get(complaint.status, frozenset())
+    if not caller.sees_personal_data:
+        steps = steps - CONSUMER_ASSOCIATION_STEPS
+    return sorted(steps)
+
+
+def _detail(session: Session, complaint: Complaint, caller: Caller) -> ComplaintDetail:
     mask = not caller.sees_personal_data
     consumer_name = complaint.consumer_name
     return ComplaintDetail(
         **_summary(complaint, mask, today_in_china()).model_dump(),
         channel=complaint.channel,
+        channel_name=display_name("channel", complaint.channel),
+        industry_name=display_name("industry", complaint.industry),
+        association_name=_association_name(session, complaint.association_id),
+        allowed_steps=allowed_steps(complaint, caller),
         updated_at=complaint.updated_at,
         demands=_masked(complaint.demands, mask),
         consumer_name=mask_name(consumer_name) if mask and consumer_name else consumer_name,
@@ -326,10 +357,12 @@ def track_complaint(code: Annotated[str, Path(max_length=40)], session: SessionD
         text=_masked(complaint.text, True) or "",
         nature=complaint.nature,
         industry=complaint.industry,
+        industry_name=display_name("industry", complaint.industry),
+        association_name=_association_name(session, complaint.association_id),
         accept_deadline=complaint.accept_deadline,
         mediate_deadline=complaint.mediate_deadline,
         overdue=is_overdue(complaint, today_in_china()),
-        timeline=[_event(e, True) for e in complaint.events],
+        timeline=[_event(e, True) for e in complaint.events if e.action in PUBLIC_EVENTS],
     )
 
 
@@ -392,7 +425,7 @@ def list_complaints(
 
 @router.get("/{complaint_id:int}", response_model=ComplaintDetail)
 def read_complaint(complaint_id: int, session: SessionDep, caller: StaffDep) -> ComplaintDetail:
-    detail = _detail(complaint_for(session, complaint_id, caller), caller)
+    detail = _detail(session, complaint_for(session, complaint_id, caller), caller)
     detail.price_check = _price_check(session, complaint_id)
     return detail
 
@@ -463,7 +496,7 @@ def move_complaint(
         after={"status": step.to_status, "note": event.note},
     )
     session.commit()
-    detail = _detail(complaint, caller)
+    detail = _detail(session, complaint, caller)
     update_search_index(request, session, complaint.id)
     return detail
 
@@ -513,6 +546,6 @@ def correct_complaint_classification(
             after=audit.snapshot(complaint, fields),
         )
     session.commit()
-    detail = _detail(complaint, caller)
+    detail = _detail(session, complaint, caller)
     update_search_index(request, session, complaint.id)
     return detail

@@ -117,6 +117,20 @@ const FM = (() => {
     return node;
   }
 
+  let labels = null;
+  /** The name people read for a code (the display-name table rendered into the page); unknown: as is. */
+  function label(section, code) {
+    if (code === null || code === undefined || code === "") return "";
+    if (labels === null) {
+      const node = document.getElementById("labels");
+      labels = node ? JSON.parse(node.textContent) : {};
+    }
+    return (labels[section] && labels[section][code]) || String(code);
+  }
+
+  /** A price unit as people read it: 元/500g → 元/500克, 元/piece → 元/件. */
+  function unit(code) { return label("unit", code); }
+
   function dateTime(iso) {
     if (!iso) return "";
     const moment = new Date(iso);
@@ -148,5 +162,5 @@ const FM = (() => {
     return new Blob(["\ufeff" + rows.map((row) => row.map(cell).join(",")).join("\r\n")], { type: "text/csv;charset=utf-8" });
   }
 
-  return { api, ApiError, query, pager, say, el, dateTime, isoDate, money, downloadBlob, csv, token, user, signIn, signOut, requireStaff };
+  return { api, ApiError, query, pager, say, el, label, unit, dateTime, isoDate, money, downloadBlob, csv, token, user, signIn, signOut, requireStaff };
 })();

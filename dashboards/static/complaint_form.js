@@ -4,6 +4,8 @@
 (() => {
   const form = document.getElementById("complaint");
   const button = form.querySelector("button[type=submit]");
+  // Set while a submission is on its way and for good once it succeeded: one form, one complaint.
+  let locked = false;
 
   // Pydantic's error types, said in Chinese; anything else keeps the API's own message.
   const PROBLEMS = {
@@ -26,6 +28,7 @@
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (locked) return;
     form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
     const text = document.getElementById("text");
     if (!text.value.trim()) {
@@ -36,10 +39,12 @@
     }
     const body = {};
     for (const [key, value] of new FormData(form)) if (String(value).trim()) body[key] = String(value).trim();
+    locked = true;
     button.disabled = true;
     FM.say("正在提交…");
     try {
       const created = await FM.api("/api/complaints?channel=web_form", { method: "POST", body });
+      form.querySelectorAll("input, textarea, select, button").forEach((field) => { field.disabled = true; });
       form.hidden = true;
       document.getElementById("tracking-code").textContent = created.tracking_code;
       document.getElementById("deadline").textContent = created.accept_deadline ? `我们将在 ${created.accept_deadline} 前决定是否受理。请妥善保存查询码。` : "请妥善保存查询码。";
@@ -50,7 +55,7 @@
     } catch (error) {
       const problems = fieldErrors(error.details);
       FM.say(problems.length ? `${error.message}：${problems.join("；")}` : error.message, "error");
-    } finally {
+      locked = false;
       button.disabled = false;
     }
   });

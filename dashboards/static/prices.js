@@ -15,7 +15,7 @@
     for (const product of products.data) {
       const name = product.category.name;
       if (!groups.has(name)) groups.set(name, FM.el("optgroup", { label: name }));
-      groups.get(name).append(FM.el("option", { value: product.code, text: `${product.name}（${product.price_unit}）` }));
+      groups.get(name).append(FM.el("option", { value: product.code, text: `${product.name}（${FM.unit(product.price_unit)}）` }));
     }
     select.append(...groups.values());
     const wanted = new URLSearchParams(location.search).get("product");
@@ -25,7 +25,7 @@
   function render(series) {
     const points = series.data;
     const x = points.map((p) => p.period);
-    const unit = series.product.price_unit;
+    const unit = FM.unit(series.product.price_unit);
     const band = "rgba(214, 69, 65, 0.15)";
     Charts.draw(chart, [
       { x, y: points.map((p) => p.high), name: "最高价", type: "scatter", mode: "lines", line: { color: "#d64541", width: 1 } },
@@ -65,7 +65,7 @@
   download.addEventListener("click", () => {
     if (!current) return;
     const rows = [["日期", "最低价", "平均价", "最高价", "中位数", "报价数", "单位"]];
-    for (const p of current.data) rows.push([p.period, p.low, p.avg, p.high, p.median, p.count, current.product.price_unit]);
+    for (const p of current.data) rows.push([p.period, p.low, p.avg, p.high, p.median, p.count, FM.unit(current.product.price_unit)]);
     FM.downloadBlob(FM.csv(rows), `价格走势_${current.product.name}_${current.start}_${current.end}.csv`);
   });
   // A region's prices are of one type (a wholesale market, a city's retail survey): follow it.

@@ -3,7 +3,6 @@
 
 (() => {
   if (!FM.requireStaff()) return;
-  const SEVERITY = { low: "低", medium: "中", high: "高", critical: "严重" };
   const SIZE = 10;
   const form = document.getElementById("filters");
   let page = 1;
@@ -62,7 +61,7 @@
     const annotations = window ? [{ xref: "x", yref: "paper", x: window.from, y: 1, xanchor: "left", yanchor: "bottom", text: "参照期", showarrow: false, font: { size: 11, color: "#1e8449" } }] : [];
     Charts.draw(element, evidenceTraces(alert), {
       shapes, annotations, margin: { l: 56, r: 16, t: 24, b: 40 },
-      yaxis: { title: { text: e.unit || (alert.kind.startsWith("complaint") ? "件" : "") } },
+      yaxis: { title: { text: FM.unit(e.unit) || (alert.kind.startsWith("complaint") ? "件" : "") } },
     });
   }
 
@@ -84,7 +83,7 @@
         const updated = await FM.api(`/api/alerts/${alert.id}/${step}`, { method: "POST", body });
         await markRead(alert.id);
         card.replaceWith(renderAlert(updated));
-        FM.say(`预警 #${alert.id} 已${updated.status_name}。`, "ok");
+        FM.say(`预警 #${alert.id}：${updated.status_name}。`, "ok");
       } catch (error) {
         FM.say(error.message, "error");
       }
@@ -114,16 +113,16 @@
     const e = alert.evidence;
     const chart = FM.el("div", { class: "chart small", role: "img", "aria-label": `预警 #${alert.id} 证据图` });
     const card = FM.el("article", { class: "alert-card", "data-alert-id": alert.id, "data-status": alert.status });
-    const history = (alert.actions || []).map((a) => FM.el("li", {}, FM.el("time", { text: `${FM.dateTime(a.at)} · ${a.actor}` }), a.action, a.note ? `：${a.note}` : ""));
+    const history = (alert.actions || []).map((a) => FM.el("li", {}, FM.el("time", { text: `${FM.dateTime(a.at)} · ${a.actor}` }), a.action_name || FM.label("alert_action", a.action), a.note ? `：${a.note}` : ""));
     card.append(
       FM.el("h2", {}, `#${alert.id} ${(e.rule && e.rule.title) || alert.rule_id} `,
-        FM.el("span", { class: `badge ${alert.severity}`, text: SEVERITY[alert.severity] || alert.severity }), " ",
+        FM.el("span", { class: `badge ${alert.severity}`, text: FM.label("severity", alert.severity) }), " ",
         FM.el("span", { class: "badge status", text: alert.status_name }),
         unreadByAlert.has(alert.id) ? FM.el("span", { class: "badge warn unread", text: "未读" }) : null),
       FM.el("dl", { class: "pairs" },
         ...fact("商品", alert.product), ...fact("经营者", alert.merchant), ...fact("地区", alert.region),
         ...fact("时段", `${alert.start_date} 至 ${alert.end_date}（${e.days || "?"} 天）`),
-        ...fact("当前 / 参照", e.current !== undefined && e.reference ? `${e.current} / ${e.reference.value} ${e.unit || ""}` : null),
+        ...fact("当前 / 参照", e.current !== undefined && e.reference ? `${FM.money(e.current)} / ${FM.money(e.reference.value)} ${FM.unit(e.unit || "")}` : null),
         ...(alert.kind.startsWith("complaint")
           ? fact("对比基线", e.change === null || e.change === undefined ? null : `${(e.change + 1).toFixed(1)} 倍`)
           : [...fact("涨幅", percent(e.change)), ...fact("市场涨幅", percent(e.market_change))]),

@@ -33,19 +33,23 @@
     const industry = c.industry && `${LABELS.industry[c.industry] || c.industry}${c.industry_corrected ? "（人工更正）" : ""}`;
     document.getElementById("c-facts").replaceChildren(
       ...fact("查询码", c.tracking_code), ...fact("状态", c.status_name + (c.overdue ? "（已超期）" : "")),
-      ...fact("提交时间", FM.dateTime(c.created_at)), ...fact("渠道", c.channel), ...fact("投诉性质", nature), ...fact("行业", industry),
-      ...fact("商家", c.merchant_name), ...fact("区域", c.district), ...fact("金额", c.amount && `${c.amount} 元`),
+      ...fact("提交时间", FM.dateTime(c.created_at)), ...fact("渠道", c.channel_name), ...fact("投诉性质", nature), ...fact("行业", industry),
+      ...fact("转交协会", c.association_name || "未转交（无对应行业协会）"), ...fact("商家", c.merchant_name), ...fact("区域", c.district), ...fact("金额", c.amount && `${c.amount} 元`),
       ...fact("价格核查", priceCheck(c.price_check)),
       ...fact("诉求", c.demands), ...fact("投诉人", c.consumer_name), ...fact("联系方式", c.contact),
       ...fact("受理期限", c.accept_deadline), ...fact("调解期限", c.mediate_deadline));
     document.getElementById("timeline").replaceChildren(...c.timeline.map((step) => FM.el("li", {},
       FM.el("time", { text: `${FM.dateTime(step.at)} · ${step.actor}` }),
-      step.status_name || step.action, step.note ? `：${step.note}` : "")));
-    const steps = LABELS.transitions[c.status] || [];
+      step.status_name || step.action_name, step.note ? `：${step.note}` : "")));
+    const steps = c.allowed_steps;
     const select = document.getElementById("to_status");
     select.replaceChildren(...steps.map((code) => FM.el("option", { value: code, text: LABELS.status[code] })));
     document.getElementById("transition").hidden = steps.length === 0;
-    document.getElementById("no-steps").hidden = steps.length !== 0;
+    const noSteps = document.getElementById("no-steps");
+    noSteps.hidden = steps.length !== 0;
+    noSteps.textContent = (LABELS.transitions[c.status] || []).length
+      ? `当前状态为“${c.status_name}”，下一步由消费者协会办理。`
+      : "本投诉已结案，没有后续步骤。";
     options(document.getElementById("nature"), LABELS.nature, c.nature);
     options(document.getElementById("industry"), LABELS.industry, c.industry);
   }

@@ -17,10 +17,11 @@
       document.getElementById("result-title").textContent = found.title || "投诉";
       document.getElementById("result-facts").replaceChildren(
         ...fact("查询码", found.tracking_code), ...fact("当前状态", found.status_name + (found.overdue ? "（已超期）" : "")),
-        ...fact("提交时间", FM.dateTime(found.created_at)), ...fact("投诉性质", found.nature), ...fact("行业", found.industry),
+        ...fact("提交时间", FM.dateTime(found.created_at)), ...fact("投诉性质", FM.label("nature", found.nature)), ...fact("行业", found.industry_name),
+        ...fact("转交调解", found.association_name),
         ...fact("受理期限", found.accept_deadline), ...fact("调解期限", found.mediate_deadline), ...fact("投诉内容", found.text));
       document.getElementById("timeline").replaceChildren(...found.timeline.map((step) => FM.el("li", {},
-        FM.el("time", { text: FM.dateTime(step.at) }), step.status_name || step.action, step.note ? `：${step.note}` : "")));
+        FM.el("time", { text: FM.dateTime(step.at) }), step.status_name || step.action_name, step.note ? `：${step.note}` : "")));
       document.getElementById("result").hidden = false;
       FM.say("");
     } catch (error) {
