@@ -10,11 +10,12 @@ import datetime as dt
 from typing import Any
 
 from complaints.privacy import mask_optional, mask_personal_data
-from core.display_names import DISPLAY_NAMES, display_name
+from core.display_names import DISPLAY_NAMES
 from core.models import Alert, Complaint
 
 SEVERITY_NAMES = DISPLAY_NAMES["severity"]
 KIND_NAMES = DISPLAY_NAMES["delivery_kind"]
+UNIT_NAMES = DISPLAY_NAMES["unit"]
 
 
 def alert_payload(alert: Alert) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def _measures(kind: str, evidence: dict[str, Any]) -> list[str]:
             f"基线期望：{reference.get('value', '—')} 件（{period}，{reference.get('description', '')}）",
             f"超出基线：{_percent(evidence.get('change'))}，阈值：{threshold}",
         ]
-    unit = display_name("unit", evidence.get("unit", ""))
+    unit = UNIT_NAMES.get(evidence.get("unit", ""), evidence.get("unit", ""))
     lines = [
         f"当前价格：{evidence.get('current', '—')} {unit}",
         f"参考价格：{reference.get('value', '—')} {unit}（{period}，{reference.get('description', '')}）",
