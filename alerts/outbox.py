@@ -488,6 +488,47 @@ def _send(
         raise DeliveryError(f"unknown channel {channel}", permanent=True)
 
 
+@dataclass(frozen=True)
+class DeliveryCheck:
+    channel: str
+    target: str
+    error: str | None
+
+
+def send_test_message(
+    subscription: Subscription, settings: Settings, now: dt.datetime
+) -> list[DeliveryCheck]:
+    """Send a marked test message now on each external channel of the subscription and say how it went.
+
+    Nothing is queued and nothing is retried: staff see at once whether their receiver is reachable.
+    """
+    day = (now + dt.timedelta(hours=8)).date().isoformat()
+    message = Message(
+        key=f"test:{subscription.id}:{now.isoformat(timespec='seconds')}",
+        subject=f"【公平市场】测试消息：订阅“{subscription.name}”",
+        body=f"这是一条测试消息（{day}），用来确认本订阅的接收渠道可用，无需处理。",
+        document={"type": "test", "subscription_id": subscription.id, "date": day},
+    )
+    targets: list[tuple[str, str | None, str]] = []
+    for channel in subscription.channels or []:
+        if channel == "webhook":
+            targets.append((channel, None, subscription.webhook_url or ""))
+        elif channel == "email":
+            targets.append((channel, None, subscription.email or ""))
+        elif channel == "im":
+            targets.extend(
+                (channel, im.url_fingerprint(url), im.redact(url)) for url in subscription.apprise_urls or []
+            )
+    outcomes = []
+    for channel, fingerprint, shown in targets:
+        try:
+            _send(channel, subscription, fingerprint, message, settings)
+            outcomes.append(DeliveryCheck(channel, shown, None))
+        except DeliveryError as error:
+            outcomes.append(DeliveryCheck(channel, shown, str(error)))
+    return outcomes
+
+
 def deliver_due(
     session_factory: sessionmaker[Session],
     settings: Settings,

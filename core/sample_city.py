@@ -563,21 +563,30 @@ def _personal_details(rng: random.Random, text: str, district: str | None) -> st
     return text
 
 
+CHINA_UTC_OFFSET = dt.timedelta(hours=8)
+
+
 def _workflow_steps(
     rng: random.Random, created_at: dt.datetime, end: dt.date
 ) -> tuple[tuple[str, dt.datetime, str | None], ...]:
-    """Older complaints have moved further; a few recent ones are left waiting (some overdue)."""
+    """Older complaints have moved further; a few recent ones are left waiting (some overdue).
+
+    Every step lies before the start of ``end`` in China (midnight, as naive UTC), so a demo built
+    with ``end`` = today never shows a step later today.
+    """
     age = (end - created_at.date()).days
-    now = dt.datetime.combine(end, dt.time(8, 0))
+    now = dt.datetime.combine(end, dt.time()) - CHINA_UTC_OFFSET
     steps: list[tuple[str, dt.datetime, str | None]] = []
     at = created_at
     if age < 3 or (age < 20 and rng.random() < 0.15):
         return ()
     at += dt.timedelta(days=rng.randint(1, 3), hours=rng.randint(0, 8))
+    if at >= now:
+        return ()
     if rng.random() < 0.06:
         steps.append(("rejected", at, "不属于消费者协会受理范围，建议向市场监管部门举报"))
         if age > 20:
-            steps.append(("closed", at + dt.timedelta(days=2), None))
+            steps.append(("closed", min(at + dt.timedelta(days=2), now - dt.timedelta(hours=1)), None))
         return tuple(steps)
     steps.append(("accepted", at, None))
     at += dt.timedelta(days=rng.randint(1, 4))
@@ -621,7 +630,8 @@ def generate_complaints(city: SampleCity, count: int = 2000) -> list[SampleCompl
             good, kind = "医用外科口罩", "medical"
             chosen = rng.choice(gouging_templates)
         else:
-            day = city.start + dt.timedelta(days=rng.randrange((city.end - city.start).days + 1))
+            # Up to the day before ``end``: a complaint dated ``end`` could lie later than now.
+            day = city.start + dt.timedelta(days=rng.randrange(max(1, (city.end - city.start).days)))
             if rng.random() < 0.1:
                 merchant_name, industry, district = rng.choice(words.unnamed_merchants)
             else:

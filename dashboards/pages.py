@@ -25,7 +25,7 @@ from api.routes.prices import read_baskets
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.workflow import STATUS_NAMES, TRANSITIONS
 from core.display_names import display_table
-from core.models import PriceObservation
+from core.models import Alert, PriceObservation, Product
 from dashboards import stats
 
 PACKAGE_DIR = Path(__file__).parent
@@ -54,10 +54,12 @@ PAGES = (
     ("/staff/complaints", "staff/complaints.html", "投诉检索", "staff"),
     ("/staff/crawls", "staff/crawls.html", "采集状态", "staff"),
     ("/staff/jobs", "staff/jobs.html", "定时任务", "staff"),
-    ("/staff/alerts", "staff/alerts.html", "预警收件箱", "staff"),
+    ("/staff/alerts", "staff/alerts.html", "预警处理", "staff"),
     ("/staff/routed", "staff/routed.html", "转办投诉", "staff"),
     ("/staff/watches", "staff/watches.html", "我的关注", "staff"),
     ("/staff/provisional-goods", "staff/provisional_goods.html", "待归类商品", "staff"),
+    ("/staff/inbox", "staff/inbox.html", "收件箱", "staff"),
+    ("/staff/subscriptions", "staff/subscriptions.html", "订阅设置", "staff"),
 )
 
 router = APIRouter()
@@ -77,8 +79,27 @@ def prices_page(request: Request, session: SessionDep) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "prices.html",
-        {"title": "价格走势", "section": "public", "regions": _price_regions(request, session)},
+        {
+            "title": "价格走势",
+            "section": "public",
+            "regions": _price_regions(request, session),
+            "priced_products": _priced_products(request, session),
+        },
     )
+
+
+def _priced_products(request: Request, session: Session) -> list[str]:
+    """Codes of the goods that have any price, so the picker can grey out the others (kept REGIONS_TTL)."""
+    cached: tuple[float, list[str]] | None = getattr(request.app.state, "priced_products", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > REGIONS_TTL_SECONDS:
+        priced = select(PriceObservation.product_id).distinct().scalar_subquery()
+        codes = list(
+            session.scalars(select(Product.code).where(Product.id.in_(priced)).order_by(Product.code))
+        )
+        cached = (now, codes)
+        request.app.state.priced_products = cached
+    return cached[1]
 
 
 def _price_regions(request: Request, session: Session) -> list[tuple[str, str]]:
@@ -120,6 +141,27 @@ def price_index_page(request: Request) -> HTMLResponse:
         request,
         "price_index.html",
         {"title": "民生价格指数", "section": "public", "baskets": list(baskets.values())},
+    )
+
+
+@router.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
+def public_alerts_page(request: Request, session: SessionDep) -> HTMLResponse:
+    """价格预警公示: the filter choices are the goods and areas that have published alerts."""
+    published = Alert.status != "dismissed"
+    products = session.execute(
+        select(Product.id, Product.name)
+        .join(Alert, Alert.product_id == Product.id)
+        .where(published)
+        .distinct()
+        .order_by(Product.name)
+    ).all()
+    regions = session.scalars(
+        select(Alert.region).where(published, Alert.region != "").distinct().order_by(Alert.region)
+    ).all()
+    return templates.TemplateResponse(
+        request,
+        "alerts.html",
+        {"title": "价格预警公示", "section": "public", "products": products, "regions": regions},
     )
 
 

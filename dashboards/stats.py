@@ -8,12 +8,14 @@ hot word is shown only when at least ``MIN_WORD_COMPLAINTS`` complaints use it a
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import Counter
 from functools import lru_cache
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
+from pystopwords import stopwords
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -31,10 +33,74 @@ STATS_CACHE_SIZE = 64
 CHINA_OFFSET = dt.timedelta(hours=8)
 HOT_WORDS = 30
 MIN_WORD_LENGTH = 2
-# Words every complaint uses; as hot words they would say nothing.
-COMMON_WORDS = frozenset(
-    {"投诉", "消费者", "商家", "要求", "没有", "已经", "但是", "一个", "我们", "他们", "进行"}
+# Words that say nothing as hot words: a maintained Chinese stopword list (the union of the HIT, Baidu,
+# SCU, ICT and ISO lists shipped in ``pystopwords``) plus words every complaint, or a complainant's
+# address and sign-off, uses.
+DOMAIN_STOPWORDS = frozenset(
+    [
+        "投诉",
+        "投诉人",
+        "消费者",
+        "商家",
+        "店家",
+        "要求",
+        "希望",
+        "请求",
+        "反映",
+        "表示",
+        "情况",
+        "问题",
+        "处理",
+        "进行",
+        "发现",
+        "当时",
+        "之后",
+        "后来",
+        "今天",
+        "昨天",
+        "前天",
+        "上午",
+        "下午",
+        "晚上",
+        "时间",
+        "一直",
+        "实际",
+        "属于",
+        "家住",
+        "小区",
+        "单元",
+        "号楼",
+        "电话",
+        "联系",
+        "联系方式",
+        "本人",
+        "先生",
+        "女士",
+        "核实",
+        "上门",
+        "尽快",
+        "回复",
+        "谢谢",
+        "麻烦",
+        "告知",
+        "说明",
+        "称",
+        "说",
+        "答复",
+        "协商",
+        "购买",
+        "买",
+        "消费",
+        "元",
+        "块",
+        "联系电话",
+        "平时",
+        "几天",
+    ]
 )
+COMMON_WORDS = frozenset(stopwords("zh", "all")) | DOMAIN_STOPWORDS
+# 二十多天, 三个月: amounts of time written in Chinese numerals.
+CHINESE_COUNT = re.compile(r"^[一二两三四五六七八九十百千万几多半]+")
 
 router = APIRouter(prefix="/api/stats", tags=["stats"])
 
@@ -74,6 +140,7 @@ def hot_words(
         if count >= min_documents
         and len(word) >= MIN_WORD_LENGTH
         and not any(character.isdigit() for character in word)
+        and not CHINESE_COUNT.match(word)
         and word not in COMMON_WORDS
     ]
     words.sort(key=lambda pair: (-pair[1], pair[0]))

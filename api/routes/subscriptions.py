@@ -14,20 +14,22 @@ import secrets
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from alerts.channels import im
 from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
+from alerts.outbox import send_test_message
 from alerts.subscriptions import parse_quiet_hours
 from api.deps import Caller, SessionDep, SettingsDep, StaffDep
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES
 from core import audit
 from core.config import Settings
-from core.models import Association, Category, Product, Subscription
+from core.display_names import display_name
+from core.models import Association, Category, Product, Subscription, utcnow
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 
@@ -377,6 +379,43 @@ def rotate_webhook_secret(
     )
     session.commit()
     return SubscriptionWithSecret(**_public(subscription), webhook_secret=subscription.webhook_secret)
+
+
+class DeliveryCheckPublic(BaseModel):
+    channel: str
+    channel_name: str
+    target: str
+    ok: bool
+    error: str | None
+
+
+class DeliveryChecksPublic(BaseModel):
+    data: list[DeliveryCheckPublic]
+    count: int
+
+
+@router.post("/{subscription_id:int}/test", response_model=DeliveryChecksPublic)
+def send_test_delivery(
+    subscription_id: int, request: Request, session: SessionDep, caller: StaffDep
+) -> DeliveryChecksPublic:
+    """Send a test message now on the webhook, e-mail and IM channels (the inbox needs none)."""
+    subscription = _subscription_for(session, subscription_id, caller)
+    if not subscription.active:
+        raise HTTPException(status.HTTP_409_CONFLICT, "订阅已停用，请先启用再测试 (subscription inactive)")
+    outcomes = send_test_message(subscription, request.app.state.settings, utcnow())
+    audit.record(session, caller.username or "", "subscription.test", "subscription", subscription.id)
+    session.commit()
+    shown = [
+        DeliveryCheckPublic(
+            channel=outcome.channel,
+            channel_name=display_name("delivery_channel", outcome.channel),
+            target=outcome.target,
+            ok=outcome.error is None,
+            error=outcome.error,
+        )
+        for outcome in outcomes
+    ]
+    return DeliveryChecksPublic(data=shown, count=len(shown))
 
 
 @router.delete("/{subscription_id:int}", status_code=status.HTTP_204_NO_CONTENT)

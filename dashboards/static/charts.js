@@ -26,21 +26,50 @@ const Charts = (() => {
   });
 
   const FONT = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif';
-  const CONFIG = { locale: "zh-CN", displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+  const CONFIG = { locale: "zh-CN", displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"] };
+  // Below this width (a phone) the chart gets small margins, few ticks and no toolbar over the titles.
+  const NARROW_PX = 560;
 
-  function layout(extra = {}) {
-    return {
-      font: { family: FONT, size: 13 },
-      margin: { l: 56, r: 16, t: 36, b: 48 },
+  const isNarrow = (element) => (element && element.clientWidth ? element.clientWidth : window.innerWidth) < NARROW_PX;
+
+  /** The shared layout; ``extra``'s axes and legend are merged into the defaults, not swapped for them. */
+  function layout(extra = {}, narrow = false) {
+    const base = {
+      font: { family: FONT, size: narrow ? 11 : 13 },
+      margin: narrow ? { l: 44, r: 8, t: 28, b: 36 } : { l: 56, r: 16, t: 36, b: 48 },
       hovermode: "x unified",
-      legend: { orientation: "h", y: -0.18 },
-      xaxis: { tickformat: "%m-%d", hoverformat: "%Y-%m-%d" },
-      ...extra,
+      legend: { orientation: "h", y: -0.18, font: { size: narrow ? 10 : 12 } },
+      xaxis: { automargin: true, nticks: narrow ? 4 : 10, tickangle: 0 },
+      yaxis: { automargin: true, nticks: narrow ? 5 : 8 },
     };
+    const merged = { ...base, ...extra };
+    for (const key of ["xaxis", "yaxis", "legend", "font"]) merged[key] = { ...base[key], ...(extra[key] || {}) };
+    if (narrow) {
+      if (extra.margin) merged.margin = { ...extra.margin, l: Math.min(extra.margin.l ?? 44, 48), r: Math.min(extra.margin.r ?? 8, 8) };
+      merged.xaxis.nticks = Math.min(merged.xaxis.nticks, 4);
+    }
+    // Titles sit left, away from the toolbar Plotly shows at the top right on hover.
+    if (merged.title) merged.title = { x: 0, xanchor: "left", ...merged.title, font: { size: narrow ? 13 : 15, ...(merged.title.font || {}) } };
+    return merged;
+  }
+
+  const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+  /** Day axes read 03-15 over a few months and 2026-03 over longer spans; week/month labels stay text. */
+  function dateAxis(traces) {
+    const days = traces.flatMap((trace) => trace.x || []).filter((x) => typeof x === "string");
+    if (!days.length) return {};
+    if (!days.every((x) => ISO_DAY.test(x))) return { type: "category" };
+    const spanDays = (Date.parse(days.reduce((a, b) => (a > b ? a : b))) - Date.parse(days.reduce((a, b) => (a < b ? a : b)))) / 86_400_000;
+    return { type: "date", tickformat: spanDays > 150 ? "%Y-%m" : "%m-%d", hoverformat: "%Y-%m-%d" };
   }
 
   function draw(element, traces, extraLayout = {}) {
-    return Plotly.react(element, traces, layout(extraLayout), CONFIG);
+    const narrow = isNarrow(element);
+    const horizontalBars = traces.some((trace) => trace.orientation === "h");
+    if (!horizontalBars) extraLayout = { ...extraLayout, xaxis: { ...dateAxis(traces), ...(extraLayout.xaxis || {}) } };
+    const config = { ...CONFIG, displayModeBar: narrow ? false : "hover" };
+    return Plotly.react(element, traces, layout(extraLayout, narrow), config);
   }
 
   return { draw, layout, CONFIG };

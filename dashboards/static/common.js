@@ -33,7 +33,18 @@ const FM = (() => {
       logout.hidden = false;
       logout.addEventListener("click", () => { signOut(); location.assign("/staff/login"); });
     }
+    if (me && document.getElementById("unread-badge")) {
+      api("/api/inbox?unread=true&size=1").then((inbox) => showUnread(inbox.unread)).catch(() => {});
+    }
     return me;
+  }
+
+  /** The 收件箱 link's badge: how many inbox items are unread (hidden at zero). */
+  function showUnread(count) {
+    const badge = document.getElementById("unread-badge");
+    if (!badge) return;
+    badge.textContent = `${count} 未读`;
+    badge.hidden = !count;
   }
 
   class ApiError extends Error {
@@ -117,15 +128,25 @@ const FM = (() => {
     return node;
   }
 
-  let labels = null;
+  let table = null;
   /** The name people read for a code (the display-name table rendered into the page); unknown: as is. */
+  function labelTable() {
+    if (table === null) {
+      const node = document.getElementById("labels");
+      table = node ? JSON.parse(node.textContent) : {};
+    }
+    return table;
+  }
+
   function label(section, code) {
     if (code === null || code === undefined || code === "") return "";
-    if (labels === null) {
-      const node = document.getElementById("labels");
-      labels = node ? JSON.parse(node.textContent) : {};
-    }
-    return (labels[section] && labels[section][code]) || String(code);
+    const names = labelTable()[section];
+    return (names && names[code]) || String(code);
+  }
+
+  /** A whole section of the table (code → name), e.g. for a select's options. */
+  function labels(section) {
+    return { ...(labelTable()[section] || {}) };
   }
 
   /** A price unit as people read it: 元/500g → 元/500克, 元/piece → 元/件. */
@@ -162,5 +183,5 @@ const FM = (() => {
     return new Blob(["\ufeff" + rows.map((row) => row.map(cell).join(",")).join("\r\n")], { type: "text/csv;charset=utf-8" });
   }
 
-  return { api, ApiError, query, pager, say, el, label, unit, dateTime, isoDate, money, downloadBlob, csv, token, user, signIn, signOut, requireStaff };
+  return { api, ApiError, query, pager, say, el, label, labels, unit, dateTime, isoDate, money, downloadBlob, csv, token, user, signIn, signOut, requireStaff, showUnread };
 })();

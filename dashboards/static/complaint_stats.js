@@ -16,7 +16,8 @@
       marker: { color: "#1e8449" }, hovertemplate: "%{x}：%{y} 件<extra></extra>",
     }], { xaxis: { type: "category", title: { text: "月份" } }, yaxis: { title: { text: "件数" } }, hovermode: "closest" });
     const words = document.getElementById("hot-words");
-    words.replaceChildren(...stats.hot_words.map((w) => FM.el("li", {}, FM.el("strong", { text: w.label }), ` ${w.count} 件`)));
+    words.replaceChildren(...stats.hot_words.map((w) => FM.el("li", {},
+      FM.el("a", { href: `/staff/complaints?${FM.query({ q: w.label })}`, title: `检索含“${w.label}”的投诉` }, FM.el("strong", { text: w.label }), ` ${w.count} 件`))));
     if (!stats.hot_words.length) words.replaceChildren(FM.el("li", { text: "投诉数量较少，暂无热词。" }));
   } catch (error) {
     FM.say(error.message, "error");

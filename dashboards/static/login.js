@@ -3,7 +3,7 @@
 
 (() => {
   const form = document.getElementById("login");
-  const HOME = { association_staff: "/staff/alerts" };
+  const HOME = { association_staff: "/staff/inbox" };
 
   function next(role) {
     const wanted = new URLSearchParams(location.search).get("next") || "";

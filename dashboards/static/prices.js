@@ -11,13 +11,26 @@
   async function loadProducts() {
     const products = await FM.api("/api/products");
     const select = document.getElementById("product");
+    const priced = new Set(JSON.parse(document.getElementById("priced-products").textContent));
     const groups = new Map();
+    const unpriced = FM.el("optgroup", { label: "暂无报价（尚未采集到价格）" });
     for (const product of products.data) {
+      const text = `${product.name}（${FM.unit(product.price_unit)}）`;
+      if (!priced.has(product.code)) {
+        unpriced.append(FM.el("option", { value: product.code, text: `${text}·暂无数据`, disabled: true }));
+        continue;
+      }
       const name = product.category.name;
       if (!groups.has(name)) groups.set(name, FM.el("optgroup", { label: name }));
-      groups.get(name).append(FM.el("option", { value: product.code, text: `${product.name}（${FM.unit(product.price_unit)}）` }));
+      groups.get(name).append(FM.el("option", { value: product.code, text }));
     }
     select.append(...groups.values());
+    if (unpriced.children.length) {
+      select.append(unpriced);
+      const hint = document.getElementById("unpriced-hint");
+      hint.textContent = `另有 ${unpriced.children.length} 种商品尚未采集到价格，列在商品选单末尾，暂不能查询。`;
+      hint.hidden = false;
+    }
     const wanted = new URLSearchParams(location.search).get("product");
     if (wanted && products.data.some((p) => p.code === wanted)) select.value = wanted;
   }

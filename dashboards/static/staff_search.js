@@ -30,17 +30,40 @@
     return (LABELS[facet] && LABELS[facet][value]) || value;
   }
 
+  /** Highlight offsets count code points (as Python does); an emoji is two UTF-16 units in JS. */
   function highlighted(text, highlights, field) {
+    const chars = Array.from(text);
+    const cut = (from, to) => chars.slice(from, to).join("");
     const spans = highlights.filter((h) => h.field === field).sort((a, b) => a.start - b.start);
     const parts = [];
     let at = 0;
     for (const span of spans) {
       if (span.start < at) continue;
-      parts.push(text.slice(at, span.start), FM.el("mark", { text: text.slice(span.start, span.end) }));
+      parts.push(cut(at, span.start), FM.el("mark", { text: cut(span.start, span.end) }));
       at = span.end;
     }
-    parts.push(text.slice(at));
+    parts.push(cut(at));
     return parts;
+  }
+
+  /** Conditions that can match nothing, said before searching: a reversed date or amount range. */
+  function contradictions() {
+    const problems = [];
+    if (state.created_from && state.created_to && state.created_from > state.created_to) problems.push(`起始日期 ${state.created_from} 晚于截止日期 ${state.created_to}`);
+    if (state.amount_min !== "" && state.amount_max !== "" && Number(state.amount_min) > Number(state.amount_max)) problems.push(`金额下限 ${state.amount_min} 元大于上限 ${state.amount_max} 元`);
+    return problems;
+  }
+
+  /** Why a search found nothing: the conditions in force, and what to loosen. */
+  function noMatchExplanation() {
+    const active = [];
+    if (state.q) active.push(`关键词“${state.q}”`);
+    if (state.created_from || state.created_to) active.push(`日期 ${state.created_from || "不限"} 至 ${state.created_to || "不限"}`);
+    if (state.amount_min !== "" || state.amount_max !== "") active.push(`金额 ${state.amount_min || 0} 至 ${state.amount_max || "不限"} 元`);
+    const picked = FACETS.flatMap(([name, title]) => state.picked[name].map((value) => `${title}：${label(name, value)}`));
+    active.push(...picked);
+    if (!active.length) return "没有符合条件的投诉：目前还没有任何投诉。";
+    return `没有符合条件的投诉。当前条件：${active.join("；")}。可减少关键词、放宽日期或金额范围，或取消左侧的分类筛选。`;
   }
 
   function renderFacets(facets) {
@@ -67,7 +90,7 @@
 
   function renderHits(result) {
     const hits = document.getElementById("hits");
-    if (!result.hits.length) { hits.replaceChildren(FM.el("p", { text: "没有符合条件的投诉。" })); return; }
+    if (!result.hits.length) { hits.replaceChildren(FM.el("p", { class: "result", text: noMatchExplanation() })); return; }
     hits.replaceChildren(...result.hits.map((hit) => FM.el("article", { class: "hit" },
       FM.el("h3", {}, FM.el("a", { href: `/staff/complaints/${hit.id}` }, ...highlighted(hit.title || "（无标题）", hit.highlights, "title"))),
       FM.el("p", {}, ...highlighted(hit.text, hit.highlights, "text")),
@@ -82,6 +105,13 @@
   async function run(push = true) {
     const params = toParams();
     if (push) history.replaceState(null, "", `/staff/complaints?${FM.query({ ...params, page: state.page > 1 ? state.page : "" })}`);
+    const problems = contradictions();
+    if (problems.length) {
+      FM.say(`${problems.join("；")}，这样的条件查不到任何投诉，请调换后再检索。`, "error");
+      document.getElementById("hits").replaceChildren();
+      document.getElementById("summary").textContent = "";
+      return;
+    }
     FM.say("正在检索…");
     try {
       const result = await FM.api(`/api/complaints/search?${FM.query({ ...params, page: state.page, size: SIZE, facets: true })}`);

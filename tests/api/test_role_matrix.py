@@ -215,6 +215,10 @@ MATRIX: dict[str, Route] = {
     "GET /staff/alerts": PAGE,
     "GET /staff/crawls": PAGE,
     "GET /staff/jobs": PAGE,
+    "GET /staff/inbox": PAGE,
+    "GET /staff/subscriptions": PAGE,
+    "GET /alerts": PAGE,
+    "GET /static/vendor/swagger-ui/{name}": Route(ANYONE, plain(path={"name": "swagger-ui.css"})),
     "GET /static/vendor/plotly.min.js": PAGE,
     "GET /static/{name:path}": Route(ANYONE, plain(path={"name": "site.css"})),
     "GET /api/stats/complaints": Route(ANYONE),
@@ -332,6 +336,9 @@ MATRIX: dict[str, Route] = {
         lambda w: {"path": {"subscription_id": w.subscription_of_a()}, "json": {"min_severity": "high"}},
     ),
     "POST /api/subscriptions/{subscription_id:int}/rotate-secret": Route(
+        A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"subscription_id": w.subscription_of_a()}}
+    ),
+    "POST /api/subscriptions/{subscription_id:int}/test": Route(
         A_AND_CONSUMER_ASSOCIATION, lambda w: {"path": {"subscription_id": w.subscription_of_a()}}
     ),
     "DELETE /api/subscriptions/{subscription_id:int}": Route(

@@ -124,6 +124,10 @@ def test_complaints_read_like_the_real_thing() -> None:
         "其他",
     }
     assert all(city.start <= c.created_at.date() <= END for c in complaints)
+    # Nothing later than the start of END in China (naive UTC): a demo built today shows only the past.
+    cutoff = dt.datetime.combine(END, dt.time()) - dt.timedelta(hours=8)
+    assert all(c.created_at < cutoff for c in complaints)
+    assert all(at < cutoff for c in complaints for _, at, _ in c.steps)
     with_phone = sum(bool(PHONE.search(c.text)) for c in complaints)
     assert 0.1 * len(complaints) < with_phone < 0.4 * len(complaints)
     assert any("单元" in c.text and "室" in c.text for c in complaints)

@@ -117,7 +117,8 @@ def test_association_acknowledges_an_alert_drawn_with_its_evidence(
     page: Page, live_site: LiveSite, console: ConsoleLog
 ) -> None:
     log_in(page, ASSOCIATION_STAFF, live_site.password)
-    expect(page).to_have_url(re.compile(r"/staff/alerts$"))
+    expect(page).to_have_url(re.compile(r"/staff/inbox$"))
+    page.goto("/staff/alerts")
     card = page.locator("article.alert-card[data-status=open]").first
     alert_id = card.get_attribute("data-alert-id")
     chart = card.locator(".js-plotly-plot")
@@ -161,7 +162,7 @@ def test_consumer_staff_see_price_alerts_with_threshold_and_peers(
         ("/staff/crawls", "采集状态", "部分失败"),
         ("/staff/jobs", "定时任务", "数据库被锁定"),
         ("/staff/routed", "转办投诉", "共"),
-        ("/staff/alerts", "预警收件箱", "共"),
+        ("/staff/alerts", "预警处理", "共"),
         ("/staff/complaints", "投诉检索", "共"),
     ],
 )
