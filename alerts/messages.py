@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from complaints.privacy import mask_optional, mask_personal_data
-from core.display_names import DISPLAY_NAMES
+from core.display_names import DISPLAY_NAMES, display_name
 from core.models import Alert, Complaint
 
 SEVERITY_NAMES = DISPLAY_NAMES["severity"]
@@ -142,11 +142,13 @@ def _alert_lines(payload: dict[str, Any]) -> list[str]:
 
 def _complaint_lines(payload: dict[str, Any]) -> list[str]:
     complaint = payload["complaint"]
+    industry = display_name("industry", complaint.get("industry"))
     return [
         f"投诉编号：{complaint['tracking_code']}",
         f"登记时间：{complaint['created_at']}",
         f"被投诉经营者：{complaint.get('merchant') or '—'}",
-        f"投诉性质：{complaint.get('nature') or '—'}，地区：{complaint.get('district') or '—'}",
+        f"投诉性质：{complaint.get('nature') or '—'}，行业：{industry or '—'}，"
+        f"地区：{complaint.get('district') or '—'}",
         f"涉及金额：{complaint.get('amount') or '—'} 元",
         f"内容：{complaint.get('text') or ''}",
         f"详情：{complaint['url']}",

@@ -1,4 +1,5 @@
-"""Interactive API docs that work offline: Swagger UI from the installed ``swagger-ui-bundle`` wheel.
+"""Interactive API docs that work offline: Swagger UI from the installed ``swagger-ui-bundle-v2`` wheel
+(Swagger UI 5, which reads the OpenAPI 3.1 FastAPI writes).
 
 FastAPI's own ``/docs`` loads Swagger UI from a CDN, so on a city's intranet (or any machine without
 internet) it is a blank page. Here the same page loads the assets this app serves from the wheel.

@@ -23,6 +23,7 @@ from api.routes import (
     health,
     inbox,
     jobs,
+    merchants,
     prices,
     products,
     provisional_goods,
@@ -56,6 +57,7 @@ def api_router() -> APIRouter:
     router.include_router(inbox.router)
     router.include_router(subscriptions.router)
     router.include_router(watches.router)
+    router.include_router(merchants.router)
     return router
 
 

@@ -50,6 +50,7 @@ PAGES = (
     ("/complaint-stats", "complaint_stats.html", "投诉统计", "public"),
     ("/complaints/new", "complaint_form.html", "我要投诉", "public"),
     ("/track", "track.html", "投诉查询", "public"),
+    ("/merchants", "merchants.html", "经营者投诉档案", "public"),
     ("/staff/login", "staff/login.html", "工作人员登录", "staff"),
     ("/staff/complaints", "staff/complaints.html", "投诉检索", "staff"),
     ("/staff/crawls", "staff/crawls.html", "采集状态", "staff"),
@@ -162,6 +163,15 @@ def public_alerts_page(request: Request, session: SessionDep) -> HTMLResponse:
         request,
         "alerts.html",
         {"title": "价格预警公示", "section": "public", "products": products, "regions": regions},
+    )
+
+
+@router.get("/merchants/{merchant_id:int}", response_class=HTMLResponse, include_in_schema=False)
+def merchant_page(request: Request, merchant_id: int) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        "merchant.html",
+        {"title": "经营者投诉档案", "section": "public", "merchant_id": merchant_id},
     )
 
 

@@ -53,3 +53,18 @@ def test_peer_outlier_threshold_is_a_score_and_units_read_in_chinese() -> None:
     )
     body = messages.body(payload)
     assert "当前价格：1.261 元/件" in body and "涨幅：+43.0%，阈值：3.5，" in body
+
+
+def test_complaint_message_names_the_industry_in_chinese() -> None:
+    payload = {
+        "type": "complaint",
+        "complaint": {
+            "tracking_code": "TS-20261130-ABCD",
+            "created_at": "2026-11-30T08:00:00",
+            "industry": "farm_market",
+            "nature": "计量",
+            "url": "/api/complaints/1",
+        },
+    }
+    body = messages.body(payload)
+    assert "行业：农贸市场" in body and "farm_market" not in body

@@ -218,6 +218,12 @@ MATRIX: dict[str, Route] = {
     "GET /staff/inbox": PAGE,
     "GET /staff/subscriptions": PAGE,
     "GET /alerts": PAGE,
+    "GET /merchants": PAGE,
+    "GET /merchants/{merchant_id:int}": Route(ANYONE, plain(path={"merchant_id": 1})),
+    "GET /api/merchants": Route(ANYONE),
+    "GET /api/merchants/{merchant_id:int}": Route(
+        Access(404, 404, 404, 404, 404), plain(path={"merchant_id": 987654})
+    ),
     "GET /static/vendor/swagger-ui/{name}": Route(ANYONE, plain(path={"name": "swagger-ui.css"})),
     "GET /static/vendor/plotly.min.js": PAGE,
     "GET /static/{name:path}": Route(ANYONE, plain(path={"name": "site.css"})),
