@@ -7,6 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from api.main import create_app
+from core.config import Settings
 from core.db import session_factory
 from tests.api.test_complaints import TEXT, Staff
 
@@ -91,3 +93,19 @@ def test_alert_period_filter_refuses_a_reversed_range(client: TestClient) -> Non
     response = client.get("/api/alerts", params={"since": "2026-03-01", "until": "2026-02-01"})
     assert response.status_code == 422
     assert "起始日期晚于结束日期" in response.json()["error"]["message"]
+
+
+def test_server_error_is_a_chinese_page_for_browsers_and_json_for_the_api(settings: Settings) -> None:
+    app = create_app(settings)
+
+    def fail() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/broken-page", fail)
+    app.add_api_route("/api/broken", fail)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        page = client.get("/broken-page", headers={"Accept": "text/html"})
+        assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+        assert "服务器出错了" in page.text and "boom" not in page.text
+        api = client.get("/api/broken", headers={"Accept": "text/html"})
+        assert api.status_code == 500 and api.json()["error"]["code"] == "internal_error"

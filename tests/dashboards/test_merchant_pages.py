@@ -20,10 +20,10 @@ def test_merchant_record_compares_with_the_industry(page: Page, console: Console
     assert counts == sorted(counts, reverse=True)
     name = rows.first.locator("a").inner_text()
     rows.first.locator("a").click()
-    expect(page.locator("#m-name")).to_have_text(name)
+    expect(page.locator("#m-name")).to_have_text(name, timeout=20_000)
     expect(page.locator("#m-compare tbody tr")).to_have_count(3)
     expect(page.locator("#m-size-note")).to_contain_text("同行业中位数")
-    expect(page.locator("#m-nature .js-plotly-plot")).to_be_visible()
+    expect(page.locator("#m-nature.js-plotly-plot")).to_be_visible()
     expect(page.locator("#m-alerts li").first).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
 

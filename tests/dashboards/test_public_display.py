@@ -69,7 +69,7 @@ def test_public_pages_show_no_codes_from_the_display_table(
     page: Page, console: ConsoleLog, width: int, path: str
 ) -> None:
     page.goto(path)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=30_000)
     assert _visible_codes(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, "no sideways scrolling"
     assert console.errors == []
