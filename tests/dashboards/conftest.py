@@ -102,6 +102,7 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         database_url=f"sqlite:///{data_dir / 'fairmarket.db'}",
         search_url="",
         rate_limit_per_minute=0,
+        delivery_allowed_hosts=["127.0.0.1"],
     )
     engine = get_engine(settings.resolved_database_url)
     upgrade_database(engine)
