@@ -56,10 +56,22 @@ const AlertEvidence = (() => {
 
   const shiftDay = (iso, days) => new Date(Date.parse(iso) + days * DAY_MS).toISOString().slice(0, 10);
 
+  const hasValues = (trace) => (trace.y || []).some((v) => v !== null && v !== undefined);
+
+  /** Draws the evidence; where nothing may be shown yet (the public view of an unconfirmed alert has
+   *  no merchant prices) the box says so instead of drawing empty axes. */
   function draw(element, alert) {
     const e = alert.evidence || {};
-    const shown = traces(alert);
+    const shown = traces(alert).filter(hasValues);
     const extent = dataExtent(shown);
+    if (!extent) {
+      element.classList.add("no-data");
+      element.removeAttribute("role");
+      element.textContent = alert.status === "confirmed" || alert.actions
+        ? "本预警没有可绘制的价格数据。"
+        : "经营者的价格明细在预警经核实确认后公布；此处暂无可公开的走势数据。";
+      return;
+    }
     const window = e.reference && e.reference.window;
     const shapes = [];
     const annotations = [];

@@ -24,7 +24,7 @@
       { x: answer.data.map((p) => p.date), y: answer.data.map((p) => p.index), name: answer.name, type: "scatter", mode: "lines", line: { color: "#b03a2e", width: 2 }, connectgaps: false },
       { x: [answer.start, answer.end], y: [100, 100], name: "基期 = 100", type: "scatter", mode: "lines", line: { color: "#7f8c8d", dash: "dot", width: 1 }, hoverinfo: "skip" },
     ], {
-      title: { text: `${answer.name}（基期 ${answer.base_date || answer.start} = 100）`, font: { size: 15 } },
+      title: { text: `${answer.name}（基期 ${answer.base_period || answer.base_date || answer.start} = 100）`, font: { size: 15 } },
       yaxis: { title: { text: "指数" } },
     });
     return answer;

@@ -96,8 +96,11 @@ def test_alerts_page_shows_published_alerts_with_evidence_and_filters(
     expect(page.get_by_role("heading", level=1)).to_have_text("价格预警公示")
     cards = page.locator("article.alert-card")
     expect(cards.first).to_be_visible()
-    chart = cards.first.locator(".js-plotly-plot")
+    page.wait_for_load_state("networkidle")
+    chart = page.locator("article.alert-card .js-plotly-plot").first
     expect(chart).to_be_visible()
+    for unpublished in page.locator("article.alert-card .chart.no-data").all():
+        expect(unpublished).to_contain_text("确认后公布")
     first_x, last_x = chart.evaluate("el => el.layout.xaxis.range")
     dates = chart.evaluate("el => el.data.flatMap(t => t.x.filter((x, i) => t.y[i] !== null))")
     assert first_x[:10] <= min(dates) <= last_x[:10], "the chart starts where the data starts"
