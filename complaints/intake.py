@@ -396,7 +396,7 @@ def store_complaints(
             }
         )
     ids = session.scalars(insert(Complaint).returning(Complaint.id, sort_by_parameter_order=True), rows).all()
-    note = RECEIVED_NOTE.format(channel=channel)
+    note = RECEIVED_NOTE.format(channel=display_name("channel", channel))
     session.execute(
         insert(ComplaintEvent),
         [

@@ -27,7 +27,7 @@ def test_tracking_view_hides_corrections_and_staff_notes_and_names_industry_and_
 ) -> None:
     with session_factory(engine)() as session:
         staff = Staff(client, session)
-        created = _file(client, channel="form")
+        created = _file(client, channel="web_form")
         corrected = client.patch(
             f"/api/complaints/{created['id']}/classification",
             json={"industry": "pharmacy", "note": INTERNAL_NOTE},
@@ -35,7 +35,7 @@ def test_tracking_view_hides_corrections_and_staff_notes_and_names_industry_and_
         )
         assert corrected.status_code == 200
         detail = corrected.json()
-        assert detail["channel"] == "form" and detail["channel_name"] == "网页表单"
+        assert detail["channel"] == "web_form" and detail["channel_name"] == "网页表单"
         assert detail["industry_name"] == "药品零售"
         assert detail["timeline"][-1]["action_name"] == "更正分类"
 

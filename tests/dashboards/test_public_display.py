@@ -44,7 +44,7 @@ def corrected_complaint(live_site: LiveSite) -> Iterator[str]:
     """A complaint filed by the web form whose industry staff corrected with an internal note."""
     filed = httpx.post(
         f"{live_site.base_url}/api/complaints",
-        params={"channel": "form"},
+        params={"channel": "web_form"},
         json={"text": "在道里区超市买的感冒药比标价贵了十元，收银员拒绝退还差价。", "district": "道里区"},
     )
     filed.raise_for_status()

@@ -63,7 +63,7 @@ def test_screenshot_every_page(page: Page, live_site: LiveSite) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     filed = httpx.post(
         f"{live_site.base_url}/api/complaints",
-        params={"channel": "form"},
+        params={"channel": "web_form"},
         json={
             "title": "鸡蛋结算价高于标价",
             "text": "在道里区超市买鸡蛋，结账时比标价多收了 8 元。",
