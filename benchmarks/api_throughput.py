@@ -17,10 +17,12 @@ staff search with facets >= 0.1 x bare.
 ``--profile DIR`` records each endpoint under load with py-spy (``pip install py-spy``) into
 ``DIR/<endpoint>.txt`` (collapsed stacks of the single worker).
 
-Measured 2026-12-02 on the shared 2-core machine (load average ~10; ratios within one block only), one
-worker: bare 726-772 req/s; health 1.34 x bare (p99 155 ms); series 0.30 (304 revalidation 0.37); index
-0.29; staff search with facets 0.15 (p99 457 ms). Two workers: bare swung 1,768-3,655 req/s within the run,
-so its ratios (health 0.14, series 0.13, 304 0.26, index 0.18, search 0.09) mostly measure the neighbours.
+Measured 2026-12-02 on the shared 2-core machine (load average 10-15; ratios within one block only), two
+runs. One worker: bare 608-772 req/s; health 0.99-1.34 x bare; series 0.30-0.60 (304 revalidation 0.37);
+index 0.24-0.29; staff search with facets 0.15-0.19 (p99 339-457 ms). Two workers: bare 1,073-3,655 req/s
+(it swings within a block); health 0.14-0.25, series 0.13-0.41, 304 0.26-1.07, index 0.18-0.35, search
+0.09-0.37. With two workers each worker computes its own first answer: the index's 1.5 s computation then
+meets wrk's 2 s timeout for some requests (counted as failed; the server answered no error).
 
 Where the time went before issue 18 (py-spy ``--profile``, one worker under wrk; share of the samples
 of threads doing work, idle pool threads left out):
