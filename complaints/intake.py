@@ -13,6 +13,7 @@ merchant register) has none, and neither re-classification nor the model ever re
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,7 +45,13 @@ TRACKING_PREFIX = "TS-"
 
 
 def _random_code() -> str:
-    return TRACKING_PREFIX + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_CODE_LENGTH))
+    # bytes below a multiple of the alphabet's size map onto it evenly; the few above are drawn again
+    size = len(TRACKING_ALPHABET)
+    letters: list[str] = []
+    while len(letters) < TRACKING_CODE_LENGTH:
+        draw = secrets.token_bytes(TRACKING_CODE_LENGTH)
+        letters += [TRACKING_ALPHABET[b % size] for b in draw if b < 256 - 256 % size]
+    return TRACKING_PREFIX + "".join(letters[:TRACKING_CODE_LENGTH])
 
 
 def new_tracking_code(session: Session) -> str:
@@ -225,11 +232,16 @@ class Router:
                 .order_by(Association.id)
             )
         )
+        self._by_industry: dict[str, int | None] = {}
 
     def association_id(self, industry: str | None) -> int | None:
         if not industry:
             return None
-        return next((row.id for row in self._associations if industry in (row.industries or [])), None)
+        if industry not in self._by_industry:
+            self._by_industry[industry] = next(
+                (row.id for row in self._associations if industry in (row.industries or [])), None
+            )
+        return self._by_industry[industry]
 
 
 def create_complaint(
@@ -369,6 +381,7 @@ def store_complaints(
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     by_code, by_name = _merchants_of(session, filings)
     codes = _new_tracking_codes(session, len(filings))
+    deadline = functools.lru_cache(maxsize=1024)(accept_deadline)  # imports share a few dates
     rows: list[dict[str, Any]] = []
     for filing, analysis, code in zip(filings, analyses, codes, strict=True):
         data = filing.data
@@ -387,7 +400,7 @@ def store_complaints(
                 "created_at": created_at,
                 "updated_at": created_at,
                 "status": "received",
-                "accept_deadline": accept_deadline(created_at),
+                "accept_deadline": deadline(created_at),
                 "merchant_id": merchant.id if merchant else None,
                 "nature_corrected": False,
                 "industry_corrected": False,
