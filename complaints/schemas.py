@@ -13,10 +13,13 @@ MAX_TEXT_LENGTH = 5000
 
 
 def _text_only(value: object) -> object:
-    """Text fields take text (a number is read as its digits); objects, lists and booleans are refused."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float | None):
+    """Text fields take text; numbers, objects, lists and booleans are refused, never read as empty.
+
+    An importer reads a number cell (a phone number in a spreadsheet) as its digits before this.
+    """
+    if value is not None and not isinstance(value, str):
         raise ValueError(f"应为文本，而不是 {type(value).__name__} (expected text)")
-    return str(value) if isinstance(value, int | float) else value
+    return value
 
 
 class ComplaintBase(BaseModel):

@@ -78,10 +78,12 @@ class PendingComplaint:
 
 
 def _value(row: dict[str, Any], name: str) -> Any:
-    """The cell as given (the schema judges its type), with blank text as missing."""
+    """The cell as given (the schema judges its type), a number as its digits, blank text as missing."""
     value = row.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     return value
 
 
@@ -128,7 +130,7 @@ def pending_complaint(row: Row) -> PendingComplaint:
         raise FieldError("amount 应为数字 (amount must be a number)")
     values["amount"] = parse_money(amount, "amount") if amount is not None else None
     created = _first_present(row.data, ("created_at", "date", "投诉时间"))
-    if isinstance(created, dict | list | bool | int | float):
+    if isinstance(created, dict | list | bool):
         raise FieldError("created_at 应为日期文本，如 2026-03-01 (created_at must be a date)")
     created_at = (
         None
