@@ -124,18 +124,33 @@ def upgrade_database(engine: Engine | None = None, *, seed: bool = False) -> Non
     """
     engine = engine or get_engine()
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    file_lock = sqlite_file_lock(engine.url, "migrate") if engine.dialect.name == "sqlite" else nullcontext()
-    with file_lock, engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            advisory_xact_lock(connection, MIGRATION_LOCK_ID)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-        if seed:
-            from core.catalogue import seed_catalogue
+    sqlite = engine.dialect.name == "sqlite"
+    file_lock = sqlite_file_lock(engine.url, "migrate") if sqlite else nullcontext()
+    with file_lock, engine.connect() as connection:
+        if sqlite:
+            # SQLite changes a table by copying it and dropping the old one, which enforced foreign keys
+            # refuse once rows refer to it; the pragma only takes effect outside a transaction.
+            _set_sqlite_foreign_keys(connection, enabled=False)
+        try:
+            with connection.begin():
+                if not sqlite:
+                    advisory_xact_lock(connection, MIGRATION_LOCK_ID)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if seed:
+                    from core.catalogue import seed_catalogue
 
-            with Session(bind=connection) as session:
-                seed_catalogue(session)
-                session.flush()
+                    with Session(bind=connection) as session:
+                        seed_catalogue(session)
+                        session.flush()
+        finally:
+            if sqlite:
+                _set_sqlite_foreign_keys(connection, enabled=True)
+
+
+def _set_sqlite_foreign_keys(connection: Connection, *, enabled: bool) -> None:
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if enabled else 'OFF'}")
+    connection.commit()
 
 
 def prepare_database(engine: Engine | None = None) -> None:
