@@ -72,6 +72,8 @@ def test_screenshot_every_page(page: Page, live_site: LiveSite) -> None:
     ).json()
     shown = {**PUBLIC, "merchant": "/merchants/1", "track-result": f"/track?code={filed['tracking_code']}"}
     for width in WIDTHS.values():
+        page.goto("/")
+        page.evaluate("sessionStorage.clear()")  # public pages as the public sees them
         for name, path in shown.items():
             page.set_viewport_size({"width": width, "height": 900})
             page.goto(path)
