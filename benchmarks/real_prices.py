@@ -228,10 +228,12 @@ def main() -> None:
             report(url, f"fairmarket import prices ({seconds:.1f}s)", offered)
             engine = make_engine(url)
             with Session(engine) as session:
-                goods = session.execute(
-                    select(Product.id, Product.status).join(PriceObservation.product).distinct()
+                names = session.execute(
+                    select(PriceObservation.source_name, Product.status)
+                    .join(Product, Product.id == PriceObservation.product_id)
+                    .group_by(PriceObservation.source_name, Product.status)
                 )
-                statuses = Counter(status for _, status in goods)
+                statuses = Counter(status for _, status in names)
             engine.dispose()
             print(f"  item names with stored prices: {sum(statuses.values())} ({dict(statuses)})")
         finally:
