@@ -35,6 +35,7 @@ from alerts.lifecycle import STATUS_NAMES
 from alerts.messages import PERCENT_KINDS, SEVERITY_NAMES, UNIT_NAMES
 from complaints.privacy import mask_name, mask_personal_data
 from core import audit
+from core.clock import in_china
 from core.models import Alert, Complaint, Merchant, PriceObservation, Product
 
 FORMAT = "fairmarket-evidence-pack/1"
@@ -42,7 +43,6 @@ MANIFEST = "manifest.json"
 PRICES, COMPLAINTS, CHART, REPORT = "prices.csv", "complaints.csv", "chart.svg", "report.html"
 #: Days of prices before the episode shown when the rule names no reference window.
 PAD_DAYS = 14
-CHINA_OFFSET = dt.timedelta(hours=8)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 PRICE_COLUMNS = (
@@ -273,7 +273,7 @@ def complaint_rows(facts: PackFacts, *, masked: bool) -> list[dict[str, Any]]:
         {
             "id": complaint.id,
             "tracking_code": complaint.tracking_code,
-            "created_at": (complaint.created_at + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M"),
+            "created_at": in_china(complaint.created_at).strftime("%Y-%m-%d %H:%M"),
             "merchant": text(complaint.merchant_name),
             "product": text(
                 facts.complaint_products.get(complaint.product_id or 0, complaint.product_category)
@@ -448,7 +448,7 @@ def build_pack(
     manifest["manifest_sha256"] = _manifest_digest(manifest)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        stamp = (made_at + CHINA_OFFSET).timetuple()[:6]
+        stamp = in_china(made_at).timetuple()[:6]
         for name, data in [(MANIFEST, _canonical(manifest)), *files.items()]:
             archive.writestr(zipfile.ZipInfo(name, date_time=stamp), data, zipfile.ZIP_DEFLATED)
     return EvidencePack(data=buffer.getvalue(), manifest=manifest)

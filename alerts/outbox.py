@@ -44,6 +44,7 @@ from alerts.subscriptions import (
     end_of_quiet_hours,
     first_send_time,
 )
+from core.clock import china_date
 from core.config import Settings
 from core.models import (
     Alert,
@@ -441,7 +442,7 @@ def _message(deliveries: list[Delivery], now: dt.datetime) -> Message:
         )
     keys = sorted(delivery.dedupe_key for delivery in deliveries)
     payloads = [messages.masked(delivery.payload) for delivery in deliveries]
-    day = (now + dt.timedelta(hours=8)).date()
+    day = china_date(now)
     return Message(
         key="digest:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:32],
         subject=messages.digest_subject(payloads, day),
@@ -502,7 +503,7 @@ def send_test_message(
 
     Nothing is queued and nothing is retried: staff see at once whether their receiver is reachable.
     """
-    day = (now + dt.timedelta(hours=8)).date().isoformat()
+    day = china_date(now).isoformat()
     message = Message(
         key=f"test:{subscription.id}:{now.isoformat(timespec='seconds')}",
         subject=f"【公平市场】测试消息：订阅“{subscription.name}”",

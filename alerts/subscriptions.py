@@ -12,10 +12,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from core.clock import CHINA, from_china, in_china, naive_utc
 from core.models import Association, Subscription
 
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 DIGEST_HOUR = 8  # local time the daily digest goes out
 _QUIET_HOURS = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -119,36 +119,28 @@ def parse_quiet_hours(text: str) -> tuple[dt.time, dt.time]:
     return start, end
 
 
-def _local(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.UTC).astimezone(CHINA_TIME)
-
-
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 def end_of_quiet_hours(quiet_hours: str | None, now: dt.datetime) -> dt.datetime:
     """``now`` (naive UTC) if it is outside the quiet hours (China time), else when they end."""
     if not quiet_hours:
         return now
     start, end = parse_quiet_hours(quiet_hours)
-    local = _local(now)
+    local = in_china(now)
     clock = local.time()
     crosses_midnight = start > end
     inside = (clock >= start or clock < end) if crosses_midnight else (start <= clock < end)
     if not inside:
         return now
     end_day = local.date() + dt.timedelta(days=1) if crosses_midnight and clock >= start else local.date()
-    return _naive_utc(dt.datetime.combine(end_day, end, tzinfo=CHINA_TIME))
+    return from_china(end_day, end)
 
 
 def next_digest_time(now: dt.datetime) -> dt.datetime:
     """The next ``DIGEST_HOUR`` o'clock China time strictly after ``now`` (naive UTC)."""
-    local = _local(now)
-    slot = dt.datetime.combine(local.date(), dt.time(DIGEST_HOUR), tzinfo=CHINA_TIME)
+    local = in_china(now)
+    slot = dt.datetime.combine(local.date(), dt.time(DIGEST_HOUR), tzinfo=CHINA)
     if slot <= local:
         slot += dt.timedelta(days=1)
-    return _naive_utc(slot)
+    return naive_utc(slot)
 
 
 def first_send_time(subscription: Subscription, now: dt.datetime) -> dt.datetime:

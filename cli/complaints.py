@@ -31,10 +31,11 @@ def overdue(as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")]
     """List complaints past their accept or mediation deadline (working days, China time)."""
     from sqlalchemy import select
 
-    from complaints.workflow import STATUS_NAMES, overdue_condition, today_in_china
+    from complaints.workflow import STATUS_NAMES, overdue_condition
+    from core.clock import china_today
     from core.models import Complaint
 
-    today = today_in_china()
+    today = china_today()
     with _sessions()() as session:
         rows = session.scalars(
             select(Complaint).where(overdue_condition(today)).order_by(Complaint.created_at, Complaint.id)

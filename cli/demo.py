@@ -141,7 +141,7 @@ def analyse_demo(session: Session, settings: Settings, engine: Engine, started: 
 
 def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
     """Create the demo database with the sample city; returns the settings that point at it."""
-    from complaints.workflow import today_in_china
+    from core.clock import china_today
     from core.config import Settings
     from core.db import get_engine, session_factory, upgrade_database
     from importing.sample_city import load_sample_city
@@ -161,7 +161,7 @@ def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
     with session_factory(engine)() as session, console.status("生成示例城市 building the sample city…"):
         _, summary = load_sample_city(
             session,
-            end=today_in_china(),
+            end=china_today(),
             days=days,
             complaints=complaints,
             on_step=lambda step: console.print(f"  ✓ {step} ({time.perf_counter() - started:.1f}s)"),

@@ -112,7 +112,8 @@ def search(
     ),
 ) -> None:
     """Search complaints like GET /api/complaints/search; prints the hits or one JSON object."""
-    from search.query import InvalidCursor, SearchQuery, china_day_start_utc
+    from core.clock import china_day_end, china_day_start
+    from search.query import InvalidCursor, SearchQuery
     from search.service import SearchUnavailable
 
     if sort not in ("relevance", "date"):
@@ -129,8 +130,8 @@ def search(
         not_district=tuple(not_district),
         not_merchant=tuple(not_merchant),
         not_status=tuple(not_status),
-        created_from=china_day_start_utc(created_from.date()) if created_from else None,
-        created_to=china_day_start_utc(created_to.date() + dt.timedelta(days=1)) if created_to else None,
+        created_from=china_day_start(created_from.date()) if created_from else None,
+        created_to=china_day_end(created_to.date()) if created_to else None,
         amount_min=None if amount_min is None else Decimal(str(amount_min)),
         amount_max=None if amount_max is None else Decimal(str(amount_max)),
         sort="date" if sort == "date" else "relevance",

@@ -34,6 +34,7 @@ from complaints.privacy import mask_optional, mask_personal_data
 from complaints.routing import association_for_industry
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import accept_deadline
+from core.clock import utcnow
 from core.display_names import display_name
 from core.models import Association, Complaint, ComplaintEvent, Merchant
 from search.tokenizer import get_tokenizer
@@ -259,7 +260,7 @@ def create_complaint(
     Nature and industry given in ``data`` are kept (confidence None); missing ones come from the
     registered merchant's industry or from the classifier.
     """
-    created_at = created_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    created_at = created_at or utcnow()
     with session.no_autoflush:
         return _new_complaint(session, data, channel, actor, created_at, import_key, classifier)
 
@@ -378,7 +379,7 @@ def store_complaints(
     if not filings:
         return []
     router = router or Router(session)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utcnow()
     by_code, by_name = _merchants_of(session, filings)
     codes = _new_tracking_codes(session, len(filings))
     deadline = functools.lru_cache(maxsize=1024)(accept_deadline)  # imports share a few dates

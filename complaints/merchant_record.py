@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.clock import china_date
 from core.models import Complaint, ComplaintEvent, Merchant
 
 # Below this many cases a rate says more about chance than about the merchant.
@@ -105,7 +106,7 @@ def merchant_record(session: Session, *, merchant: Merchant, since: dt.datetime)
             Complaint.merchant_id == merchant.id, Complaint.created_at >= since
         )
     ).all()
-    by_month = Counter((created_at + dt.timedelta(hours=8)).strftime("%Y-%m") for _, created_at in own)
+    by_month = Counter(china_date(created_at).strftime("%Y-%m") for _, created_at in own)
     return MerchantRecord(
         merchant=merchant,
         since=since,

@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import ColumnElement, and_, or_
 
 from complaints.working_days import add_working_days
+from core.clock import china_date, utcnow
 from core.display_names import DISPLAY_NAMES
 from core.models import Complaint, ComplaintEvent
 
@@ -36,8 +37,6 @@ NOTE_REQUIRED = frozenset({"rejected", "mediation_ended"})
 ACCEPT_PENDING = frozenset({"received"})
 MEDIATION_PENDING = frozenset({"accepted", "mediating"})
 
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-
 
 class WorkflowError(ValueError):
     """A transition the workflow does not allow; ``message`` is for the user (Chinese)."""
@@ -48,19 +47,12 @@ class WorkflowError(ValueError):
         self.conflict = conflict
 
 
-def local_date(moment: dt.datetime) -> dt.date:
-    """The calendar date in China of a naive-UTC (or aware) timestamp: deadlines count local days."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(CHINA_TIME).date()
-
-
 def accept_deadline(received_at: dt.datetime) -> dt.date:
-    return add_working_days(local_date(received_at), ACCEPT_WORKING_DAYS)
+    return add_working_days(china_date(received_at), ACCEPT_WORKING_DAYS)
 
 
 def mediate_deadline(accepted_at: dt.datetime) -> dt.date:
-    return add_working_days(local_date(accepted_at), MEDIATE_WORKING_DAYS)
+    return add_working_days(china_date(accepted_at), MEDIATE_WORKING_DAYS)
 
 
 def transition(
@@ -84,7 +76,7 @@ def transition(
     note = note.strip() if note else None
     if to_status in NOTE_REQUIRED and not note:
         raise WorkflowError(f"变更为“{STATUS_NAMES[to_status]}”须填写原因", conflict=False)
-    at = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    at = at or utcnow()
     complaint.status = to_status
     if to_status == "accepted":
         complaint.mediate_deadline = mediate_deadline(at)
@@ -109,7 +101,3 @@ def overdue_condition(today: dt.date) -> ColumnElement[bool]:
         and_(Complaint.status.in_(ACCEPT_PENDING), Complaint.accept_deadline < today),
         and_(Complaint.status.in_(MEDIATION_PENDING), Complaint.mediate_deadline < today),
     )
-
-
-def today_in_china() -> dt.date:
-    return dt.datetime.now(CHINA_TIME).date()

@@ -1,6 +1,6 @@
 """The domain schema: one table per thing the consumer association keeps.
 
-Times are naive UTC (``utcnow``) so SQLite and PostgreSQL store them alike.
+Times are naive UTC (``core.clock.utcnow``) so SQLite and PostgreSQL store them alike.
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+from core.clock import utcnow
 
 
 class Base(DeclarativeBase):

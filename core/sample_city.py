@@ -24,6 +24,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.clock import china_day_start
 from core.models import Association, Merchant, Product
 from core.prices import PriceInput, store_observations
 from core.units import normalise_price
@@ -563,9 +564,6 @@ def _personal_details(rng: random.Random, text: str, district: str | None) -> st
     return text
 
 
-CHINA_UTC_OFFSET = dt.timedelta(hours=8)
-
-
 def _workflow_steps(
     rng: random.Random, created_at: dt.datetime, end: dt.date
 ) -> tuple[tuple[str, dt.datetime, str | None], ...]:
@@ -575,7 +573,7 @@ def _workflow_steps(
     with ``end`` = today never shows a step later today.
     """
     age = (end - created_at.date()).days
-    now = dt.datetime.combine(end, dt.time()) - CHINA_UTC_OFFSET
+    now = china_day_start(end)
     steps: list[tuple[str, dt.datetime, str | None]] = []
     at = created_at
     if age < 3 or (age < 20 and rng.random() < 0.15):

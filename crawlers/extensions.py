@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
+from core.clock import utcnow
 from core.db import get_engine, prepare_database, session_factory
 from core.models import CrawlRun
 from core.prices import quarantine
@@ -57,7 +58,7 @@ def crawl_status(pages: int, errors: int, finish_reason: str, requests: int = 1)
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return utcnow()
 
 
 class CrawlRunRecorder:

@@ -8,7 +8,6 @@ source failing never stops the others.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from core.clock import utcnow
 from core.config import Settings
 from core.db import make_engine, session_scope
 from core.models import CrawlRun
@@ -73,7 +73,7 @@ def _fail_if_unfinished(engine: Engine, run_id: int, reason: str, log_file: Path
             if log_file.exists()
             else ""
         )
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        now = utcnow()
         run.status = "failed"
         run.errors = max(run.errors or 0, 1)
         run.error_samples = [reason, tail] if tail else [reason]

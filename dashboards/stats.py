@@ -22,7 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from api.deps import SessionDep
 from complaints.classification import INDUSTRIES, NATURES, Tokenizer
 from complaints.privacy import mask_personal_data
-from complaints.workflow import local_date
+from core.clock import china_date, china_day_start, china_today
 from core.models import Complaint
 
 MIN_WORD_COMPLAINTS = 5
@@ -30,7 +30,6 @@ MIN_WORD_COMPLAINTS = 5
 # (about 0.17 s per 1,000 complaints to tokenise).
 HOT_WORD_SAMPLE = 5_000
 STATS_CACHE_SIZE = 64
-CHINA_OFFSET = dt.timedelta(hours=8)
 HOT_WORDS = 30
 MIN_WORD_LENGTH = 2
 # Words that say nothing as hot words: a maintained Chinese stopword list (the union of the HIT, Baidu,
@@ -176,9 +175,9 @@ def _month_labels(start: dt.date, today: dt.date) -> list[str]:
 
 
 def _compute_stats(session: Session, months: int, start: dt.date, today: dt.date) -> ComplaintStatsPublic:
-    since = dt.datetime.combine(start, dt.time()) - CHINA_OFFSET
+    since = china_day_start(start)
     created = session.scalars(select(Complaint.created_at).where(Complaint.created_at >= since)).all()
-    by_month = Counter(local_date(moment).strftime("%Y-%m") for moment in created)
+    by_month = Counter(china_date(moment).strftime("%Y-%m") for moment in created)
     newest_texts = session.scalars(
         select(Complaint.text)
         .where(Complaint.created_at >= since)
@@ -208,7 +207,7 @@ def complaint_stats(
     The answer is kept per app until a complaint is added or changed (count, newest id and newest update
     are the key), so the public page does not re-tokenise thousands of complaints on every visit.
     """
-    today = local_date(dt.datetime.now(dt.UTC))
+    today = china_today()
     start = _window_start(months, today)
     version = session.execute(
         select(func.count(), func.max(Complaint.id), func.max(Complaint.updated_at))

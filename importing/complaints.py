@@ -37,7 +37,7 @@ from complaints.intake import (
     words_of,
 )
 from complaints.schemas import ComplaintCreate
-from complaints.workflow import CHINA_TIME
+from core.clock import CHINA
 from core.config import get_settings
 from core.models import Complaint
 from core.parallel import parallel_chunks
@@ -137,7 +137,7 @@ def pending_complaint(row: Row) -> PendingComplaint:
         if created is None
         else created.replace(microsecond=0)
         if isinstance(created, dt.datetime)  # an Excel date cell
-        else parse_datetime(created, "created_at", naive_zone=CHINA_TIME)
+        else parse_datetime(created, "created_at", naive_zone=CHINA)
     )
     try:
         data = ComplaintCreate(**values)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from core.clock import utcnow
 from importing.readers import BadRow
 
 MAX_KEPT_PROBLEMS = 1000
@@ -97,7 +98,7 @@ def parse_datetime(
         parsed = parsed.replace(tzinfo=naive_zone)
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    latest = (now or dt.datetime.now(dt.UTC).replace(tzinfo=None)) + dt.timedelta(days=1)
+    latest = (now or utcnow()) + dt.timedelta(days=1)
     if not EARLIEST <= parsed <= latest:
         raise FieldError(f"{name} 日期超出范围：{text} (date out of range)")
     return parsed

@@ -40,6 +40,7 @@ from analysis.rules import (
     covered_product_ids,
     parse_rules,
 )
+from core.clock import CHINA_OFFSET, china_day_end, china_day_start
 from core.config import Settings
 from core.db import advisory_xact_lock, sqlite_file_lock
 from core.models import Alert, Category, Complaint, Merchant, PriceCheck, PriceObservation, Product, utcnow
@@ -55,8 +56,6 @@ DETECTION_LOCK_KEY = int.from_bytes(b"FairDet\x01", "big")
 LOOKBACK_DAYS = 120
 #: Complaint natures that count as price complaints.
 PRICE_NATURES = ("价格/哄抬价格", "价格", "哄抬价格")
-#: Beijing time minus UTC: complaints are stored in UTC, days are counted in Beijing time.
-CHINA_OFFSET = dt.timedelta(hours=8)
 #: Days before an episode in which a complaint still links to it.
 COMPLAINT_LEAD_DAYS = 7
 MAX_GAP_DAYS = 1
@@ -120,8 +119,8 @@ def read_price_complaints(session: Session, *, start: dt.date, end: dt.date) -> 
     DataFrame
         ``date`` (the Beijing day), ``complaint_id``, ``merchant_id``, ``merchant_name``, ``product_id``.
     """
-    first = dt.datetime.combine(start, dt.time()) - CHINA_OFFSET
-    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time()) - CHINA_OFFSET
+    first = china_day_start(start)
+    after = china_day_end(end)
     rows = session.execute(
         select(
             Complaint.created_at,

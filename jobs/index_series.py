@@ -33,6 +33,7 @@ from analysis.price_index import (
     price_index_geks,
     price_index_jevons,
 )
+from core.clock import utcnow
 from core.models import PriceIndexSeries, PriceIndexValue, PriceObservation
 from core.price_reads import read_observations
 
@@ -281,7 +282,7 @@ def refresh_series(session: Session, spec: IndexSpec) -> PriceIndexSeries | None
             series.base_date = records[0]["date"] if records else None
         series.subject_hash = spec.subject_hash
         series.observations_max_id, series.observations_count = state.max_id, state.count
-        series.computed_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        series.computed_at = utcnow()
         session.commit()
     except (IntegrityError, DBAPIError) as exc:
         session.rollback()

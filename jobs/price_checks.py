@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.clock import china_date
 from core.config import Settings
 from core.models import (
     Complaint,
@@ -49,7 +50,6 @@ LOOKBACK = dt.timedelta(days=2)
 #: A key crawled this recently is not crawled again; its result is linked to new complaints.
 RECHECK_MINUTES = 60
 MAX_CRAWLS_PER_SITE = 1
-CHINA_OFFSET = dt.timedelta(hours=8)
 
 # "6.4元一斤", "6.4元/斤", "一斤6.4元", "每斤卖6.4元"; 公斤/千克/kg are converted to 500 g.
 _PRICE_PER_UNIT = re.compile(
@@ -160,7 +160,7 @@ Crawl = Callable[[list[str], Settings, dict[str, str]], list[int]]
 
 def _latest_result(session: Session, check: PriceCheck, since: dt.datetime) -> PriceObservation | None:
     """The seller's price of the good as crawled today (China's day): a re-crawl the same day adds none."""
-    today = (since + CHINA_OFFSET).date()
+    today = china_date(since)
     return session.scalar(
         select(PriceObservation)
         .where(

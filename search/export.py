@@ -9,7 +9,6 @@ openpyxl's write-only workbook, which keeps rows in a temporary file rather than
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 import tempfile
@@ -20,6 +19,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from complaints.workflow import STATUS_NAMES
+from core.clock import in_china
 from core.display_names import display_name
 from search.query import SearchQuery
 from search.service import DisplayHit
@@ -39,7 +39,6 @@ HEADERS = (
     "状态",
     "涉案金额（元）",
 )
-CHINA_OFFSET = dt.timedelta(hours=8)
 # OWASP "CSV injection": a cell starting with one of these is a formula (or DDE call) to Excel,
 # LibreOffice or WPS; the full-width forms are read as formulas by spreadsheets in Chinese locales.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -69,7 +68,7 @@ def row_values(hit: DisplayHit) -> list[Any]:
     return [
         document.id,
         document.tracking_code,
-        (document.created_at + CHINA_OFFSET).strftime("%Y-%m-%d %H:%M"),
+        in_china(document.created_at).strftime("%Y-%m-%d %H:%M"),
         hit.title or "",
         hit.text,
         document.nature or "",

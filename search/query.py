@@ -173,8 +173,3 @@ def decode_cursor(cursor: str, sort: str, types: tuple[type | tuple[type, ...], 
     ):
         raise InvalidCursor("翻页游标无效")
     return values
-
-
-def china_day_start_utc(day: dt.date) -> dt.datetime:
-    """Midnight of a China (UTC+8) calendar day as the naive UTC timestamp stored."""
-    return dt.datetime.combine(day, dt.time()) - dt.timedelta(hours=8)

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from core.clock import utcnow
 from core.config import Settings, get_settings
 from core.db import make_engine
 from core.models import Complaint
@@ -92,7 +93,7 @@ def reindex_all(
     Complaints changed while the rebuild ran are indexed again after the switch. ``workers``: processes
     that make the entries (default: one per core; 1 keeps everything in this process).
     """
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    started = utcnow() - dt.timedelta(seconds=1)
     expected = session.scalar(select(func.count()).select_from(Complaint)) or 0
     with parallel_documents(expected, workers) as documents_of:
         written = backend.rebuild(documents_of(indexed_rows(session)), progress)

@@ -29,10 +29,11 @@ from api.deps import Caller, SessionDep, StaffDep
 from api.timestamps import IsoDate, UtcDateTime
 from complaints.workflow import STATUS_NAMES
 from core import audit
+from core.clock import china_day_end, china_day_start
 from core.config import Settings
 from search.backends.base import SearchBackend
 from search.export import csv_chunks, export_rows, safe_filename, xlsx_chunks
-from search.query import MAX_OFFSET, InvalidCursor, SearchQuery, china_day_start_utc
+from search.query import MAX_OFFSET, InvalidCursor, SearchQuery
 from search.service import (
     DisplayHit,
     SearchOutcome,
@@ -214,8 +215,8 @@ def search_query(
         not_district=tuple(not_district or ()),
         not_merchant=tuple(not_merchant or ()),
         not_status=tuple(not_status or ()),
-        created_from=china_day_start_utc(created_from) if created_from else None,
-        created_to=china_day_start_utc(created_to + dt.timedelta(days=1)) if created_to else None,
+        created_from=china_day_start(created_from) if created_from else None,
+        created_to=china_day_end(created_to) if created_to else None,
         amount_min=amount_min,
         amount_max=amount_max,
         sort=sort,

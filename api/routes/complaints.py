@@ -31,17 +31,16 @@ from complaints.intake import (
 from complaints.privacy import mask_contact, mask_name, mask_optional
 from complaints.schemas import ComplaintCreate
 from complaints.workflow import (
-    CHINA_TIME,
     CONSUMER_ASSOCIATION_STEPS,
     STATUS_NAMES,
     TRANSITIONS,
     WorkflowError,
     is_overdue,
     overdue_condition,
-    today_in_china,
     transition,
 )
 from core import audit
+from core.clock import china_day_start, china_today
 from core.display_names import display_name
 from core.models import Association, Complaint, ComplaintEvent, PriceCheck, PriceObservation
 from core.text import optional_text
@@ -275,7 +274,7 @@ def _detail(session: Session, complaint: Complaint, caller: Caller) -> Complaint
     mask = not caller.sees_personal_data
     consumer_name = complaint.consumer_name
     return ComplaintDetail(
-        **_summary(complaint, mask, today_in_china()).model_dump(),
+        **_summary(complaint, mask, china_today()).model_dump(),
         channel=complaint.channel,
         channel_name=display_name("channel", complaint.channel),
         industry_name=display_name("industry", complaint.industry),
@@ -295,7 +294,7 @@ def _detail(session: Session, complaint: Complaint, caller: Caller) -> Complaint
 
 def _utc_start_of(day: dt.date) -> dt.datetime:
     """Midnight in China of ``day`` as the naive UTC timestamp the database stores."""
-    return dt.datetime.combine(day, dt.time(), CHINA_TIME).astimezone(dt.UTC).replace(tzinfo=None)
+    return china_day_start(day)
 
 
 def _may_see(caller: Caller, complaint: Complaint) -> bool:
@@ -361,7 +360,7 @@ def track_complaint(code: Annotated[str, Path(max_length=40)], session: SessionD
         association_name=_association_name(session, complaint.association_id),
         accept_deadline=complaint.accept_deadline,
         mediate_deadline=complaint.mediate_deadline,
-        overdue=is_overdue(complaint, today_in_china()),
+        overdue=is_overdue(complaint, china_today()),
         timeline=[_event(e, True) for e in complaint.events if e.action in PUBLIC_EVENTS],
     )
 
@@ -411,7 +410,7 @@ def list_complaints(
         query = query.where(Complaint.created_at >= _utc_start_of(created_from))
     if created_to is not None:
         query = query.where(Complaint.created_at < _utc_start_of(created_to + dt.timedelta(days=1)))
-    today = today_in_china()
+    today = china_today()
     if overdue is not None:
         condition = overdue_condition(today)
         query = query.where(condition if overdue else ~condition)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from api.deps import SessionDep
 from complaints.classification import NATURES
 from complaints.merchant_record import MIN_CASES_FOR_RATE, merchant_record
-from complaints.workflow import CHINA_TIME, today_in_china
+from core.clock import china_day_start, china_today
 from core.display_names import display_name
 from core.models import Alert, Complaint, Merchant
 
@@ -79,8 +79,8 @@ class MerchantRecordPublic(BaseModel):
 
 def _since(months: int) -> tuple[dt.date, dt.datetime]:
     """The first day of the window in China and the same instant as naive UTC."""
-    day = today_in_china() - dt.timedelta(days=30 * months)
-    moment = dt.datetime.combine(day, dt.time(), CHINA_TIME).astimezone(dt.UTC).replace(tzinfo=None)
+    day = china_today() - dt.timedelta(days=30 * months)
+    moment = china_day_start(day)
     return day, moment
 
 

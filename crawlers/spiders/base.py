@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from typing import Any
 
@@ -10,6 +9,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from core.clock import utcnow
 from crawlers.items import PriceItem
 
 ERRORS_STAT = "fairmarket/errors"
@@ -54,7 +54,7 @@ class PriceSpider(scrapy.Spider):
         item = PriceItem(
             source=self.source_name,
             url=response.url,
-            fetched_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            fetched_at=utcnow(),
             spider=self.name,
             extractor=fields.pop("extractor", self.extractor),
             raw_hash=body_hash(response),

@@ -8,21 +8,18 @@ its own download slot (delay, concurrency).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
+from core.clock import china_today
 from crawlers.extraction import extract
 from crawlers.sites import Site, load_sites, rebase, site_for
 from crawlers.spiders.base import PriceSpider
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 class ProductPageSpider(PriceSpider):
@@ -97,4 +94,4 @@ class ProductPageSpider(PriceSpider):
     @staticmethod
     def observed_today() -> str:
         """Shop prices are kept one per day (China's calendar day): a second crawl that day adds nothing."""
-        return dt.datetime.now(CHINA).date().isoformat()
+        return china_today().isoformat()

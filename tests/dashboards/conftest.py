@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 from api.main import create_app
 from cli.demo import DEMO_ACCOUNTS, analyse_demo, create_demo_accounts
-from complaints.workflow import today_in_china
+from core.clock import china_today
 from core.config import Settings
 from core.db import get_engine, session_factory, upgrade_database
 from core.models import CrawlRun, JobRun
@@ -107,7 +107,7 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     engine = get_engine(settings.resolved_database_url)
     upgrade_database(engine)
     with session_factory(engine)() as session:
-        load_sample_city(session, end=today_in_china(), days=60, complaints=300)
+        load_sample_city(session, end=china_today(), days=60, complaints=300)
         password = create_demo_accounts(session)
         analyse_demo(session, settings, engine, time.perf_counter())
         session.add_all(_crawl_and_job_history())

@@ -18,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from core.clock import china_day_start
 from core.models import Complaint
 from search.backends.base import SearchBackend
 from search.documents import document_for
-from search.query import FACET_FIELDS, SearchQuery, china_day_start_utc
+from search.query import FACET_FIELDS, SearchQuery
 from search.service import display_hits, prepare
 
 QUERIES: dict[str, dict[str, Any]] = {
@@ -37,8 +38,8 @@ QUERIES: dict[str, dict[str, Any]] = {
     "exclusion": {"not_district": ("道里区",), "not_status": ("closed",)},
     "filter and exclusion on one field": {"merchant": ("家乐福", "大润发"), "not_merchant": ("大润发",)},
     "date range": {
-        "created_from": china_day_start_utc(dt.date(2026, 3, 5)),
-        "created_to": china_day_start_utc(dt.date(2026, 3, 12)),
+        "created_from": china_day_start(dt.date(2026, 3, 5)),
+        "created_to": china_day_start(dt.date(2026, 3, 12)),
     },
     "amount range": {"amount_min": Decimal("50"), "amount_max": Decimal("400.25")},
     "association scope": {"q": "价格", "association_id": "first"},
