@@ -27,6 +27,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import poisson
 
+from analysis.rules import (
+    ComplaintSpikeParams,
+    EmergencyRiseParams,
+    MarketSurgeParams,
+    MarkupRatioParams,
+    PeerOutlierParams,
+    SupplyShortageParams,
+)
+
 OBSERVATION_COLUMNS = [
     "date",
     "merchant_id",
@@ -48,6 +57,15 @@ RATIO_TOLERANCE = 1e-9
 HALF_IQR_TO_SIGMA = 0.6745
 #: Market days over which the market's usual retail margin over the wholesale price is taken.
 MARGIN_WINDOW = 28
+
+
+# Knob defaults come from the rule kinds' parameter models, their one home.
+_PEER_OUTLIER = PeerOutlierParams()
+_MARKET_SURGE = MarketSurgeParams()
+_EMERGENCY_RISE = EmergencyRiseParams()
+_MARKUP_RATIO = MarkupRatioParams()
+_COMPLAINT_SPIKE = ComplaintSpikeParams()
+_SUPPLY_SHORTAGE = SupplyShortageParams()
 
 
 def empty_flags() -> pd.DataFrame:
@@ -298,11 +316,11 @@ def detect_peer_outliers(
     retail: pd.DataFrame,
     *,
     threshold: float = 3.5,
-    min_peers: int = 5,
-    min_premium: float = 0.25,
+    min_peers: int = _PEER_OUTLIER.min_peers,
+    min_premium: float = _PEER_OUTLIER.min_premium,
     mad_floor: float = 0.01,
-    move_allowance: float = 1.0,
-    lag_days: int = 0,
+    move_allowance: float = _PEER_OUTLIER.move_allowance,
+    lag_days: int = _PEER_OUTLIER.lag_days,
 ) -> pd.DataFrame:
     """Sellers priced far above the other sellers of the same item, region and day.
 
@@ -379,11 +397,11 @@ def detect_market_surges(
     *,
     window: int = 28,
     threshold: float = 0.15,
-    min_peers: int = 3,
-    min_z: float = 4.0,
+    min_peers: int = _MARKET_SURGE.min_peers,
+    min_z: float = _MARKET_SURGE.min_z,
     scale_floor: float = 0.02,
-    move_allowance: float = 1.0,
-    lag_days: int = 0,
+    move_allowance: float = _MARKET_SURGE.move_allowance,
+    lag_days: int = _MARKET_SURGE.lag_days,
 ) -> pd.DataFrame:
     """Sellers whose price rose much more than the market's.
 
@@ -474,9 +492,9 @@ def detect_emergency_rises(
     threshold: float,
     reference_days: int,
     reference: Literal["last", "mean"] = "last",
-    inclusive: bool = False,
-    net_of_market: bool = True,
-    lag_days: int = 0,
+    inclusive: bool = _EMERGENCY_RISE.inclusive,
+    net_of_market: bool = _EMERGENCY_RISE.net_of_market,
+    lag_days: int = _EMERGENCY_RISE.lag_days,
 ) -> pd.DataFrame:
     """Prices during an emergency above the seller's price before it.
 
@@ -584,9 +602,9 @@ def detect_markup_violations(
     start: dt.date,
     end: dt.date | None,
     threshold: float,
-    reference: Literal["wholesale", "own_pre_event"] = "wholesale",
+    reference: Literal["wholesale", "own_pre_event"] = _MARKUP_RATIO.reference,
     reference_days: int = 30,
-    lag_days: int = 0,
+    lag_days: int = _MARKUP_RATIO.lag_days,
 ) -> pd.DataFrame:
     """Retail prices whose markup over the wholesale price (进销差价率) is too high.
 
@@ -652,10 +670,10 @@ def detect_complaint_spikes(
     by: Literal["merchant_id", "product_id"],
     start: dt.date,
     end: dt.date,
-    window_days: int = 7,
+    window_days: int = _COMPLAINT_SPIKE.window_days,
     baseline_days: int = 56,
     threshold: float = 0.001,
-    min_count: int = 3,
+    min_count: int = _COMPLAINT_SPIKE.min_count,
 ) -> pd.DataFrame:
     """Merchants (or goods) named in many more price complaints than usual.
 
@@ -722,8 +740,8 @@ def detect_supply_shortages(
     *,
     baseline_days: int = 28,
     threshold: float = 0.30,
-    min_sellers: int = 5,
-    min_share: float = 0.5,
+    min_sellers: int = _SUPPLY_SHORTAGE.min_sellers,
+    min_share: float = _SUPPLY_SHORTAGE.min_share,
 ) -> pd.DataFrame:
     """Items that many sellers of a region are suddenly out of stock of.
 

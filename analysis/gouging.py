@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,7 +18,19 @@ from analysis.detectors import (
     empty_flags,
 )
 from analysis.episodes import group_episodes, severity_from_breach
-from analysis.rules import EMERGENCY_KINDS, Emergency, Rule
+from analysis.rules import (
+    EMERGENCY_KINDS,
+    PARAMS_BY_KIND,
+    ComplaintSpikeParams,
+    Emergency,
+    EmergencyRiseParams,
+    MarketSurgeParams,
+    MarkupRatioParams,
+    PeerOutlierParams,
+    Rule,
+    RuleParams,
+    SupplyShortageParams,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +44,129 @@ class RuleOutcome:
 
 def _covered(frame: pd.DataFrame, product_ids: frozenset[int] | None) -> pd.DataFrame:
     return frame if product_ids is None else frame[frame["product_id"].isin(product_ids)]
+
+
+@dataclass(frozen=True)
+class RuleInputs:
+    """What a detector may read: all observations, the retail view, price complaints and the period."""
+
+    observations: pd.DataFrame
+    retail: pd.DataFrame
+    complaints: pd.DataFrame
+    product_ids: frozenset[int] | None
+    emergency: Emergency | None
+    start: dt.date
+    as_of: dt.date
+
+
+def _price_rise(rule: Rule, params: RuleParams, inputs: RuleInputs) -> pd.DataFrame:
+    assert isinstance(params, EmergencyRiseParams) and inputs.emergency is not None
+    return detect_emergency_rises(
+        _covered(inputs.retail, inputs.product_ids),
+        start=inputs.emergency.start,
+        end=inputs.emergency.end,
+        threshold=rule.threshold,
+        reference_days=rule.reference_days,
+        reference="last" if rule.kind == "emergency_rise" else "mean",
+        inclusive=params.inclusive,
+        net_of_market=params.net_of_market,
+        lag_days=params.lag_days,
+    )
+
+
+def _markup_ratio(rule: Rule, params: RuleParams, inputs: RuleInputs) -> pd.DataFrame:
+    assert isinstance(params, MarkupRatioParams) and inputs.emergency is not None
+    return detect_markup_violations(
+        _covered(inputs.observations, inputs.product_ids),
+        start=inputs.emergency.start,
+        end=inputs.emergency.end,
+        threshold=rule.threshold,
+        reference=params.reference,
+        reference_days=rule.reference_days,
+        lag_days=params.lag_days,
+    )
+
+
+def _peer_outlier(rule: Rule, params: RuleParams, inputs: RuleInputs) -> pd.DataFrame:
+    assert isinstance(params, PeerOutlierParams)
+    return detect_peer_outliers(
+        _covered(inputs.retail, inputs.product_ids),
+        threshold=rule.threshold,
+        min_peers=params.min_peers,
+        min_premium=params.min_premium,
+        move_allowance=params.move_allowance,
+        lag_days=params.lag_days,
+    )
+
+
+def _market_surge(rule: Rule, params: RuleParams, inputs: RuleInputs) -> pd.DataFrame:
+    assert isinstance(params, MarketSurgeParams)
+    return detect_market_surges(
+        _covered(inputs.retail, inputs.product_ids),
+        window=rule.reference_days,
+        threshold=rule.threshold,
+        min_peers=params.min_peers,
+        min_z=params.min_z,
+        move_allowance=params.move_allowance,
+        lag_days=params.lag_days,
+    )
+
+
+def _complaint_spike(rule: Rule, params: RuleParams, inputs: RuleInputs) -> pd.DataFrame:
+    """Spikes per merchant (all goods) and per covered good."""
+    assert isinstance(params, ComplaintSpikeParams)
+    spikes = [
+        detect_complaint_spikes(
+            inputs.complaints if by == "merchant_id" else _covered(inputs.complaints, inputs.product_ids),
+            by=by,
+            start=inputs.start,
+            end=inputs.as_of,
+            window_days=params.window_days,
+            baseline_days=rule.reference_days,
+            threshold=rule.threshold,
+            min_count=params.min_count,
+        )
+        for by in ("merchant_id", "product_id")
+    ]
+    non_empty = [flags for flags in spikes if not flags.empty]
+    return pd.concat(non_empty, ignore_index=True) if non_empty else empty_flags()
+
+
+def _supply_shortage(rule: Rule, params: RuleParams, inputs: RuleInputs) -> pd.DataFrame:
+    assert isinstance(params, SupplyShortageParams)
+    return detect_supply_shortages(
+        _covered(inputs.observations, inputs.product_ids),
+        baseline_days=rule.reference_days,
+        threshold=rule.threshold,
+        min_sellers=params.min_sellers,
+        min_share=params.min_share,
+    )
+
+
+Detector = Callable[[Rule, RuleParams, RuleInputs], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class RuleKindSpec:
+    """How a rule kind is evaluated: its detector and the model its ``params`` are validated against."""
+
+    detect: Detector
+    params: type[RuleParams]
+
+
+#: Every rule kind: its detector and parameters model (``PARAMS_BY_KIND`` validates the rule file).
+RULE_KINDS: dict[str, RuleKindSpec] = {
+    kind: RuleKindSpec(detect, PARAMS_BY_KIND[kind])
+    for kind, detect in {
+        "emergency_rise": _price_rise,
+        "average_rise": _price_rise,
+        "markup_ratio": _markup_ratio,
+        "peer_outlier": _peer_outlier,
+        "market_surge": _market_surge,
+        "complaint_spike": _complaint_spike,
+        "supply_shortage": _supply_shortage,
+    }.items()
+}
 
 
 def flag_rule(
@@ -64,75 +200,12 @@ def flag_rule(
     as_of : date
         Last day judged.
     """
-    params = rule.params
     if rule.kind in EMERGENCY_KINDS and emergency is None:
         raise ValueError(f"rule {rule.id}: an emergency rule needs its declared emergency")
     if emergency is not None and not emergency.overlaps(start, as_of):
         return empty_flags()
-    if rule.kind in ("emergency_rise", "average_rise") and emergency is not None:
-        return detect_emergency_rises(
-            _covered(retail, product_ids),
-            start=emergency.start,
-            end=emergency.end,
-            threshold=rule.threshold,
-            reference_days=rule.reference_days,
-            reference="last" if rule.kind == "emergency_rise" else "mean",
-            inclusive=bool(params.get("inclusive", rule.kind == "average_rise")),
-            net_of_market=bool(params.get("net_of_market", True)),
-            lag_days=int(params.get("lag_days", 0)),
-        )
-    if rule.kind == "markup_ratio" and emergency is not None:
-        return detect_markup_violations(
-            _covered(observations, product_ids),
-            start=emergency.start,
-            end=emergency.end,
-            threshold=rule.threshold,
-            reference=params.get("reference", "wholesale"),
-            reference_days=rule.reference_days,
-            lag_days=int(params.get("lag_days", 0)),
-        )
-    if rule.kind == "peer_outlier":
-        return detect_peer_outliers(
-            _covered(retail, product_ids),
-            threshold=rule.threshold,
-            min_peers=int(params.get("min_peers", 5)),
-            min_premium=float(params.get("min_premium", 0.25)),
-            move_allowance=float(params.get("move_allowance", 1.0)),
-            lag_days=int(params.get("lag_days", 0)),
-        )
-    if rule.kind == "market_surge":
-        return detect_market_surges(
-            _covered(retail, product_ids),
-            window=rule.reference_days,
-            threshold=rule.threshold,
-            min_peers=int(params.get("min_peers", 3)),
-            min_z=float(params.get("min_z", 4.0)),
-            move_allowance=float(params.get("move_allowance", 1.0)),
-            lag_days=int(params.get("lag_days", 0)),
-        )
-    if rule.kind == "complaint_spike":
-        spikes = [
-            detect_complaint_spikes(
-                complaints if by == "merchant_id" else _covered(complaints, product_ids),
-                by=by,
-                start=start,
-                end=as_of,
-                window_days=int(params.get("window_days", 7)),
-                baseline_days=rule.reference_days,
-                threshold=rule.threshold,
-                min_count=int(params.get("min_count", 3)),
-            )
-            for by in ("merchant_id", "product_id")
-        ]
-        non_empty = [flags for flags in spikes if not flags.empty]
-        return pd.concat(non_empty, ignore_index=True) if non_empty else empty_flags()
-    return detect_supply_shortages(
-        _covered(observations, product_ids),
-        baseline_days=rule.reference_days,
-        threshold=rule.threshold,
-        min_sellers=int(params.get("min_sellers", 5)),
-        min_share=float(params.get("min_share", 0.5)),
-    )
+    inputs = RuleInputs(observations, retail, complaints, product_ids, emergency, start, as_of)
+    return RULE_KINDS[rule.kind].detect(rule, rule.params, inputs)
 
 
 def evaluate_rule(

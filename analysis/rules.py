@@ -12,7 +12,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 RULES_FILE = Path(__file__).with_name("gouging_rules.yaml")
 
@@ -33,7 +42,71 @@ EMERGENCY_KINDS = frozenset({"emergency_rise", "average_rise", "markup_ratio"})
 
 
 class RuleError(ValueError):
-    """A rule file that cannot be used; the message names the rule and the field."""
+    """A rule file that cannot be used; the message names the file, the rule, its line and the field."""
+
+
+class RuleParams(BaseModel):
+    """A rule kind's extra knobs: each kind has its own model, the one home of its defaults.
+
+    Unknown keys are refused, so a misspelt knob is an error instead of a silent default.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmergencyRiseParams(RuleParams):
+    """``emergency_rise``: a rise over the seller's last price before the emergency."""
+
+    inclusive: bool = False
+    net_of_market: bool = True
+    lag_days: int = Field(default=0, ge=0)
+
+
+class AverageRiseParams(EmergencyRiseParams):
+    """``average_rise``: a rise over the seller's mean price before the emergency; the threshold counts."""
+
+    inclusive: bool = True
+
+
+class MarkupRatioParams(RuleParams):
+    reference: Literal["wholesale", "own_pre_event"] = "wholesale"
+    lag_days: int = Field(default=0, ge=0)
+
+
+class PeerOutlierParams(RuleParams):
+    min_peers: int = Field(default=5, ge=1)
+    min_premium: float = Field(default=0.25, ge=0)
+    move_allowance: float = Field(default=1.0, ge=0)
+    lag_days: int = Field(default=0, ge=0)
+
+
+class MarketSurgeParams(RuleParams):
+    min_peers: int = Field(default=3, ge=1)
+    min_z: float = Field(default=4.0, ge=0)
+    move_allowance: float = Field(default=1.0, ge=0)
+    lag_days: int = Field(default=0, ge=0)
+
+
+class ComplaintSpikeParams(RuleParams):
+    window_days: int = Field(default=7, ge=1)
+    min_count: int = Field(default=3, ge=1)
+
+
+class SupplyShortageParams(RuleParams):
+    min_sellers: int = Field(default=5, ge=1)
+    min_share: float = Field(default=0.5, ge=0, le=1)
+
+
+#: The parameters model of each rule kind (the detector of each kind: ``analysis.gouging.DETECTORS``).
+PARAMS_BY_KIND: dict[str, type[RuleParams]] = {
+    "emergency_rise": EmergencyRiseParams,
+    "average_rise": AverageRiseParams,
+    "markup_ratio": MarkupRatioParams,
+    "peer_outlier": PeerOutlierParams,
+    "market_surge": MarketSurgeParams,
+    "complaint_spike": ComplaintSpikeParams,
+    "supply_shortage": SupplyShortageParams,
+}
 
 
 class Emergency(BaseModel):
@@ -86,7 +159,8 @@ class Rule(BaseModel):
 
     ``threshold`` is a fraction for price rules (0.10 = a 10% rise), a robust z for ``peer_outlier``,
     a Poisson tail probability for ``complaint_spike`` and a share of sellers for ``supply_shortage``.
-    ``params`` holds the detector's extra knobs (documented in the rule file next to each rule).
+    ``params`` holds the detector's extra knobs, validated against the kind's model in
+    :data:`PARAMS_BY_KIND` (documented in the rule file next to each rule).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -103,7 +177,31 @@ class Rule(BaseModel):
     threshold: float
     min_days: int = Field(default=1, ge=1)
     severity: SeverityBands
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: RuleParams = Field(default_factory=RuleParams, validate_default=True)
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params_of_kind(cls, value: Any, info: ValidationInfo) -> RuleParams:
+        model = PARAMS_BY_KIND.get(info.data.get("kind", ""))
+        if model is None:  # the kind itself is wrong and reported
+            return RuleParams()
+        if isinstance(value, model):
+            return value
+        if type(value) is RuleParams:  # the default: no params given
+            value = {}
+        if not isinstance(value, Mapping):
+            raise ValueError(f"params of kind {info.data['kind']} must be a mapping")
+        unknown = sorted(str(key) for key in value if key not in model.model_fields)
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {', '.join(unknown)} for kind {info.data['kind']}"
+                f" (allowed: {', '.join(model.model_fields)})"
+            )
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ValueError(problems) from exc
 
     @property
     def covers_all_goods(self) -> bool:
@@ -138,16 +236,57 @@ class RuleSet(BaseModel):
         return [rule for rule in self.rules if rule.enabled]
 
 
-def parse_rules(document: Mapping[str, Any]) -> RuleSet:
-    """Validate a parsed rule document; raise :class:`RuleError` with every problem found."""
+def parse_rules(
+    document: Mapping[str, Any], *, source: str = "", lines: Mapping[int, int] | None = None
+) -> RuleSet:
+    """Validate a parsed rule document; raise :class:`RuleError` with every problem found.
+
+    ``source`` (the file name) and ``lines`` (rule index → line in the file) make the message point at
+    the rule to fix.
+    """
     try:
         return RuleSet.model_validate(document)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'document'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        raise RuleError(f"invalid rule file: {problems}") from exc
+        raise RuleError(
+            f"invalid rule file{' ' + source if source else ''}: "
+            + "; ".join(_problem(error["loc"], error["msg"], document, lines or {}) for error in exc.errors())
+        ) from exc
+
+
+def _problem(
+    loc: tuple[int | str, ...], message: str, document: Mapping[str, Any], lines: Mapping[int, int]
+) -> str:
+    where = ".".join(str(part) for part in loc) or "document"
+    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+        rules = document.get("rules")
+        record = rules[loc[1]] if isinstance(rules, list) and loc[1] < len(rules) else None
+        rule_id = record.get("id") if isinstance(record, Mapping) else None
+        line = f"line {lines[loc[1]]}, " if loc[1] in lines else ""
+        field = ".".join(str(part) for part in loc[2:]) or "rule"
+        where = f"{line}rule {rule_id or '#' + str(loc[1] + 1)}, {field}"
+    return f"{where}: {message.removeprefix('Value error, ')}"
+
+
+def parse_rules_text(text: str, source: str) -> RuleSet:
+    """Parse and validate the YAML text of a rule file named ``source``; errors name the file and line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RuleError(f"cannot read rule file {source}: {exc}") from exc
+    if not isinstance(document, dict):
+        raise RuleError(f"rule file {source} must hold a mapping with 'rules'")
+    return parse_rules(document, source=source, lines=_rule_lines(node))
+
+
+def _rule_lines(node: yaml.Node | None) -> dict[int, int]:
+    """Rule index → 1-based line where the rule starts in the YAML file."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    for key, value in node.value:
+        if key.value == "rules" and isinstance(value, yaml.SequenceNode):
+            return {index: item.start_mark.line + 1 for index, item in enumerate(value.value)}
+    return {}
 
 
 def covered_product_ids(rule: Rule, catalogue: Iterable[tuple[int, str, str, str, str]]) -> frozenset[int]:

@@ -23,7 +23,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -34,11 +33,14 @@ from analysis.rules import (
     EMERGENCY_KINDS,
     RULES_FILE,
     SEVERITIES,
+    ComplaintSpikeParams,
+    MarketSurgeParams,
+    PeerOutlierParams,
     Rule,
     RuleError,
     RuleSet,
     covered_product_ids,
-    parse_rules,
+    parse_rules_text,
 )
 from core.clock import CHINA_OFFSET, china_day_end, china_day_start
 from core.config import Settings
@@ -100,12 +102,10 @@ class DetectionResult:
 def read_rules(path: Path = RULES_FILE) -> RuleSet:
     """Read and validate a rule file; :class:`RuleError` says what is wrong with it."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise RuleError(f"cannot read rule file {path}: {exc}") from exc
-    if not isinstance(document, dict):
-        raise RuleError(f"rule file {path} must hold a mapping with 'rules'")
-    return parse_rules(document)
+    return parse_rules_text(text, str(path))
 
 
 def read_price_complaints(session: Session, *, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -296,7 +296,7 @@ def _reference_window(
         first = emergency.start - dt.timedelta(days=rule.reference_days)
         how = "最后价格" if rule.kind == "emergency_rise" else "平均价格"
         return first, before, f"紧急状态（{emergency.name}）开始前{rule.reference_days}日内的{how}"
-    lag_days = int(rule.params.get("lag_days", 0))
+    lag_days = rule.params.lag_days if isinstance(rule.params, PeerOutlierParams | MarketSurgeParams) else 0
     market_level = (
         f"当日及此前{lag_days}日市场水平（零售中位数或按批发价与常态毛利折算）的最高值"
         if lag_days
@@ -316,7 +316,7 @@ def _reference_window(
             f"该经营者此前{rule.reference_days}次报价相对市场中位数的常态位置，按{market_level}折算",
         )
     if rule.kind == "complaint_spike":
-        window = int(rule.params.get("window_days", 7))
+        window = rule.params.window_days if isinstance(rule.params, ComplaintSpikeParams) else 0
         last = end - dt.timedelta(days=window)
         return (
             last - dt.timedelta(days=rule.reference_days - 1),

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
-from analysis.rules import RULES_FILE, RuleError, covered_product_ids, parse_rules
+from analysis import detectors
+from analysis.gouging import RULE_KINDS
+from analysis.rules import (
+    PARAMS_BY_KIND,
+    RULES_FILE,
+    MarketSurgeParams,
+    PeerOutlierParams,
+    RuleError,
+    RuleKind,
+    covered_product_ids,
+    parse_rules,
+)
 from jobs.detection import read_rules
 
 
@@ -55,12 +68,21 @@ def _document(**rule: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"kind": "price_magic"}, "rules.0.kind"),
-        ({"threshold": "high"}, "rules.0.threshold"),
+        ({"kind": "price_magic"}, "rule surge, kind"),
+        ({"threshold": "high"}, "rule surge, threshold"),
         ({"kind": "emergency_rise"}, "needs an emergency"),
         ({"kind": "emergency_rise", "emergency": "flood"}, "unknown emergency 'flood'"),
         ({"severity": {"medium": 0.5, "high": 0.2, "critical": 0.3}}, "medium <= high <= critical"),
-        ({"typo_field": 1}, "rules.0.typo_field"),
+        ({"typo_field": 1}, "rule surge, typo_field"),
+        (
+            {"params": {"min_peer": 3}},
+            "rule surge, params: unknown parameter.s. min_peer for kind market_surge",
+        ),
+        ({"params": {"min_z": "big"}}, "rule surge, params: min_z: Input should be a valid number"),
+        (
+            {"kind": "supply_shortage", "params": {"min_share": 2}},
+            "min_share: Input should be less than or equal to 1",
+        ),
     ],
 )
 def test_parse_rules_refuses_bad_rules_with_the_reason(change: dict[str, object], message: str) -> None:
@@ -88,3 +110,58 @@ def test_covered_product_ids_by_category_or_product_code_or_name() -> None:
 
     assert covered_product_ids(ruleset.rules[0], catalogue) == {1, 3}
     assert covered_product_ids(parse_rules(_document()).rules[0], catalogue) == {1, 2, 3}
+
+
+def test_a_misspelt_parameter_in_a_rule_file_names_the_file_the_line_and_the_rule(tmp_path: Path) -> None:
+    path = tmp_path / "gouging_rules.yaml"
+    text = RULES_FILE.read_text(encoding="utf-8").replace("params: {min_peers: 5,", "params: {min_peer: 5,")
+    path.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.strip() == "- id: peer_outlier")
+
+    with pytest.raises(RuleError) as error:
+        read_rules(path)
+
+    assert str(error.value) == (
+        f"invalid rule file {path}: line {line}, rule peer_outlier, params: unknown parameter(s) min_peer"
+        " for kind peer_outlier (allowed: min_peers, min_premium, move_allowance, lag_days)"
+    )
+
+
+def test_parameters_are_typed_per_kind_with_their_defaults_when_left_out() -> None:
+    rules = {rule.id: rule for rule in read_rules(RULES_FILE).rules}
+    assert rules["peer_outlier"].params == PeerOutlierParams(min_peers=5, min_premium=0.25, lag_days=2)
+    assert rules["market_surge"].params == MarketSurgeParams(min_z=3.0, lag_days=2)
+
+    bare = parse_rules(_document()).rules[0].params
+    assert bare == MarketSurgeParams() and bare.min_peers == 3 and bare.min_z == 4.0
+    average = parse_rules(
+        {
+            "emergencies": [{"id": "e", "name": "e", "start": "2020-01-25"}],
+            "rules": [{**_document()["rules"][0], "kind": "average_rise", "emergency": "e"}],  # type: ignore[index]
+        }
+    )
+    assert average.rules[0].params.inclusive is True  # type: ignore[attr-defined]
+
+
+def test_every_kind_has_one_detector_and_one_parameters_model() -> None:
+    kinds = set(get_args(RuleKind))
+    assert set(RULE_KINDS) == set(PARAMS_BY_KIND) == kinds
+    assert all(RULE_KINDS[kind].params is PARAMS_BY_KIND[kind] for kind in kinds)
+
+
+@pytest.mark.parametrize(
+    ("detector", "kind"),
+    [
+        (detectors.detect_peer_outliers, "peer_outlier"),
+        (detectors.detect_market_surges, "market_surge"),
+        (detectors.detect_emergency_rises, "emergency_rise"),
+        (detectors.detect_markup_violations, "markup_ratio"),
+        (detectors.detect_complaint_spikes, "complaint_spike"),
+        (detectors.detect_supply_shortages, "supply_shortage"),
+    ],
+)
+def test_detector_defaults_are_the_parameter_models_defaults(detector: object, kind: str) -> None:
+    defaults = PARAMS_BY_KIND[kind]()
+    signature = inspect.signature(detector)  # type: ignore[arg-type]
+    for name, value in defaults.model_dump().items():
+        assert signature.parameters[name].default == value, name
