@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the test suite needs into .venv, then runs the whole suite with pytest.
-# Extra arguments go to pytest.
+# Installs everything the test suite needs into .venv, checks lint and formatting, then runs the suite with
+# pytest. Extra arguments go to pytest (quick local loop: -m "not slow and not browser").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,4 +13,5 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest "$@"
