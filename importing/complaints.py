@@ -15,6 +15,8 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from complaints.classification import ComplaintClassifier
 from complaints.intake import (
     Filing,
     Router,
+    StoredComplaint,
     TextAnalysis,
     analyse_in_worker,
     learn_corrections,
@@ -212,24 +215,67 @@ def import_complaints(
                 batches.append(kept)
                 yield [words_of(pending.data) for pending in kept]
 
-    with parallel_chunks(analyse_in_worker, workers=workers) as analyse:
+    with (
+        parallel_chunks(analyse_in_worker, workers=workers) as analyse,
+        backend.bulk_writes(),
+        _IndexWriter(backend, summary) as index_writer,  # its thread starts after the fork
+    ):
         for analyses in analyse(word_batches()):
             batch = batches.popleft()
-            _store_and_index(session, backend, router, batch, analyses, summary)
+            index_writer.put(*_store(session, router, batch, analyses, summary))
             in_flight.difference_update(pending.import_key for pending in batch)
             if on_batch is not None:
                 on_batch(summary)
     return summary
 
 
-def _store_and_index(
+class _IndexWriter:
+    """Writes each stored batch's index entries on a thread while the import stores the next batch.
+
+    At most two batches wait, so memory stays bounded; a batch the index refuses is counted in
+    ``summary.unindexed`` (its rows are committed: ``reindex --check --repair`` catches up).
+    """
+
+    def __init__(self, backend: SearchBackend, summary: ImportSummary) -> None:
+        self._backend = backend
+        self._summary = summary
+        self._pending: queue.Queue[tuple[list[StoredComplaint], list[TextAnalysis]] | None] = queue.Queue(
+            maxsize=2
+        )
+        self._thread = threading.Thread(target=self._run, name="complaint-index-writer")
+
+    def __enter__(self) -> _IndexWriter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._pending.put(None)
+        self._thread.join()
+
+    def put(self, stored: list[StoredComplaint], analyses: list[TextAnalysis]) -> None:
+        if stored:
+            self._pending.put((stored, analyses))
+
+    def _run(self) -> None:
+        while (item := self._pending.get()) is not None:
+            stored, analyses = item
+            try:
+                self._backend.upsert(
+                    document_for(row, analysis) for row, analysis in zip(stored, analyses, strict=True)
+                )
+            except Exception:  # the rows are safe in the database; the check finds and repairs the drift
+                log.exception("search index not updated for %d imported complaints", len(stored))
+                self._summary.unindexed += len(stored)
+
+
+def _store(
     session: Session,
-    backend: SearchBackend,
     router: Router,
     batch: list[PendingComplaint],
     analyses: list[TextAnalysis],
     summary: ImportSummary,
-) -> None:
+) -> tuple[list[StoredComplaint], list[TextAnalysis]]:
+    """Store and commit a batch; returns the rows stored and their analyses, for the index."""
     filings = [Filing(p.data, p.created_at, p.import_key) for p in batch]
     try:
         stored = store_complaints(
@@ -253,8 +299,4 @@ def _store_and_index(
         session.commit()
         analyses = [a for _, a in pairs]
     summary.imported += len(stored)
-    try:
-        backend.upsert(document_for(row, analysis) for row, analysis in zip(stored, analyses, strict=True))
-    except Exception:  # the rows are safe in the database; the check finds and repairs the drift
-        log.exception("search index not updated for %d imported complaints", len(stored))
-        summary.unindexed += len(stored)
+    return stored, analyses

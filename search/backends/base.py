@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from itertools import islice
 from typing import Protocol, TypeVar
 
@@ -40,6 +41,9 @@ class SearchBackend(Protocol):
         """Add or replace documents; returns how many were written."""
 
     def delete(self, ids: Iterable[int]) -> None: ...
+
+    def bulk_writes(self) -> AbstractContextManager[None]:
+        """Many upserts in a row (an import): searches may see them only when the block ends."""
 
     def search(self, query: SearchQuery) -> BackendResult: ...
 

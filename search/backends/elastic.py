@@ -11,11 +11,13 @@ the client calls.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
-from elastic_transport import HttpHeaders, Urllib3HttpNode
-from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
+from elastic_transport import HttpHeaders, TransportError, Urllib3HttpNode
+from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, helpers
 
 from search.backends.base import Progress, from_millis, to_millis
 from search.query import (
@@ -34,6 +36,7 @@ from search.query import (
     encode_cursor,
 )
 
+log = logging.getLogger(__name__)
 BULK_CHUNK = 500
 BULK_MAX_BYTES = 10 * 1024 * 1024
 TRANSIENT_STATUSES = (429, 502, 503, 504)
@@ -363,6 +366,23 @@ class ElasticBackend:
         if written and self.refresh_on_write:
             self.client.indices.refresh(index=self.alias)
         return written
+
+    @contextmanager
+    def bulk_writes(self) -> Iterator[None]:
+        """Bulk requests without a refresh each; one refresh at the end makes them all searchable.
+
+        A refresh per batch costs more than the batch's writes; the index is refreshed even when the
+        block fails, so whatever was written is found.
+        """
+        refresh, self.refresh_on_write = self.refresh_on_write, False
+        try:
+            yield
+        finally:
+            self.refresh_on_write = refresh
+            try:
+                self.client.indices.refresh(index=self.alias)
+            except (ApiError, TransportError):  # unreachable: the writes before said so already
+                log.warning("refresh of %s failed after bulk writes", self.alias, exc_info=True)
 
     def delete(self, ids: Iterable[int]) -> None:
         deleted = self._bulk({"_op_type": "delete", "_index": self.alias, "_id": str(i)} for i in ids)

@@ -322,13 +322,17 @@ class Fts5Backend:
                 _add_scope(conn)
 
     def upsert(self, documents: Iterable[SearchDocument]) -> int:
-
         written = 0
         for chunk in chunked(documents, CHUNK):
             with self.engine.begin() as conn:
                 _write(conn, chunk)
             written += len(chunk)
         return written
+
+    @contextmanager
+    def bulk_writes(self) -> Iterator[None]:
+        """Nothing to defer: each committed chunk is searchable at once."""
+        yield
 
     def delete(self, ids: Iterable[int]) -> None:
         for chunk in chunked(((i,) for i in ids), CHUNK):
