@@ -1,7 +1,7 @@
 """Evaluate the complaint classifier's model on real labelled Chinese citizen messages.
 
 Stratified 5-fold cross-validation of :class:`complaints.classification.LinearTextModel` — the model the
-complaints use, over the same features (search-tokenizer words, title words twice, character 1-3 grams) — on
+complaints use, over the same features (search-tokenizer words, title words twice, character 2-3 grams) — on
 the 2020 TipDM Cup messages (7 first-level categories): accuracy and macro-F1 per fold and pooled, next
 to the majority-class baseline of each fold, in the same run. The data is read from the shared folder
 and never copied (it has no licence).
@@ -100,7 +100,7 @@ def main(path: Path) -> None:
     model_f1 = f1_score(truth_all, model_all, average="macro")
     majority_f1 = f1_score(truth_all, majority_all, average="macro")
     print(
-        f"linear models (SVM over words + character 1-3 grams, averaged with complement NB over words): "
+        f"linear models (SVM over words + character 2-3 grams, averaged with complement NB over words): "
         f"accuracy {accuracy_score(truth_all, model_all):.3f}  macro-F1 {model_f1:.3f}"
     )
     print(
