@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.clock import CHINA
+
 DEVELOPMENT_SECRET = "fairmarket-development-secret-change-me"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 MIN_SECRET_ENTROPY_BITS = 256  # 32 random bytes: an HMAC key nobody can search for
@@ -88,7 +90,7 @@ class Settings(BaseSettings):
     schedule_price_check_seconds: int = Field(
         default=120, ge=0, description="complaint-triggered price checks; 0 turns them off"
     )
-    schedule_timezone: str = "Asia/Shanghai"
+    schedule_timezone: str = CHINA.key
     schedule_misfire_grace_seconds: int = Field(default=3600, ge=1)
     scheduler_poll_seconds: float = Field(
         default=5.0, gt=0, description="how often a standby scheduler tries the lock and the leader checks it"
