@@ -317,3 +317,31 @@ def normalise_price(
     if quantity <= 0:
         raise UnitError(f"数量必须大于零：{unit} {spec or ''} (quantity must be positive)")
     return NormalisedPrice(unit_price=value / quantity, standard_unit=wanted, quantity=quantity)
+
+
+NAMED_COUNT_UNIT = re.compile(r"[(（]\s*(?P<unit>[^()（）\s]{1,2})\s*[)）]")
+
+
+def count_unit_in_name(name: str) -> str | None:
+    """The counting unit a name's bracket states: ``莲蓬(个)`` → "个"; None when it states none."""
+    for match in NAMED_COUNT_UNIT.finditer(name):
+        if match.group("unit") in COUNT_UNITS:
+            return match.group("unit")
+    return None
+
+
+def normalise_named_price(
+    price: float | Decimal, unit: str, spec: str | None, standard_unit: str | None, name: str
+) -> tuple[NormalisedPrice, str]:
+    """:func:`normalise_price`, falling back on the counting unit the name states; returns (price, unit used).
+
+    CUMCM heads every price 元/千克, yet prices ``莲蓬(个)`` per lotus pod (0.01–3.33 元): when the source's
+    unit cannot give the good's standard unit and the name's bracket says what one item is, that wins.
+    """
+    try:
+        return normalise_price(price, unit, spec, standard_unit), unit
+    except UnitError:
+        named = count_unit_in_name(name)
+        if named is None or named == unit:
+            raise
+        return normalise_price(price, named, spec, standard_unit), named

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.prices import AVAILABILITIES, PRICE_TYPES, PriceInput, quarantine, store_observations
 from core.provisional import GoodsResolver
-from core.units import UnitError, normalise_price
+from core.units import UnitError, normalise_named_price
 from importing import DEFAULT_SOURCE
 from importing.batches import feed_batches
 from importing.fields import (
@@ -143,7 +143,7 @@ def price_input(
     try:
         categories = [text_value(row, "category"), text_value(row, "broad_category")]
         product = goods.resolve(name, unit=unit, spec=spec, category=categories)
-        normalised = normalise_price(price, unit, spec, product.standard_unit)
+        normalised, unit = normalise_named_price(price, unit, spec, product.standard_unit, name)
     except UnitError as exc:
         raise FieldError(str(exc)) from exc
     record_id = text_value(row, "record_id")
