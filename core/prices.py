@@ -134,6 +134,27 @@ def get_or_create_merchant(session: Session, name: str, **attrs: Any) -> Merchan
     return merchant
 
 
+def merchant_ids_by_name(session: Session, names: set[str]) -> dict[str, int]:
+    """The ids of the merchants called ``names`` (as given, before stripping); missing ones are created.
+
+    One query for the whole batch (and one insert for the new ones) rather than one per merchant.
+    """
+    stripped = {name: name.strip() for name in names}
+    if any(not name for name in stripped.values()):
+        raise ValueError("merchant name must not be empty")
+    wanted = set(stripped.values())
+    if not wanted:
+        return {}
+    lookup = select(Merchant.name, Merchant.id).where(Merchant.name.in_(wanted))
+    found: dict[str, int] = dict(session.execute(lookup).tuples().all())
+    missing = sorted(wanted - found.keys())
+    if missing:
+        insert = _insert(session, Merchant).on_conflict_do_nothing(index_elements=["name"])
+        session.execute(insert, [{"name": name} for name in missing])
+        found = dict(session.execute(lookup).tuples().all())
+    return {name: found[plain] for name, plain in stripped.items()}
+
+
 def _check(obs: PriceInput) -> None:
     if float(obs.price) < 0:
         raise ValueError(f"price must not be negative: {obs.price}")
@@ -198,16 +219,11 @@ def store_observations(session: Session, observations: Iterable[PriceInput]) -> 
 
     Raises ``ValueError`` for an invalid observation before anything is written.
     """
-    merchant_ids: dict[str, int] = {}
-    rows: list[dict[str, Any]] = []
-    for obs in observations:
+    batch = list(observations)
+    for obs in batch:
         _check(obs)
-        merchant_id = None
-        if obs.merchant:
-            if obs.merchant not in merchant_ids:
-                merchant_ids[obs.merchant] = get_or_create_merchant(session, obs.merchant).id
-            merchant_id = merchant_ids[obs.merchant]
-        rows.append(_row(obs, merchant_id))
+    merchant_ids = merchant_ids_by_name(session, {obs.merchant for obs in batch if obs.merchant})
+    rows = [_row(obs, merchant_ids[obs.merchant] if obs.merchant else None) for obs in batch]
     if not rows:
         return 0, 0
     unique_rows = list({row["natural_key"]: row for row in rows}.values())

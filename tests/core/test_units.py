@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.units import NormalisedPrice, UnitError, normalise_price
+from core.units import NormalisedPrice, UnitError, count_unit_in_name, normalise_named_price, normalise_price
 
 
 @pytest.mark.parametrize(
@@ -126,3 +126,20 @@ def test_normalise_price_refuses_non_numbers(price: float) -> None:
 
 def test_unit_error_is_a_value_error() -> None:
     assert issubclass(UnitError, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("name", "unit"),
+    [("莲蓬(个)", "个"), ("莲蓬（个）", "个"), ("鲜粽叶(袋)(1)", "袋"), ("菠菜(份)", "份"), ("莲蓬", None)],
+)
+def test_count_unit_in_name(name: str, unit: str | None) -> None:
+    assert count_unit_in_name(name) == unit
+
+
+def test_named_counting_unit_is_only_a_fallback() -> None:
+    per_pod, used = normalise_named_price(2.5, "元/千克", None, "piece", "莲蓬(个)")
+    assert (per_pod.unit_price, per_pod.standard_unit, used) == (2.5, "piece", "个")
+    by_weight, used = normalise_named_price(4.0, "元/千克", None, "500g", "莲蓬(个)")
+    assert (by_weight.unit_price, used) == (2.0, "元/千克")
+    with pytest.raises(UnitError):
+        normalise_named_price(2.5, "元/千克", None, "piece", "莲蓬")

@@ -203,3 +203,24 @@ def test_column_mapping_and_xlsx(catalogue: Session, tmp_path: Path) -> None:
         select(PriceObservation).join(PriceObservation.product).where(Product.code == "chinese_cabbage")
     ).one()
     assert cabbage.unit_price == pytest.approx(1.2)
+
+
+def test_counting_unit_in_the_name_wins_over_a_weight_header(catalogue: Session) -> None:
+    """CUMCM heads every price 元/千克 but prices 莲蓬(个) per pod; a good priced per piece takes it."""
+    content = (
+        "date,product,price,unit,category\n"
+        "2026-03-01,莲蓬(个),2.5,元/千克,水生根茎类\n"
+        "2026-03-01,菠菜(份),4.0,元/千克,花叶类\n"
+        "2026-03-01,莲蓬,2.5,元/千克,水生根茎类\n"
+    )
+    summary = _import(catalogue, content)
+    assert (summary.imported, summary.rejected) == (2, 1)
+    assert "得不到件数" in summary.problems[0].reason
+    stored = {
+        row.source_name: (row.product.code, row.unit_price, row.standard_unit, row.raw_unit)
+        for row in catalogue.scalars(select(PriceObservation))
+    }
+    assert stored == {
+        "莲蓬(个)": ("lotus_seedpod", 2.5, "piece", "个"),
+        "菠菜(份)": ("spinach", 2.0, "500g", "元/千克"),
+    }
