@@ -225,3 +225,15 @@ def test_any_string_is_a_valid_search_through_the_api(
         assert response.status_code == 200, response.text
         body = response.json()
         assert body["total"] >= len(body["hits"])
+
+
+def test_bulk_writes_are_all_found_when_the_block_ends(
+    backend: SearchBackend, corpus: list[Complaint]
+) -> None:
+    """An import's upserts (Elasticsearch: no refresh each) are all searchable right after the block."""
+    backend.delete(c.id for c in corpus)
+    with backend.bulk_writes():
+        for complaint in corpus:
+            backend.upsert([document_for(complaint)])
+    result = backend.search(_query(corpus, sort="date"))
+    assert [hit.document.id for hit in result.hits] == _newest_first(corpus)
