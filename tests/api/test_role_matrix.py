@@ -211,6 +211,7 @@ MATRIX: dict[str, Route] = {
         ANYONE, lambda w: {"path": {"complaint_id": w.complaint_of_a()}}
     ),
     "GET /staff/routed": PAGE,
+    "GET /staff/provisional-goods": PAGE,
     "GET /staff/watches": PAGE,
     "GET /staff/alerts": PAGE,
     "GET /staff/crawls": PAGE,
@@ -315,6 +316,13 @@ MATRIX: dict[str, Route] = {
     ),
     "DELETE /api/watches/{watch_id:int}": Route(
         Access(401, 404, 404, 404, 404), plain(path={"watch_id": 999999})
+    ),
+    "GET /api/provisional-goods": Route(CONSUMER_STAFF),
+    "POST /api/provisional-goods/{code}/merge": Route(
+        Access(401, 403, 403, 404, 404), plain(path={"code": "no-such-good"}, json={"into": "pork"})
+    ),
+    "POST /api/provisional-goods/{code}/unmerge": Route(
+        Access(401, 403, 403, 404, 404), plain(path={"code": "no-such-good"})
     ),
     "GET /api/jobs": Route(STAFF),
     "GET /api/crawls": Route(STAFF),
