@@ -19,6 +19,7 @@ COPY dashboards ./dashboards
 COPY importing ./importing
 COPY jobs ./jobs
 COPY search ./search
+COPY web ./web
 RUN pip install . \
     && useradd --system --home /var/lib/fairmarket fairmarket \
     && mkdir -p /var/lib/fairmarket && chown fairmarket /var/lib/fairmarket

@@ -5,7 +5,7 @@ rule, with the columns of :data:`FLAG_COLUMNS`; :func:`analysis.episodes.group_e
 consecutive flagged days into episodes. Price detectors keep the index of the observation rows they
 flag.
 
-Observation frames have the columns of :data:`OBSERVATION_COLUMNS`: ``date`` (datetime64, one day),
+Observation frames have the columns ``date`` (datetime64, one day),
 ``merchant_id``, ``product_id``, ``region``, ``unit_price`` [元/standard unit, e.g. 元/500g],
 ``price_type`` (``retail`` | ``wholesale``) and ``availability`` (``in_stock`` | ``out_of_stock`` |
 ``limited`` | missing).
@@ -36,15 +36,6 @@ from analysis.rules import (
     SupplyShortageParams,
 )
 
-OBSERVATION_COLUMNS = [
-    "date",
-    "merchant_id",
-    "product_id",
-    "region",
-    "unit_price",
-    "price_type",
-    "availability",
-]
 SERIES_KEYS = ["merchant_id", "product_id", "region"]
 MARKET_KEYS = ["product_id", "region", "date"]
 FLAG_COLUMNS = [*SERIES_KEYS, "date", "current", "reference", "change", "market_change", "breach"]
@@ -116,7 +107,7 @@ def retail_with_market(observations: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     observations : DataFrame
-        Columns of :data:`OBSERVATION_COLUMNS`.
+        Observation columns (module docstring).
 
     Returns
     -------
@@ -617,7 +608,7 @@ def detect_markup_violations(
     Parameters
     ----------
     observations : DataFrame
-        Columns of :data:`OBSERVATION_COLUMNS`, retail and wholesale rows.
+        Observation columns (module docstring), retail and wholesale rows.
     start, end : date
         The emergency's first and last day (``end`` None: still in force).
     threshold : float
@@ -748,7 +739,7 @@ def detect_supply_shortages(
     Parameters
     ----------
     observations : DataFrame
-        Columns of :data:`OBSERVATION_COLUMNS`; only retail rows count.
+        Observation columns (module docstring); only retail rows count.
     baseline_days : int
         The share is compared with its median over the previous ``baseline_days`` days with data.
     threshold : float

@@ -186,7 +186,7 @@ def flag_rule(
     ----------
     rule : Rule
     observations : DataFrame
-        All observations (:data:`analysis.detectors.OBSERVATION_COLUMNS`).
+        All observations (observation columns, see :mod:`analysis.detectors`).
     retail : DataFrame
         ``retail_with_market(observations)``.
     complaints : DataFrame

@@ -19,8 +19,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-from api.deps import SettingsDep
 from core.security import csrf_token_valid, new_csrf_token
+from web.deps import SettingsDep
 
 CSRF_COOKIE = "fairmarket_csrf"
 CSRF_FIELD = "csrf_token"

@@ -33,8 +33,8 @@ from api.routes import (
 )
 from core.config import Settings, get_settings
 from core.db import get_engine, prepare_database, session_factory
+from core.tokenizer import get_tokenizer
 from dashboards import pages
-from search.tokenizer import get_tokenizer
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ import jieba
 from core.config import Settings
 from core.db import make_engine, session_factory, upgrade_database
 from core.models import Complaint
+from core.tokenizer import get_tokenizer
 from search.documents import default_workers
 from search.service import get_search_backend, reindex_all
-from search.tokenizer import get_tokenizer
 
 
 def read_texts(limit: int) -> list[str]:

@@ -31,11 +31,11 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from core.db import make_engine
+from core.tokenizer import get_tokenizer
 from search.backends.elastic import ElasticBackend, make_client
 from search.backends.fts5 import Fts5Backend, match_expression
 from search.query import SearchDocument, SearchQuery
 from search.service import prepare, search_complaints
-from search.tokenizer import get_tokenizer
 
 NATURES = ("价格", "质量", "虚假宣传", "售后服务", "合同", "计量", "安全", "假冒伪劣", "其他")
 INDUSTRIES = ("supermarket", "pharmacy", "catering", "ecommerce", "farm_market", "appliances", "telecom")

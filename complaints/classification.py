@@ -25,7 +25,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
-from search.tokenizer import get_tokenizer
+from core.tokenizer import get_tokenizer
 
 _MEANINGFUL_TOKEN = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _NOT_LETTER = re.compile(r"[\W_\d]+")

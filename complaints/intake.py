@@ -37,7 +37,7 @@ from complaints.workflow import accept_deadline
 from core.clock import utcnow
 from core.display_names import display_name
 from core.models import Association, Complaint, ComplaintEvent, Merchant
-from search.tokenizer import get_tokenizer
+from core.tokenizer import get_tokenizer
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: a code read out over the phone or copied by hand stays unambiguous.
 TRACKING_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"

@@ -18,9 +18,18 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from analysis.detectors import OBSERVATION_COLUMNS
 from core.models import PriceDailyAggregate, PriceObservation
 
+#: The columns of an observation frame, the input of every detector in :mod:`analysis.detectors`.
+OBSERVATION_COLUMNS = [
+    "date",
+    "merchant_id",
+    "product_id",
+    "region",
+    "unit_price",
+    "price_type",
+    "availability",
+]
 CHUNK_ROWS = 200_000
 _SELECT = (
     "SELECT observed_date, merchant_id, product_id, region, unit_price, price_type, availability "

@@ -20,13 +20,13 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.deps import SessionDep
-from api.routes.prices import read_baskets
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.workflow import STATUS_NAMES, TRANSITIONS
 from core.display_names import display_table
 from core.models import Alert, PriceObservation, Product
 from dashboards import stats
+from web.baskets import read_baskets
+from web.deps import SessionDep
 
 PACKAGE_DIR = Path(__file__).parent
 STATIC_DIR = PACKAGE_DIR / "static"

@@ -19,11 +19,11 @@ from pystopwords import stopwords
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from api.deps import SessionDep
 from complaints.classification import INDUSTRIES, NATURES, Tokenizer
 from complaints.privacy import mask_personal_data
 from core.clock import china_date, china_day_start, china_today
 from core.models import Complaint
+from web.deps import SessionDep
 
 MIN_WORD_COMPLAINTS = 5
 # Hot words come from the newest complaints only: what people complain about now, at a bounded cost

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 from complaints.privacy import MASKING_VERSION, mask_optional, mask_personal_data
 from core.models import Complaint
 from core.parallel import default_workers, parallel_chunks
+from core.tokenizer import get_tokenizer
 from search.backends.base import chunked
 from search.query import SearchDocument
-from search.tokenizer import get_tokenizer
 
 READ_CHUNK = 1000
 WORK_CHUNK = 250  # rows per task sent to a worker: large enough that pickling is a small overhead

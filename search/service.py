@@ -24,12 +24,12 @@ from core.clock import utcnow
 from core.config import Settings, get_settings
 from core.db import make_engine
 from core.models import Complaint
+from core.tokenizer import get_tokenizer, highlight_spans
 from search.backends.base import Progress, SearchBackend
 from search.backends.elastic import ElasticBackend, make_client
 from search.backends.fts5 import Fts5Backend
 from search.documents import document_for, indexed_rows, parallel_documents, source_hash
 from search.query import BackendHit, BackendResult, SearchDocument, SearchQuery
-from search.tokenizer import get_tokenizer, highlight_spans
 
 log = logging.getLogger(__name__)
 SIDECAR_FILE = "search-index.sqlite3"

@@ -22,10 +22,10 @@ from alerts.channels import error_shown
 from alerts.evidence_pack import export_evidence_pack
 from alerts.lifecycle import STATUS_NAMES, AlertStateError, act_on_alert
 from alerts.subscriptions import SEVERITIES
-from api.deps import Caller, CallerDep, SessionDep, StaffDep
 from api.timestamps import UtcDateTime
 from core.display_names import display_name
 from core.models import Alert, Delivery, utcnow
+from web.deps import Caller, CallerDep, SessionDep, StaffDep
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 

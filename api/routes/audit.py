@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
-from api.deps import ConsumerStaffDep, SessionDep
 from api.timestamps import UtcDateTime
 from core.models import AuditLog
+from web.deps import ConsumerStaffDep, SessionDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

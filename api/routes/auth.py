@@ -9,9 +9,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.deps import SessionDep, SettingsDep
 from core.models import User
 from core.security import create_access_token, verify_password
+from web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -12,13 +12,13 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from api.deps import ConsumerStaffDep, SessionDep, StaffDep
 from api.routes.complaints import ClassificationCorrection, ClassifierDep, complaint_for, update_search_index
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.reclassification import ProposalDecided, decide_proposal, propose_classification
 from core import audit
 from core.models import ClassificationProposal
+from web.deps import ConsumerStaffDep, SessionDep, StaffDep
 
 router = APIRouter(prefix="/complaints", tags=["classification proposals"])
 

@@ -25,7 +25,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api.deps import Caller, SessionDep, StaffDep
 from api.timestamps import IsoDate, UtcDateTime
 from complaints.workflow import STATUS_NAMES
 from core import audit
@@ -41,6 +40,7 @@ from search.service import (
     get_search_backend,
     search_complaints,
 )
+from web.deps import Caller, SessionDep, StaffDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/complaints/search", tags=["complaint search"])

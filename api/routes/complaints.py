@@ -18,7 +18,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlalchemy import CursorResult, false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from api.deps import Caller, CallerDep, SessionDep, StaffDep
 from api.routes.complaint_search import get_backend as get_search_backend_of_app
 from api.timestamps import IsoDate, UtcDateTime
 from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier
@@ -45,6 +44,7 @@ from core.display_names import display_name
 from core.models import Association, Complaint, ComplaintEvent, PriceCheck, PriceObservation
 from core.text import optional_text
 from search.service import index_complaints
+from web.deps import Caller, CallerDep, SessionDep, StaffDep
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
-from api.deps import SessionDep, StaffDep
 from api.timestamps import UtcDateTime
 from core.models import CrawlRun
+from web.deps import SessionDep, StaffDep
 
 router = APIRouter(prefix="/crawls", tags=["crawls"])
 

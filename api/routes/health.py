@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 
-from api.deps import SettingsDep
+from web.deps import SettingsDep
 
 router = APIRouter(tags=["health"])
 #: Health checks come from load balancers many times a second: the database is asked at most this often.

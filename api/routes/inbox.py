@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from alerts import messages
 from alerts.channels import error_shown
-from api.deps import Caller, SessionDep, StaffDep
 from api.timestamps import UtcDateTime
 from core.models import Delivery, utcnow
+from web.deps import Caller, SessionDep, StaffDep
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import SessionDep, SettingsDep, StaffDep
 from jobs.leader import leader_active
 from jobs.runs import recent_runs
 from jobs.scheduler import JOB_NAMES, ScheduleError, read_next_run_times, timetable
+from web.deps import SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 

@@ -14,12 +14,12 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from api.deps import SessionDep
 from complaints.classification import NATURES
 from complaints.merchant_record import MIN_CASES_FOR_RATE, merchant_record
 from core.clock import china_day_start, china_today
 from core.display_names import display_name
 from core.models import Alert, Complaint, Merchant
+from web.deps import SessionDep
 
 router = APIRouter(prefix="/merchants", tags=["merchants"])
 

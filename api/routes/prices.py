@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-import yaml
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from analysis.aggregates import Frequency, price_aggregates
-from analysis.baskets import BASKETS_FILE, Basket, BasketError, parse_baskets
-from api.deps import SettingsDep
+from analysis.baskets import Basket
 from api.public_reads import PublicReadsDep
 from api.routes.products import ProductPublic, product_public
-from core.config import Settings
 from core.models import Category, Merchant, Product
 from core.price_reads import latest_price_date, read_daily_prices, read_observations
 from jobs.index_series import DEFAULT_METHOD, IndexSpec, Method, published_index
+from web.baskets import read_baskets
+from web.deps import SettingsDep
 
 router = APIRouter(prefix="/prices", tags=["prices"])
 
@@ -128,22 +125,6 @@ def resolve_window(
     if (end - start).days + 1 > MAX_WINDOW_DAYS:
         raise _invalid(f"查询区间过长：最多 {MAX_WINDOW_DAYS} 天")
     return start, end
-
-
-def read_baskets(settings: Settings) -> dict[str, Basket]:
-    """The deployment's ``basket.yaml`` in the data directory when there is one, else the shipped file."""
-    deployment = settings.data_dir / BASKETS_FILE.name
-    path = deployment if deployment.is_file() else BASKETS_FILE
-    try:
-        return _parsed_baskets(path, path.stat().st_mtime_ns)
-    except (OSError, yaml.YAMLError, BasketError) as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"价格指数篮子配置有误：{exc}") from exc
-
-
-@functools.lru_cache(maxsize=4)
-def _parsed_baskets(path: Path, modified_ns: int) -> dict[str, Basket]:
-    """Parsed once per version of the file (``modified_ns`` is part of the key), not on every request."""
-    return parse_baskets(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 @router.get("/series", response_model=PriceSeriesPublic)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from api.deps import ConsumerStaffDep, SessionDep
 from core.models import Product
 from core.provisional import (
     PROVISIONAL,
@@ -20,6 +19,7 @@ from core.provisional import (
     review_provisional,
     undo_merge,
 )
+from web.deps import ConsumerStaffDep, SessionDep
 
 router = APIRouter(prefix="/provisional-goods", tags=["catalogue"])
 

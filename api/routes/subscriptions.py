@@ -23,13 +23,13 @@ from alerts.channels import im
 from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
 from alerts.outbox import send_test_message
 from alerts.subscriptions import parse_quiet_hours
-from api.deps import Caller, SessionDep, SettingsDep, StaffDep
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES
 from core import audit
 from core.config import Settings
 from core.display_names import display_name
 from core.models import Association, Category, Product, Subscription, utcnow
+from web.deps import Caller, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 

@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from api.deps import AdminDep, Caller, SessionDep, StaffDep
 from api.timestamps import UtcDateTime
 from core.accounts import AccountError, create_user, find_association, set_user_disabled
 from core.models import User
 from core.security import MIN_PASSWORD_LENGTH
+from web.deps import AdminDep, Caller, SessionDep, StaffDep
 
 router = APIRouter(prefix="/users", tags=["users"])
 

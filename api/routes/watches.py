@@ -21,10 +21,10 @@ from alerts.channels import im
 from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
 from alerts.subscriptions import parse_quiet_hours
 from alerts.watches import SEARCH_FILTERS, owning_association
-from api.deps import Caller, SessionDep, SettingsDep, StaffDep
 from api.timestamps import UtcDateTime
 from core import audit
 from core.models import Category, Merchant, Product, User, Watch
+from web.deps import Caller, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/watches", tags=["watches"])
 

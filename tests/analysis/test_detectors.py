@@ -10,7 +10,6 @@ import pytest
 
 from analysis.detectors import (
     FLAG_COLUMNS,
-    OBSERVATION_COLUMNS,
     detect_complaint_spikes,
     detect_emergency_rises,
     detect_market_surges,
@@ -23,6 +22,7 @@ from analysis.detectors import (
     retail_with_market,
     wholesale_prices,
 )
+from core.price_reads import OBSERVATION_COLUMNS
 
 
 def _observations(rows: list[tuple[object, ...]]) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search.tokenizer import MAX_QUERY_TERMS, get_tokenizer, highlight_spans
+from core.tokenizer import MAX_QUERY_TERMS, get_tokenizer, highlight_spans
 
 
 def test_dictionary_terms_are_single_tokens() -> None:

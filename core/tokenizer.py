@@ -1,10 +1,10 @@
 """The one Chinese tokenizer behind indexing, querying and highlighting.
 
 jieba in search mode (words plus the dictionary words inside them, so 猪肉 finds 鲜猪肉) with a user
-dictionary of goods, brands and consumer-protection terms kept in ``search/data/userdict.txt``. Every
+dictionary of goods, brands and consumer-protection terms kept in ``core/data/userdict.txt``. Every
 jieba word is cut further into runs of letters and digits, NFKC-normalised and lower-cased: the resulting
 terms contain no spaces, quotes or operators, so both backends can store them space-joined and match
-them verbatim, and no user input ever reaches a query syntax. Synonyms (``search/data/synonyms.txt``)
+them verbatim, and no user input ever reaches a query syntax. Synonyms (``core/data/synonyms.txt``)
 are applied at query time only.
 """
 
@@ -62,7 +62,7 @@ class SearchTokenizer:
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
         self._tokens: LRUCache[str, tuple[Token, ...]] = LRUCache(maxsize=TOKENS_KEPT)
-        data = resources.files("search").joinpath("data")
+        data = resources.files("core").joinpath("data")
         with resources.as_file(data.joinpath("userdict.txt")) as path:
             self._jieba.load_userdict(str(path))
         self.synonyms = _load_synonyms(data.joinpath("synonyms.txt").read_text("utf-8"))
