@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.models import (
     Base,
     Merchant,
-    PriceDailyAggregate,
     PriceObservation,
     QuarantinedItem,
     utcnow,
@@ -251,35 +250,43 @@ def add_to_daily_aggregates(session: Session, rows: Iterable[dict[str, Any]]) ->
             days[key].append(row["unit_price"])
     if not days:
         return
+    sqlite_dialect = session.get_bind().dialect.name == "sqlite"
     values = [
-        {
-            "product_id": product_id,
-            "price_type": price_type,
-            "region": region,
-            "observed_date": day,
-            "count": len(prices),
-            "total": math.fsum(prices),
-            "low": min(prices),
-            "high": max(prices),
-            "prices": ",".join(map(repr, prices)),
-        }
+        (
+            product_id,
+            price_type,
+            region,
+            day.isoformat() if sqlite_dialect else day,
+            len(prices),
+            math.fsum(prices),
+            min(prices),
+            max(prices),
+            ",".join(map(repr, prices)),
+        )
         for (product_id, price_type, region, day), prices in sorted(days.items())
     ]
-    insert = _insert(session, PriceDailyAggregate)
-    current = cast(Table, PriceDailyAggregate.__table__).c
-    sqlite_dialect = session.get_bind().dialect.name == "sqlite"
-    smaller, larger = (func.min, func.max) if sqlite_dialect else (func.least, func.greatest)
-    statement = insert.on_conflict_do_update(
-        index_elements=["product_id", "price_type", "region", "observed_date"],
-        set_={
-            "count": current.count + insert.excluded.count,
-            "total": current.total + insert.excluded.total,
-            "low": smaller(current.low, insert.excluded.low),
-            "high": larger(current.high, insert.excluded.high),
-            "prices": current.prices.concat(",").concat(insert.excluded.prices),
-        },
+    # Straight to the driver's executemany: SQLAlchemy's per-row parameter processing cost as much as the
+    # upserts themselves (the values are plain ints, floats, text and ISO dates as SQLite stores them).
+    statement = _DAILY_UPSERT.format(
+        placeholder="?" if sqlite_dialect else "%s",
+        smaller="min" if sqlite_dialect else "least",
+        larger="max" if sqlite_dialect else "greatest",
     )
-    session.execute(statement, values)
+    session.connection().exec_driver_sql(statement, values)
+
+
+_DAILY_UPSERT = """
+INSERT INTO price_daily_aggregates
+    (product_id, price_type, region, observed_date, "count", total, low, high, prices)
+VALUES ({placeholder}, {placeholder}, {placeholder}, {placeholder}, {placeholder}, {placeholder},
+        {placeholder}, {placeholder}, {placeholder})
+ON CONFLICT (product_id, price_type, region, observed_date) DO UPDATE SET
+    "count" = price_daily_aggregates."count" + excluded."count",
+    total = price_daily_aggregates.total + excluded.total,
+    low = {smaller}(price_daily_aggregates.low, excluded.low),
+    high = {larger}(price_daily_aggregates.high, excluded.high),
+    prices = price_daily_aggregates.prices || ',' || excluded.prices
+"""
 
 
 def store_observation(session: Session, obs: PriceInput) -> StoreResult:

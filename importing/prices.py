@@ -87,15 +87,27 @@ def read_options(source: str, columns: dict[str, str] | None = None) -> ReadOpti
     return ReadOptions(columns=columns, headerless=HEADERLESS_FIELDS.get(source), known_columns=KNOWN_COLUMNS)
 
 
+# Each accepted column name → (field, rank among the field's names); a row is read by its own columns.
+_FIELD_OF_COLUMN: dict[str, tuple[str, int]] = {
+    name: (field, rank) for field, names in COLUMNS.items() for rank, name in enumerate(names)
+}
+
+
 def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
-    """The row under our field names (the first non-empty alias wins). On every row: kept lean."""
+    """The row under our field names (the first non-empty alias wins). On every row: kept lean.
+
+    Walks the row's few columns rather than every accepted name of every field.
+    """
     result: dict[str, Any] = {}
-    for field, names in COLUMNS.items():
-        for name in names:
-            value = row.get(name)
-            if value is not None and (value if isinstance(value, str) else str(value)).strip():
-                result[field] = value
-                break
+    ranks: dict[str, int] = {}
+    for name, value in row.items():
+        known = _FIELD_OF_COLUMN.get(name)
+        if known is None or value is None or not (value if isinstance(value, str) else str(value)).strip():
+            continue
+        field, rank = known
+        if rank < ranks.get(field, len(COLUMNS[field])):
+            result[field] = value
+            ranks[field] = rank
     return result
 
 
