@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from complaints.privacy import mask_optional, mask_personal_data
+from core.clock import in_china
 from core.display_names import DISPLAY_NAMES, display_name
 from core.models import Alert, Complaint
 
@@ -140,12 +141,17 @@ def _alert_lines(payload: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _china_time(naive_utc_iso: str) -> str:
+    """Payloads carry naive-UTC ISO times; people read China wall-clock time."""
+    return in_china(dt.datetime.fromisoformat(naive_utc_iso)).strftime("%Y-%m-%d %H:%M")
+
+
 def _complaint_lines(payload: dict[str, Any]) -> list[str]:
     complaint = payload["complaint"]
     industry = display_name("industry", complaint.get("industry"))
     return [
         f"投诉编号：{complaint['tracking_code']}",
-        f"登记时间：{complaint['created_at']}",
+        f"登记时间：{_china_time(complaint['created_at'])}",
         f"被投诉经营者：{complaint.get('merchant') or '—'}",
         f"投诉性质：{complaint.get('nature') or '—'}，行业：{industry or '—'}，"
         f"地区：{complaint.get('district') or '—'}",

@@ -28,6 +28,10 @@ const FM = (() => {
     const me = user();
     const who = document.getElementById("who");
     if (who && me) who.textContent = `${me.full_name || me.username}${me.association_name ? "（" + me.association_name + "）" : ""}`;
+    // Links to pages the signed-in role may not use are not offered.
+    document.querySelectorAll("nav [data-roles]").forEach((link) => {
+      link.hidden = Boolean(me) && !link.dataset.roles.split(" ").includes(me.role);
+    });
     const logout = document.getElementById("logout");
     if (logout) {
       logout.hidden = false;

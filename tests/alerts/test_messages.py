@@ -68,3 +68,15 @@ def test_complaint_message_names_the_industry_in_chinese() -> None:
     }
     body = messages.body(payload)
     assert "行业：农贸市场" in body and "farm_market" not in body
+
+
+def test_complaint_message_reads_its_time_in_china() -> None:
+    payload = {
+        "type": "complaint",
+        "complaint": {
+            "tracking_code": "TS-20261130-ABCD",
+            "created_at": "2026-11-30T20:30:00",  # naive UTC: 04:30 the next morning in Harbin
+            "url": "/api/complaints/1",
+        },
+    }
+    assert "登记时间：2026-12-01 04:30" in messages.body(payload)

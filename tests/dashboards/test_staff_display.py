@@ -162,3 +162,18 @@ def test_search_highlights_stay_on_the_word_after_an_emoji(
     expect(marks.first).to_be_visible()
     assert set(marks.all_inner_texts()) == {"榴莲"}
     assert console.errors == []
+
+
+def test_pages_a_role_may_not_use_are_not_offered_in_the_menu(
+    page: Page, live_site: LiveSite, console: ConsoleLog, width: int
+) -> None:
+    log_in(page, ASSOCIATION_STAFF, live_site.password)
+    expect(page).to_have_url(re.compile(r"/staff/inbox$"))
+    nav = page.get_by_role("navigation", name="主导航")
+    expect(nav.get_by_role("link", name="收件箱")).to_be_visible()
+    expect(nav.get_by_role("link", name="待归类商品")).to_be_hidden()
+    page.locator("#logout").click()
+    log_in(page, CONSUMER_STAFF, live_site.password)
+    page.goto("/staff/complaints")
+    expect(nav.get_by_role("link", name="待归类商品")).to_be_visible()
+    assert console.errors == []
