@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI
@@ -72,6 +73,35 @@ def warm_up(app: FastAPI) -> None:
         log.exception("complaint classifier not loaded at start")
 
 
+# The middleware refuses a NUL byte anywhere in the URL (400), before any route: no string parameter
+# may hold one, and the schema says so.
+NUL_FREE_PATTERN = "^[^\\x00]*$"
+
+
+def _nul_free(schema: dict[str, Any]) -> None:
+    if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
+        schema["pattern"] = NUL_FREE_PATTERN
+    for key in ("anyOf", "oneOf", "allOf"):
+        for member in schema.get(key, []):
+            _nul_free(member)
+    if isinstance(schema.get("items"), dict):
+        _nul_free(schema["items"])
+
+
+def _with_nul_free_parameters(build: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """The app's OpenAPI builder, with every path and query string parameter declared NUL-free."""
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # cached by FastAPI: patched once, returned as is afterwards
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                for parameter in operation.get("parameters", []):
+                    _nul_free(parameter.get("schema", {}))
+        return schema
+
+    return openapi
+
+
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     settings = settings or get_settings()
     engine = get_engine(settings.resolved_database_url)
@@ -98,5 +128,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     install_middleware(app, settings)
     app.include_router(api_router())
     app.include_router(docs.router)
+    app.openapi = _with_nul_free_parameters(app.openapi)  # type: ignore[method-assign]
     app.include_router(pages.router)
     return app

@@ -59,6 +59,11 @@ class LabelSet:
             return value
         return self.aliases.get(value)
 
+    def json_schema(self) -> dict[str, Any]:
+        """The values ``normalize`` understands, as an API schema: codes, display names and aliases."""
+        values = [*self.codes, *self.names.values(), *self.aliases]
+        return {"type": "string", "enum": list(dict.fromkeys(values))}
+
 
 @lru_cache(maxsize=1)
 def _label_config() -> dict[str, Any]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from complaints.classification import INDUSTRIES, NATURES
 from core.text import cleaned_text, optional_text
@@ -36,9 +37,20 @@ class ComplaintBase(BaseModel):
     )
     product_category: str | None = Field(default=None, max_length=40)
     district: str | None = Field(default=None, max_length=40)
-    amount: Decimal | None = Field(default=None, ge=0, le=Decimal("999999999999.99"), decimal_places=2)
-    nature: str | None = Field(default=None, description="投诉性质；留空则自动分类")
-    industry: str | None = Field(default=None, description="行业代码；留空则自动分类")
+    # The schema says number with cents (a Decimal's default schema would also admit any string).
+    amount: (
+        Annotated[
+            Decimal,
+            WithJsonSchema({"type": "number", "minimum": 0, "maximum": 999999999999.99, "multipleOf": 0.01}),
+        ]
+        | None
+    ) = Field(default=None, ge=0, le=Decimal("999999999999.99"), decimal_places=2)
+    nature: Annotated[str, WithJsonSchema(NATURES.json_schema())] | None = Field(
+        default=None, description="投诉性质；留空则自动分类"
+    )
+    industry: Annotated[str, WithJsonSchema(INDUSTRIES.json_schema())] | None = Field(
+        default=None, description="行业代码；留空则自动分类"
+    )
 
     @field_validator("text", mode="before")
     @classmethod

@@ -25,7 +25,7 @@ from alerts.subscriptions import SEVERITIES
 from api.timestamps import UtcDateTime
 from core.display_names import display_name
 from core.models import Alert, Delivery, utcnow
-from web.deps import Caller, CallerDep, SessionDep, StaffDep
+from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, SessionDep, StaffDep
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -211,7 +211,7 @@ def _alert_in_scope(session: Session, alert_id: int, caller: Caller) -> Alert:
     return alert
 
 
-@router.get("", response_model=AlertsPublic)
+@router.get("", response_model=AlertsPublic, openapi_extra=OPTIONAL_LOGIN)
 def list_alerts(
     session: SessionDep,
     caller: CallerDep,
@@ -265,8 +265,8 @@ def list_alerts(
     return AlertsPublic(data=shown, count=count)
 
 
-@router.get("/{alert_id:int}", response_model=AlertStaff | AlertPublic)
-def read_alert(alert_id: int, session: SessionDep, caller: CallerDep) -> AlertStaff | AlertPublic:
+@router.get("/{alert_id:int}", response_model=AlertStaff | AlertPublic, openapi_extra=OPTIONAL_LOGIN)
+def read_alert(alert_id: RowId, session: SessionDep, caller: CallerDep) -> AlertStaff | AlertPublic:
     """In full for staff in whose scope the alert is; in the public view for everyone else."""
     alert, in_scope = _readable_alert(session, alert_id, caller)
     return _staff(alert, caller) if in_scope else _public(alert)
@@ -292,21 +292,21 @@ def _act(session: Session, caller: Caller, alert_id: int, action: str, note: str
 
 @router.post("/{alert_id:int}/acknowledge", response_model=AlertStaff)
 def acknowledge_alert(
-    alert_id: int, session: SessionDep, caller: StaffDep, step: AlertStep | None = None
+    alert_id: RowId, session: SessionDep, caller: StaffDep, step: AlertStep | None = None
 ) -> AlertStaff:
     return _act(session, caller, alert_id, "acknowledge", step.note if step else None)
 
 
 @router.post("/{alert_id:int}/confirm", response_model=AlertStaff)
 def confirm_alert(
-    alert_id: int, session: SessionDep, caller: StaffDep, step: AlertStep | None = None
+    alert_id: RowId, session: SessionDep, caller: StaffDep, step: AlertStep | None = None
 ) -> AlertStaff:
     return _act(session, caller, alert_id, "confirm", step.note if step else None)
 
 
 @router.post("/{alert_id:int}/dismiss", response_model=AlertStaff)
 def dismiss_alert(
-    alert_id: int, dismissal: AlertDismissal, session: SessionDep, caller: StaffDep
+    alert_id: RowId, dismissal: AlertDismissal, session: SessionDep, caller: StaffDep
 ) -> AlertStaff:
     if not dismissal.reason.strip():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "驳回预警必须说明理由 (reason required)")
@@ -314,7 +314,7 @@ def dismiss_alert(
 
 
 @router.get("/{alert_id:int}/deliveries", response_model=DeliveriesPublic)
-def list_alert_deliveries(alert_id: int, session: SessionDep, caller: StaffDep) -> DeliveriesPublic:
+def list_alert_deliveries(alert_id: RowId, session: SessionDep, caller: StaffDep) -> DeliveriesPublic:
     """Where the alert went and how each delivery stands; an association sees its own."""
     _alert_in_scope(session, alert_id, caller)
     query = select(Delivery).where(Delivery.alert_id == alert_id)
@@ -332,7 +332,7 @@ def list_alert_deliveries(alert_id: int, session: SessionDep, caller: StaffDep) 
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}, "description": "证据包 ZIP"}},
 )
-def download_evidence_pack(alert_id: int, session: SessionDep, caller: StaffDep) -> Response:
+def download_evidence_pack(alert_id: RowId, session: SessionDep, caller: StaffDep) -> Response:
     """A ZIP for a case file: manifest with hashes, prices with provenance, complaints, chart, report.
 
     The consumer association may pack any alert, an association only those in its scope, with the

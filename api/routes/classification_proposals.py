@@ -18,7 +18,7 @@ from complaints.classification import INDUSTRIES, NATURES
 from complaints.reclassification import ProposalDecided, decide_proposal, propose_classification
 from core import audit
 from core.models import ClassificationProposal
-from web.deps import ConsumerStaffDep, SessionDep, StaffDep
+from web.deps import ConsumerStaffDep, RowId, SessionDep, StaffDep
 
 router = APIRouter(prefix="/complaints", tags=["classification proposals"])
 
@@ -59,7 +59,7 @@ def _public(proposal: ClassificationProposal) -> ProposalPublic:
     response_model=ProposalPublic,
 )
 def propose(
-    complaint_id: int, correction: ClassificationCorrection, session: SessionDep, caller: StaffDep
+    complaint_id: RowId, correction: ClassificationCorrection, session: SessionDep, caller: StaffDep
 ) -> ProposalPublic:
     """Propose a new nature and/or industry for a complaint routed to the caller's association."""
     nature = NATURES.normalize(correction.nature) if correction.nature else None
@@ -158,7 +158,7 @@ def _decide(
 
 @router.post("/classification-proposals/{proposal_id:int}/accept", response_model=ProposalPublic)
 def accept_proposal(
-    proposal_id: int,
+    proposal_id: RowId,
     request: Request,
     session: SessionDep,
     caller: ConsumerStaffDep,
@@ -171,7 +171,7 @@ def accept_proposal(
 
 @router.post("/classification-proposals/{proposal_id:int}/refuse", response_model=ProposalPublic)
 def refuse_proposal(
-    proposal_id: int,
+    proposal_id: RowId,
     request: Request,
     session: SessionDep,
     caller: ConsumerStaffDep,

@@ -20,7 +20,7 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -174,6 +174,10 @@ class ComplaintSearchPublic(BaseModel):
 
 
 ValuesParam = Annotated[list[str] | None, Query()]
+# An amount in yuan; the schema says number (a Decimal would also admit any string).
+Amount = Annotated[
+    Decimal, Field(ge=0, le=10**12), WithJsonSchema({"type": "number", "minimum": 0, "maximum": 10**12})
+]
 
 
 def search_query(
@@ -190,12 +194,15 @@ def search_query(
     not_status: ValuesParam = None,
     created_from: Annotated[IsoDate | None, Query(description="首日（北京时间），含")] = None,
     created_to: Annotated[IsoDate | None, Query(description="末日（北京时间），含")] = None,
-    amount_min: Annotated[Decimal | None, Query(ge=0, le=10**12)] = None,
-    amount_max: Annotated[Decimal | None, Query(ge=0, le=10**12)] = None,
+    amount_min: Annotated[Amount | None, Query()] = None,
+    amount_max: Annotated[Amount | None, Query()] = None,
     sort: Literal["relevance", "date"] = "relevance",
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=0, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=500, description="上一页返回的 next_cursor")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=500, pattern=r"^[A-Za-z0-9_-]+$", description="上一页返回的 next_cursor"),
+    ] = None,
     facets: bool = True,
     histogram: Literal["day", "week", "month"] | None = None,
 ) -> SearchQuery:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from sqlalchemy import CursorResult, false, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -44,7 +44,7 @@ from core.display_names import display_name
 from core.models import Association, Complaint, ComplaintEvent, PriceCheck, PriceObservation
 from core.text import optional_text
 from search.service import index_complaints
-from web.deps import Caller, CallerDep, SessionDep, StaffDep
+from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, SessionDep, StaffDep
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -194,8 +194,18 @@ FilingChannel = Literal["api", "web_form"]
 Note = Annotated[str | None, BeforeValidator(optional_text)]
 
 
+# The schema lists the statuses, so a client (and schemathesis) knows which values exist.
+StatusName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(STATUS_NAMES)})]
+# "status=" is accepted as no filter.
+StatusFilter = Annotated[str, WithJsonSchema({"type": "string", "enum": ["", *STATUS_NAMES]})]
+
+
+NatureLabel = Annotated[str, WithJsonSchema(NATURES.json_schema())]
+IndustryLabel = Annotated[str, WithJsonSchema(INDUSTRIES.json_schema())]
+
+
 class TransitionRequest(BaseModel):
-    to_status: str = Field(description="目标状态：" + "、".join(STATUS_NAMES))
+    to_status: StatusName = Field(description="目标状态：" + "、".join(STATUS_NAMES))
     note: Note = Field(default=None, max_length=2000)
 
 
@@ -205,14 +215,14 @@ class ClassificationCorrection(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "anyOf": [
-                {"required": ["nature"], "properties": {"nature": {"type": "string", "minLength": 1}}},
-                {"required": ["industry"], "properties": {"industry": {"type": "string", "minLength": 1}}},
+                {"required": ["nature"], "properties": {"nature": NATURES.json_schema()}},
+                {"required": ["industry"], "properties": {"industry": INDUSTRIES.json_schema()}},
             ]
         }
     )
 
-    nature: str | None = None
-    industry: str | None = None
+    nature: NatureLabel | None = None
+    industry: IndustryLabel | None = None
     note: Note = Field(default=None, max_length=500)
 
 
@@ -311,7 +321,9 @@ def complaint_for(session: Session, complaint_id: int, caller: Caller) -> Compla
     return complaint
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, response_model=ComplaintCreated, openapi_extra=OPTIONAL_LOGIN
+)
 def file_complaint(
     complaint_in: ComplaintCreate,
     request: Request,
@@ -369,7 +381,7 @@ def track_complaint(code: Annotated[str, Path(max_length=40)], session: SessionD
 def list_complaints(
     session: SessionDep,
     caller: StaffDep,
-    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    status_: Annotated[list[StatusFilter] | None, Query(alias="status")] = None,
     nature: Annotated[list[str] | None, Query()] = None,
     industry: Annotated[list[str] | None, Query()] = None,
     district: Annotated[list[str] | None, Query()] = None,
@@ -423,7 +435,7 @@ def list_complaints(
 
 
 @router.get("/{complaint_id:int}", response_model=ComplaintDetail)
-def read_complaint(complaint_id: int, session: SessionDep, caller: StaffDep) -> ComplaintDetail:
+def read_complaint(complaint_id: RowId, session: SessionDep, caller: StaffDep) -> ComplaintDetail:
     detail = _detail(session, complaint_for(session, complaint_id, caller), caller)
     detail.price_check = _price_check(session, complaint_id)
     return detail
@@ -454,7 +466,7 @@ def _price_check(session: Session, complaint_id: int) -> PriceCheckPublic | None
 
 @router.post("/{complaint_id:int}/transitions", response_model=ComplaintDetail)
 def move_complaint(
-    complaint_id: int,
+    complaint_id: RowId,
     step: TransitionRequest,
     request: Request,
     session: SessionDep,
@@ -502,7 +514,7 @@ def move_complaint(
 
 @router.patch("/{complaint_id:int}/classification", response_model=ComplaintDetail)
 def correct_complaint_classification(
-    complaint_id: int,
+    complaint_id: RowId,
     correction: ClassificationCorrection,
     request: Request,
     session: SessionDep,

@@ -17,7 +17,7 @@ from alerts import messages
 from alerts.channels import error_shown
 from api.timestamps import UtcDateTime
 from core.models import Delivery, utcnow
-from web.deps import Caller, SessionDep, StaffDep
+from web.deps import Caller, RowId, SessionDep, StaffDep
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 
@@ -133,7 +133,7 @@ def read_inbox(
 
 
 @router.post("/{item_id:int}/read", response_model=InboxItem)
-def mark_read(item_id: int, session: SessionDep, caller: StaffDep) -> InboxItem:
+def mark_read(item_id: RowId, session: SessionDep, caller: StaffDep) -> InboxItem:
     """Mark an item of the caller's own association read; marking it again keeps the first time."""
     row = session.scalar(
         select(Delivery).where(

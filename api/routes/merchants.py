@@ -19,7 +19,7 @@ from complaints.merchant_record import MIN_CASES_FOR_RATE, merchant_record
 from core.clock import china_day_start, china_today
 from core.display_names import display_name
 from core.models import Alert, Complaint, Merchant
-from web.deps import SessionDep
+from web.deps import RowId, SessionDep
 
 router = APIRouter(prefix="/merchants", tags=["merchants"])
 
@@ -127,7 +127,7 @@ def list_merchants(
 
 @router.get("/{merchant_id:int}", response_model=MerchantRecordPublic)
 def read_merchant_record(
-    merchant_id: int, session: SessionDep, months: Annotated[int, Query(ge=1, le=36)] = 12
+    merchant_id: RowId, session: SessionDep, months: Annotated[int, Query(ge=1, le=36)] = 12
 ) -> MerchantRecordPublic:
     merchant = session.get(Merchant, merchant_id)
     if merchant is None:

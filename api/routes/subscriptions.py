@@ -29,7 +29,7 @@ from core import audit
 from core.config import Settings
 from core.display_names import display_name
 from core.models import Association, Category, Product, Subscription, utcnow
-from web.deps import Caller, SessionDep, SettingsDep, StaffDep
+from web.deps import Caller, RowId, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 
@@ -328,13 +328,13 @@ def create_subscription(
 
 
 @router.get("/{subscription_id:int}", response_model=SubscriptionPublic)
-def read_subscription(subscription_id: int, session: SessionDep, caller: StaffDep) -> SubscriptionPublic:
+def read_subscription(subscription_id: RowId, session: SessionDep, caller: StaffDep) -> SubscriptionPublic:
     return SubscriptionPublic(**_public(_subscription_for(session, subscription_id, caller)))
 
 
 @router.patch("/{subscription_id:int}", response_model=SubscriptionPublic)
 def update_subscription(
-    subscription_id: int,
+    subscription_id: RowId,
     changes: SubscriptionUpdate,
     session: SessionDep,
     caller: StaffDep,
@@ -369,7 +369,7 @@ def update_subscription(
 
 @router.post("/{subscription_id:int}/rotate-secret", response_model=SubscriptionWithSecret)
 def rotate_webhook_secret(
-    subscription_id: int, session: SessionDep, caller: StaffDep
+    subscription_id: RowId, session: SessionDep, caller: StaffDep
 ) -> SubscriptionWithSecret:
     """A new webhook secret; messages already waiting are signed with it when they go out."""
     subscription = _subscription_for(session, subscription_id, caller)
@@ -396,7 +396,7 @@ class DeliveryChecksPublic(BaseModel):
 
 @router.post("/{subscription_id:int}/test", response_model=DeliveryChecksPublic)
 def send_test_delivery(
-    subscription_id: int, request: Request, session: SessionDep, caller: StaffDep
+    subscription_id: RowId, request: Request, session: SessionDep, caller: StaffDep
 ) -> DeliveryChecksPublic:
     """Send a test message now on the webhook, e-mail and IM channels (the inbox needs none)."""
     subscription = _subscription_for(session, subscription_id, caller)
@@ -419,7 +419,7 @@ def send_test_delivery(
 
 
 @router.delete("/{subscription_id:int}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_subscription(subscription_id: int, session: SessionDep, caller: StaffDep) -> Response:
+def delete_subscription(subscription_id: RowId, session: SessionDep, caller: StaffDep) -> Response:
     """Switch the subscription off (its history stays, waiting messages are dropped); PATCH can revive it."""
     subscription = _subscription_for(session, subscription_id, caller)
     if subscription.active:

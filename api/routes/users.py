@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -13,12 +13,11 @@ from api.timestamps import UtcDateTime
 from core.accounts import AccountError, create_user, find_association, set_user_disabled
 from core.models import User
 from core.security import MIN_PASSWORD_LENGTH
-from web.deps import AdminDep, Caller, SessionDep, StaffDep
+from web.deps import AdminDep, Caller, RowId, SessionDep, StaffDep
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{3,60}$"
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class UserBase(BaseModel):
@@ -142,11 +141,11 @@ def _set_disabled(session: Session, caller: Caller, user_id: int, disabled: bool
 
 
 @router.post("/{user_id}/disable", response_model=UserPublic)
-def disable_user(user_id: UserId, session: SessionDep, caller: AdminDep) -> UserPublic:
+def disable_user(user_id: RowId, session: SessionDep, caller: AdminDep) -> UserPublic:
     """Disable an account: its tokens and API keys stop working at once."""
     return _set_disabled(session, caller, user_id, True)
 
 
 @router.post("/{user_id}/enable", response_model=UserPublic)
-def enable_user(user_id: UserId, session: SessionDep, caller: AdminDep) -> UserPublic:
+def enable_user(user_id: RowId, session: SessionDep, caller: AdminDep) -> UserPublic:
     return _set_disabled(session, caller, user_id, False)

@@ -24,7 +24,7 @@ from alerts.watches import SEARCH_FILTERS, owning_association
 from api.timestamps import UtcDateTime
 from core import audit
 from core.models import Category, Merchant, Product, User, Watch
-from web.deps import Caller, SessionDep, SettingsDep, StaffDep
+from web.deps import Caller, RowId, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/watches", tags=["watches"])
 
@@ -221,12 +221,12 @@ def list_watches(session: SessionDep, caller: StaffDep) -> WatchesPublic:
 
 
 @router.get("/{watch_id:int}", response_model=WatchPublic)
-def read_watch(watch_id: int, session: SessionDep, caller: StaffDep) -> WatchPublic:
+def read_watch(watch_id: RowId, session: SessionDep, caller: StaffDep) -> WatchPublic:
     return WatchPublic(**_public(_own_watch(session, watch_id, caller)))
 
 
 @router.delete("/{watch_id:int}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_watch(watch_id: int, session: SessionDep, caller: StaffDep) -> Response:
+def delete_watch(watch_id: RowId, session: SessionDep, caller: StaffDep) -> Response:
     """Stop the watch; what it already delivered stays in the inbox and the outbox history."""
     watch = _own_watch(session, watch_id, caller)
     watch.active = False
