@@ -146,6 +146,13 @@ def generate(url: str, rows_wanted: int, days_wanted: int, seed: int) -> None:
             for index in range(merchants)
         )
         session.commit()
+        if engine.dialect.name == "postgresql":
+            # Rows given explicit ids leave PostgreSQL's sequences behind; the catalogue that every entry
+            # point seeds later would otherwise collide with them.
+            for table in ("products", "merchants"):
+                sequence = f"pg_get_serial_sequence('{table}', 'id')"
+                session.execute(text(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))"))
+            session.commit()
     began = time.perf_counter()
     gougers, days = _daily_rows(merchants, days_wanted, seed)
     stored = _bulk_insert(engine, days)
