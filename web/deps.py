@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,8 @@ SessionDep = Annotated[Session, Depends(get_db)]
 # A row id in a path: the schema names the range the id columns hold (32-bit on PostgreSQL), so an id
 # past it is a 422 for malformed input and any id inside it is well formed (a 404 when absent).
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# The same range for a row id given as a query filter.
+RowIdFilter = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 # Appended to an operation's OpenAPI security: login is optional there (the public gets a public view).
 OPTIONAL_LOGIN: dict[str, list[dict[str, list[str]]]] = {"security": [{}]}

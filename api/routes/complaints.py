@@ -44,7 +44,7 @@ from core.display_names import display_name
 from core.models import Association, Complaint, ComplaintEvent, PriceCheck, PriceObservation
 from core.text import optional_text
 from search.service import index_complaints
-from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, SessionDep, StaffDep
+from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, RowIdFilter, SessionDep, StaffDep
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -385,7 +385,7 @@ def list_complaints(
     nature: Annotated[list[str] | None, Query()] = None,
     industry: Annotated[list[str] | None, Query()] = None,
     district: Annotated[list[str] | None, Query()] = None,
-    association_id: int | None = None,
+    association_id: RowIdFilter = None,
     overdue: bool | None = None,
     created_from: IsoDate | None = None,
     created_to: IsoDate | None = None,

@@ -17,7 +17,7 @@ from alerts import messages
 from alerts.channels import error_shown
 from api.timestamps import UtcDateTime
 from core.models import Delivery, utcnow
-from web.deps import Caller, RowId, SessionDep, StaffDep
+from web.deps import Caller, RowId, RowIdFilter, SessionDep, StaffDep
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 
@@ -112,7 +112,7 @@ def read_inbox(
     caller: StaffDep,
     unread: bool | None = None,
     kind: Literal["alert", "complaint"] | None = None,
-    association_id: int | None = None,
+    association_id: RowIdFilter = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> InboxPublic:

@@ -29,7 +29,7 @@ from core import audit
 from core.config import Settings
 from core.display_names import display_name
 from core.models import Association, Category, Product, Subscription, utcnow
-from web.deps import Caller, RowId, SessionDep, SettingsDep, StaffDep
+from web.deps import Caller, RowId, RowIdFilter, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 
@@ -283,7 +283,7 @@ def _invalid(exc: ValidationError) -> HTTPException:
 def list_subscriptions(
     session: SessionDep,
     caller: StaffDep,
-    association_id: int | None = None,
+    association_id: RowIdFilter = None,
     active: bool | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -46,6 +46,17 @@ def test_an_empty_status_filter_is_no_filter(client: TestClient, consumer: dict[
     assert client.get("/api/complaints/search", params={"status": ""}, headers=consumer).status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/api/complaints", "/api/inbox", "/api/subscriptions"])
+def test_an_association_filter_beyond_the_id_range_is_refused_by_the_schema(
+    client: TestClient, consumer: dict[str, str], path: str
+) -> None:
+    """Found by schemathesis on PostgreSQL: -1979456980149 overflowed the 32-bit column in the query."""
+    for value in ("-1979456980149", "0", str(2**31)):
+        response = client.get(path, params={"association_id": value}, headers=consumer)
+        assert response.status_code == 422, (path, value, response.text)
+    assert client.get(path, params={"association_id": 1}, headers=consumer).status_code == 200
+
+
 @pytest.mark.parametrize("value", ["0", "20240101", "-1"])
 def test_a_bare_number_is_not_a_date(client: TestClient, consumer: dict[str, str], value: str) -> None:
     for path in ("/api/complaints", "/api/complaints/search"):
