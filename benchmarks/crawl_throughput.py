@@ -34,25 +34,13 @@ from sqlalchemy.orm import Session
 from core.catalogue import seed_catalogue
 from core.db import make_engine, upgrade_database
 from core.models import CrawlRun
+from importing.prices import XINFADI_FIELDS
 from tests.crawlers.fixture_site import FixtureSite, serve
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 REAL_ROWS = PROJECT_ROOT.parent / "shared" / "data" / "real" / "xinfadi" / "新发地菜价.csv"
-COLUMNS = [
-    "id",
-    "prodName",
-    "prodCatid",
-    "prodCat",
-    "prodPcatid",
-    "prodPcat",
-    "lowPrice",
-    "highPrice",
-    "avgPrice",
-    "place",
-    "specInfo",
-    "unitInfo",
-    "pubDate",
-]
+# The site's price fields, in its order; the rest of a saved row is the site's bookkeeping.
+COLUMNS = XINFADI_FIELDS[: XINFADI_FIELDS.index("pubDate") + 1]
 SAME_CONCURRENCY = ["-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 NO_DELAYS = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "LOG_LEVEL=INFO"]
 
