@@ -18,6 +18,7 @@ COPY crawlers ./crawlers
 COPY dashboards ./dashboards
 COPY importing ./importing
 COPY jobs ./jobs
+COPY sample_city ./sample_city
 COPY search ./search
 COPY web ./web
 RUN pip install . \

@@ -25,7 +25,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
 from complaints.classification import ComplaintClassifier, LinearTextModel, features_of
-from core.sample_city import build_sample_city, generate_complaints
+from sample_city.complaint_generation import generate_complaints
+from sample_city.market import build_sample_city
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "shared/data/real/tipdm2020c/附件2.xlsx"
 SEED = 20200

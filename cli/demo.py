@@ -144,7 +144,7 @@ def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:
     from core.clock import china_today
     from core.config import Settings
     from core.db import get_engine, session_factory, upgrade_database
-    from importing.sample_city import load_sample_city
+    from sample_city.seeding import load_sample_city
 
     database = _fresh_database(data_dir)
     console.print(f"演示数据库每次全新生成 (fresh demo database): {database.resolve()}")

@@ -14,8 +14,8 @@ from cli.main import app
 from core.config import get_settings
 from core.db import get_engine, session_factory, upgrade_database
 from core.models import Alert, AuditLog, Product
-from importing.sample_city import load_sample_city
 from jobs.detection import run_detection
+from sample_city.seeding import load_sample_city
 
 
 def _demo_alert(db_url: str) -> int:

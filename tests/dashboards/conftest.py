@@ -20,7 +20,7 @@ from core.clock import china_today
 from core.config import Settings
 from core.db import get_engine, session_factory, upgrade_database
 from core.models import CrawlRun, JobRun
-from importing.sample_city import load_sample_city
+from sample_city.seeding import load_sample_city
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

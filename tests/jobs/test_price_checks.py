@@ -17,10 +17,10 @@ from core.config import Settings
 from core.db import session_factory
 from core.models import Alert, CrawlRun, PriceCheck, PriceObservation, Product
 from core.prices import get_or_create_merchant
-from importing.sample_city import load_sample_city
 from jobs.detection import run_detection
 from jobs.price_checks import complained_unit_price
 from jobs.scheduler import execute_job
+from sample_city.seeding import load_sample_city
 from tests.crawlers.fixture_site import FixtureSite, serve
 from tests.utils.alerts import staff_headers
 from tests.utils.auth import make_association

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Association, Complaint, Merchant, PriceObservation
-from importing.sample_city import load_sample_city
+from sample_city.seeding import load_sample_city
 
 END = dt.date(2026, 6, 30)
 

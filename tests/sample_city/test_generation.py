@@ -11,15 +11,9 @@ import pytest
 from core.catalogue import load_catalogue
 from core.models import Category, Product
 from core.prices import PriceInput
-from core.sample_city import (
-    DISTRICTS,
-    MERCHANTS,
-    RETAIL_SOURCE,
-    WHOLESALE_SOURCE,
-    build_sample_city,
-    generate_complaints,
-    generate_prices,
-)
+from sample_city.complaint_generation import generate_complaints
+from sample_city.market import DISTRICTS, MERCHANTS, build_sample_city
+from sample_city.price_simulation import RETAIL_SOURCE, WHOLESALE_SOURCE, generate_prices
 
 END = dt.date(2026, 6, 30)
 PHONE = re.compile(r"1[3-9]\d{9}")
