@@ -61,8 +61,9 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.store.StorePipeline": 600,
 }
 
-# Validation: what to do when a source prints low > high ("swap" keeps the row, "quarantine" keeps it aside).
-PRICE_INVERTED_RANGE = "swap"
+# Validation: what to do when a source prints low > high ("quarantine" keeps it aside with its reason, as the
+# price import does; "swap" keeps the row with the two swapped).
+PRICE_INVERTED_RANGE = "quarantine"
 # Prices per standard unit outside these bounds are absurd (a typo, a wrong unit) and quarantined.
 PRICE_BOUNDS = {"500g": [0.01, 3000.0], "L": [0.01, 3000.0], "piece": [0.01, 200000.0]}
 # Observations dated more than this many days in the future are quarantined.

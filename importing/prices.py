@@ -114,7 +114,8 @@ def canonical_row(row: dict[str, Any]) -> dict[str, Any]:
 def _prices(row: dict[str, Any]) -> tuple[Decimal, Decimal | None, Decimal | None]:
     """(price, low, high); a row with only a range stands for its midpoint, as Xinfadi's avgPrice does.
 
-    A range printed the wrong way round (low > high) is swapped; a price outside its range is refused.
+    A range printed the wrong way round (low > high) is malformed (which figure is wrong cannot be told) and
+    refused, as the crawler quarantines it; so is a price outside its range.
     """
     low_price, high_price = optional_money(row, "low_price"), optional_money(row, "high_price")
     text = text_value(row, "price")
@@ -125,9 +126,8 @@ def _prices(row: dict[str, Any]) -> tuple[Decimal, Decimal | None, Decimal | Non
     if price == 0:
         raise FieldError("price 必须大于零 (price must be positive)")
     if low_price is not None and high_price is not None:
-        if low_price > high_price:
-            # As the crawler does by default (PRICE_INVERTED_RANGE): Xinfadi prints 泰国香蕉 8.6 / 6.7.
-            low_price, high_price = high_price, low_price
+        if low_price > high_price:  # Xinfadi prints 泰国香蕉 8.6 / 6.7
+            raise FieldError(f"最低价高于最高价：{low_price} > {high_price} (low above high)")
         if not low_price <= price <= high_price:
             raise FieldError(
                 f"价格 {price} 不在最低价 {low_price} 与最高价 {high_price} 之间 (price outside its range)"

@@ -1,8 +1,9 @@
 """Reject what cannot be a real observation: no name or unit, price <= 0, low > high, unreadable dates.
 
-A source printing low > high (Xinfadi's 泰国香蕉 8.6 / 6.7) is swapped with a logged note by default
-(``PRICE_INVERTED_RANGE = "swap"``) or quarantined (``"quarantine"``). Absurd amounts per standard unit
-are caught after unit normalisation (``NormaliseUnitsPipeline``).
+A source printing low > high (Xinfadi's 泰国香蕉 8.6 / 6.7) is malformed: which figure is wrong cannot be
+told, so the row is quarantined with its reason by default (``PRICE_INVERTED_RANGE = "quarantine"``), as
+the price import does; ``"swap"`` keeps it with the two swapped and a logged note. Absurd amounts per
+standard unit are caught after unit normalisation (``NormaliseUnitsPipeline``).
 """
 
 from __future__ import annotations
@@ -51,9 +52,8 @@ class ValidatePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         settings = crawler.settings
-        return cls(
-            crawler, settings.get("PRICE_INVERTED_RANGE", "swap"), settings.getint("PRICE_MAX_FUTURE_DAYS", 2)
-        )
+        inverted_range = settings.get("PRICE_INVERTED_RANGE", "quarantine")
+        return cls(crawler, inverted_range, settings.getint("PRICE_MAX_FUTURE_DAYS", 2))
 
     def process_item(self, item: object) -> object:
         adapter = ItemAdapter(item)

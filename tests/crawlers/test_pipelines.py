@@ -75,7 +75,7 @@ EXPECTED: dict[int, str] = {
     2310401: "passed",
     2310402: "passed",
     2310403: "passed",
-    2310404: "passed",  # low > high: swapped
+    2310404: "QuarantineItem: 最低价高于最高价",  # low > high: malformed
     2310405: "passed",  # 羊腰子 is no catalogued good: stored under a provisional one
     2310406: "passed",  # 64 元 per 5L 桶
     2310407: "QuarantineItem: 无法换算",  # 鸡蛋 per 箱 without a pack size
@@ -92,13 +92,13 @@ def test_every_saved_row_has_the_expected_outcome(crawler: Crawler, engine: Engi
     run, outcomes = crawl_items(crawler, _copy(PAGE1 + PAGE2))
     for row_id, expected in EXPECTED.items():
         assert outcomes[row_id].startswith(expected), (row_id, outcomes[row_id])
-    assert (run.items_stored, run.items_quarantined, run.items_unmapped, run.items_duplicate) == (10, 3, 1, 1)
+    assert (run.items_stored, run.items_quarantined, run.items_unmapped, run.items_duplicate) == (9, 4, 1, 1)
     assert run.status == "ok"
     assert run.pages == 2
     with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 10
+        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 9
         reasons = sorted(session.scalars(select(QuarantinedItem.reason)))
-        assert len(reasons) == 3
+        assert len(reasons) == 4
         assert all(r for r in reasons)
         kidney = session.scalars(select(Product).where(Product.status == "provisional")).one()
         assert (kidney.name, kidney.category.name, kidney.standard_unit) == ("羊腰子", "羊肉类", "piece")
@@ -112,8 +112,7 @@ def test_stored_rows_are_normalised_with_provenance(crawler: Crawler, engine: En
     crawl_items(crawler, _copy(PAGE1 + PAGE2))
     with Session(engine) as session:
         rows = {(o.origin, o.spec, float(o.price)): o for o in session.scalars(select(PriceObservation))}
-    banana = rows[("", "帝王蕉", 7.85)]
-    assert (float(banana.low_price), float(banana.high_price)) == (6.9, 8.8)
+    assert ("", "帝王蕉", 7.85) not in rows  # low > high: quarantined
     oil = rows[("", "5L/桶", 64.0)]
     assert (oil.standard_unit, oil.unit_price, oil.raw_unit) == ("L", pytest.approx(12.8), "桶")
     tomato_boxed = rows[("冀", "纸箱", 1.6)]
@@ -135,24 +134,36 @@ def test_a_second_crawl_adds_nothing(crawler: Crawler, engine: Engine, db_url: s
     crawl_items(crawler, _copy(PAGE1 + PAGE2))
     again = project_crawler(XinfadiSpider, DATABASE_URL=db_url)
     run, _ = crawl_items(again, _copy(PAGE1 + PAGE2))
-    assert (run.items_stored, run.items_duplicate) == (0, 11)
+    assert (run.items_stored, run.items_duplicate) == (0, 10)
     with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 10
-        assert session.scalar(select(func.count()).select_from(QuarantinedItem)) == 3
+        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 9
+        assert session.scalar(select(func.count()).select_from(QuarantinedItem)) == 4
         assert (
             session.scalar(select(func.count()).select_from(Product).where(Product.status == "provisional"))
             == 1
         )
 
 
-def test_inverted_ranges_can_be_quarantined_instead(engine: Engine, db_url: str) -> None:
+def test_inverted_ranges_are_quarantined_with_their_reason(crawler: Crawler, engine: Engine) -> None:
+    _, outcomes = crawl_items(crawler, [_copy(PAGE1)[3]])
+    assert outcomes[2310404].startswith("QuarantineItem: 最低价高于最高价")
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(PriceObservation)) == 0
+        kept = session.scalars(select(QuarantinedItem)).one()
+    assert kept.reason.startswith("最低价高于最高价：8.8 > 6.9")
+    assert kept.raw["id"] == 2310404
+
+
+def test_inverted_ranges_can_be_swapped_instead(engine: Engine, db_url: str) -> None:
     with Session(engine) as session:
         seed_catalogue(session)
         session.commit()
-    crawler = project_crawler(XinfadiSpider, DATABASE_URL=db_url, PRICE_INVERTED_RANGE="quarantine")
-    banana = [_copy(PAGE1)[3]]
-    _, outcomes = crawl_items(crawler, banana)
-    assert outcomes[2310404].startswith("QuarantineItem: 最低价高于最高价")
+    crawler = project_crawler(XinfadiSpider, DATABASE_URL=db_url, PRICE_INVERTED_RANGE="swap")
+    _, outcomes = crawl_items(crawler, [_copy(PAGE1)[3]])
+    assert outcomes[2310404] == "passed"
+    with Session(engine) as session:
+        banana = session.scalars(select(PriceObservation)).one()
+    assert (float(banana.low_price), float(banana.high_price), float(banana.price)) == (6.9, 8.8, 7.85)
 
 
 @pytest.mark.parametrize(

@@ -116,11 +116,10 @@ XINFADI_JSONL = """\
 def test_xinfadi_rows_import_as_wholesale(catalogue: Session) -> None:
     rows = read_rows(io.BytesIO(XINFADI_JSONL.encode()), Path("xinfadi.jsonl"))
     summary = import_prices(catalogue, rows, source="xinfadi", price_type="wholesale")
-    assert summary.as_dict() == {"read": 6, "imported": 4, "skipped": 1, "rejected": 1, "provisional": 1}
+    assert summary.as_dict() == {"read": 6, "imported": 3, "skipped": 0, "rejected": 3, "provisional": 1}
     stored = {row.source_name: row for row in catalogue.scalars(select(PriceObservation))}
     assert {name: row.unit_price for name, row in stored.items()} == {
         "大白菜": 0.7,
-        "泰国香蕉": 7.65,
         "福临门大豆油": pytest.approx(12.55),
         "姑娘果（灯笼果）": 22.5,
     }
@@ -130,14 +129,21 @@ def test_xinfadi_rows_import_as_wholesale(catalogue: Session) -> None:
         "1",
         "",
     )
-    banana = stored["泰国香蕉"]  # low > high as the site prints it: swapped, as the crawler does
-    assert (banana.low_price, banana.high_price, banana.product.code) == (
-        Decimal("6.7"),
-        Decimal("8.6"),
-        "banana",
-    )
     assert stored["姑娘果（灯笼果）"].product.category.name == "水果"
-    assert {p.line: p.reason for p in summary.problems}.keys() == {5}
+    reasons = {p.line: p.reason for p in summary.problems}
+    assert reasons.keys() == {2, 3, 5}
+    # low > high as the site prints it (泰国香蕉 8.6 / 6.7): malformed, quarantined once with its reason
+    assert reasons[2] == reasons[3] == "最低价高于最高价：8.6 > 6.7 (low above high)"
+    kept = catalogue.scalars(select(QuarantinedItem).where(QuarantinedItem.reason.startswith("最低价"))).one()
+    assert (kept.source, kept.raw["prodname"], kept.raw["lowprice"]) == ("xinfadi", "泰国香蕉", "8.6")
+
+
+def test_inverted_range_is_quarantined_from_a_csv_too(catalogue: Session) -> None:
+    text = "date,product,price,unit,low_price,high_price\n2026-03-01,苹果,5,斤,6,4\n2026-03-02,苹果,5,斤,4,6"
+    summary = import_prices(catalogue, read_rows(io.BytesIO(text.encode()), Path("p.csv")))
+    assert (summary.imported, summary.rejected) == (1, 1)
+    assert [p.reason for p in summary.problems] == ["最低价高于最高价：6 > 4 (low above high)"]
+    assert catalogue.scalars(select(QuarantinedItem.reason)).one().startswith("最低价高于最高价")
 
 
 # The real dump's layout: Xinfadi's 20 fields in the site's order (low, HIGH, avg), no header line.
