@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from api import docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.middleware import install_middleware
+from api.public_reads import PublicReads, PublicReadsFastPath
 from api.routes import (
     alerts,
     audit,
@@ -124,7 +125,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
+    app.state.public_reads = PublicReads(engine, app.state.sessions)
     install_error_handlers(app, html_page=pages.error_page)
+    app.add_middleware(PublicReadsFastPath, reads=app.state.public_reads)  # innermost: after rate limits
     install_middleware(app, settings)
     app.include_router(api_router())
     app.include_router(docs.router)

@@ -262,7 +262,7 @@ def profiling(pids: list[int], output: Path | None, seconds: int) -> Iterator[No
         return
     recorder = subprocess.Popen(
         [
-            "py-spy",
+            shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy")),
             "record",
             "-p",
             str(pids[0]),
@@ -284,11 +284,18 @@ def profiling(pids: list[int], output: Path | None, seconds: int) -> Iterator[No
         recorder.wait(timeout=seconds + 30)
 
 
-def print_row(name: str, load: Load, bare: float, first_ms: float | None) -> None:
+def print_row(name: str, bares: list[Load], loads: list[Load], first_ms: float | None) -> None:
+    """One endpoint: each app run next to the bare run just before it, and the ratio of each pair."""
     first = "" if first_ms is None else f"{first_ms:,.0f}"
+    ratios = [
+        load.requests_per_second / bare.requests_per_second for bare, load in zip(bares, loads, strict=True)
+    ]
     print(
-        f"| {name:<26} | {load.requests_per_second:>9,.0f} | {load.p50_ms:>8.2f} | {load.p99_ms:>8.2f} "
-        f"| {load.requests_per_second / bare:>6.2f} | {load.failures:>6} | {first:>8} |",
+        f"| {name:<24} | {' / '.join(f'{bare.requests_per_second:,.0f}' for bare in bares):>13} "
+        f"| {' / '.join(f'{load.requests_per_second:,.0f}' for load in loads):>13} "
+        f"| {' / '.join(f'{load.p50_ms:.1f}' for load in loads):>11} "
+        f"| {' / '.join(f'{load.p99_ms:.0f}' for load in loads):>11} "
+        f"| {min(ratios):.2f}-{max(ratios):.2f} | {sum(load.failures for load in loads):>6} | {first:>8} |",
         flush=True,
     )
 
@@ -316,36 +323,37 @@ def measure(args: argparse.Namespace, database: Path, token: str, workers: int) 
     ]
     bare_url = f"http://127.0.0.1:{bare_port}/ping"
     base = f"http://127.0.0.1:{app_port}"
+    print(f"\n{workers} worker(s) per server, {args.connections} connections, {args.duration}s each;")
+    print(f"bare and app alternate {args.rounds} times per endpoint (ratio range over the pairs)")
+    print(
+        "| endpoint                 |   bare req/s  |   app req/s   |   p50 ms    |   p99 ms    "
+        "| x bare    | failed | first ms |"
+    )
+    print(
+        "|--------------------------|---------------|---------------|-------------|-------------"
+        "|-----------|--------|----------|"
+    )
     with (
         server(bare_command, env, bare_url),
         server(app_command, env, f"{base}/api/health") as app,
     ):
         drive(f"{base}/api/health", [], 1, args.connections)  # warm every worker's connections
-        bare_before = drive(bare_url, [], args.duration, args.connections)
-        rows = []
+        drive(bare_url, [], 1, args.connections)
         for endpoint in ENDPOINTS:
-            headers = (
-                [f"Authorization: Bearer {token}"] if endpoint.staff or "complaints" in endpoint.path else []
-            )
+            headers = [f"Authorization: Bearer {token}"] if endpoint.staff else []
             cold = first_answer_ms(base + endpoint.path, headers)  # computes what the cache then keeps
             if endpoint.revalidate:
                 headers.append(f"If-None-Match: {etag_of(base + endpoint.path)}")
-            output = None
-            if args.profile and workers == 1:
-                suffix = "-304" if endpoint.revalidate else ""
-                output = args.profile / f"{endpoint.name.split()[0]}{suffix}.txt"
-            with profiling(worker_pids(app), output, args.duration):
-                load = drive(base + endpoint.path, headers, args.duration, args.connections)
-            rows.append((endpoint.name, load, cold))
-        bare_after = drive(bare_url, [], args.duration, args.connections)
-    bare = (bare_before.requests_per_second + bare_after.requests_per_second) / 2
-    print(f"\n{workers} worker(s) per server, {args.connections} connections, {args.duration}s each")
-    print("| endpoint                   |     req/s |  p50 ms  |  p99 ms  | x bare | failed | first ms |")
-    print("|----------------------------|-----------|----------|----------|--------|--------|----------|")
-    print_row("bare /ping (before)", bare_before, bare, None)
-    for name, load, cold in rows:
-        print_row(name, load, bare, cold)
-    print_row("bare /ping (after)", bare_after, bare, None)
+            bares, loads = [], []
+            for round_number in range(args.rounds):
+                bares.append(drive(bare_url, [], args.duration, args.connections))
+                output = None
+                if args.profile and workers == 1 and round_number == 0:
+                    suffix = "-304" if endpoint.revalidate else ""
+                    output = args.profile / f"{endpoint.name.split()[0]}{suffix}.txt"
+                with profiling(worker_pids(app), output, args.duration):
+                    loads.append(drive(base + endpoint.path, headers, args.duration, args.connections))
+            print_row(endpoint.name, bares, loads, cold)
 
 
 def main() -> None:
@@ -353,6 +361,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/fairmarket-api-throughput"))
     parser.add_argument("--duration", type=int, default=5, help="seconds per endpoint")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2, help="bare/app pairs per endpoint")
     parser.add_argument("--workers", default="1,2", help="worker counts to measure, comma-separated")
     parser.add_argument("--profile", type=Path, default=None, help="folder for py-spy profiles (1 worker)")
     args = parser.parse_args()

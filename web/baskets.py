@@ -12,13 +12,26 @@ from analysis.baskets import BASKETS_FILE, Basket, BasketError, parse_baskets
 from core.config import Settings
 
 
+def _baskets_path(settings: Settings) -> Path:
+    deployment = settings.data_dir / BASKETS_FILE.name
+    return deployment if deployment.is_file() else BASKETS_FILE
+
+
+def baskets_stamp(settings: Settings) -> tuple[str, int]:
+    """Which basket file is in force and when it was written: answers built on it hold while it is equal."""
+    path = _baskets_path(settings)
+    try:
+        return str(path), path.stat().st_mtime_ns
+    except OSError:
+        return str(path), -1
+
+
 def read_baskets(settings: Settings) -> dict[str, Basket]:
     """The deployment's ``basket.yaml`` in the data directory when there is one, else the shipped file.
 
     A broken file is a 503 naming the fault: the index routes and the price page cannot serve without it.
     """
-    deployment = settings.data_dir / BASKETS_FILE.name
-    path = deployment if deployment.is_file() else BASKETS_FILE
+    path = _baskets_path(settings)
     try:
         return _parsed_baskets(path, path.stat().st_mtime_ns)
     except (OSError, yaml.YAMLError, BasketError) as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import pandas as pd
@@ -19,7 +20,7 @@ from api.routes.products import ProductPublic, product_public
 from core.models import Category, Merchant, Product
 from core.price_reads import latest_price_date, read_daily_prices, read_observations
 from jobs.index_series import DEFAULT_METHOD, IndexSpec, Method, published_index
-from web.baskets import read_baskets
+from web.baskets import baskets_stamp, read_baskets
 from web.deps import SettingsDep
 
 router = APIRouter(prefix="/prices", tags=["prices"])
@@ -310,6 +311,8 @@ async def price_index(
     base: any window is a slice of it, never rebased. GEKS-Jevons over a rolling 395-day window with a
     mean splice by default; the chained daily Jevons on request.
     """
+    # Stamped before reading: a file written meanwhile makes the repeated answer fail its guard.
+    guard = (partial(baskets_stamp, settings), baskets_stamp(settings)) if basket is not None else None
     baskets = read_baskets(settings) if basket is not None else {}
 
     def compute(session: Session) -> PriceIndexPublic:
@@ -331,7 +334,7 @@ async def price_index(
     chosen = baskets.get(basket) if basket is not None else None
     weights = tuple(sorted(chosen.weights.items())) if chosen else None
     key = ("index", basket, chosen and chosen.name, weights, category, city, start, end, price_type, method)
-    return await reads.respond(request, key, compute)
+    return await reads.respond(request, key, compute, guard)
 
 
 def compute_index(
