@@ -26,6 +26,7 @@ from api.routes import (
     inbox,
     jobs,
     merchants,
+    price_follows,
     prices,
     products,
     provisional_goods,
@@ -53,6 +54,7 @@ def api_router() -> APIRouter:
     router.include_router(products.router)
     router.include_router(provisional_goods.router)
     router.include_router(prices.router)
+    router.include_router(price_follows.router)
     router.include_router(crawls.router)
     router.include_router(jobs.router)
     router.include_router(alerts.router)

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 STAFF_RATE_FACTOR = 10
 LOGIN_PATH = "/api/auth/token"
 LOGIN_RATE_DIVISOR = 12
+#: Public writes that make the platform send an e-mail to an address the caller names: a login's
+#: allowance, so nobody turns the platform into a mail cannon.
+MAIL_SENDING_PATHS = ("/api/price-follows",)
 UNLIMITED_PATHS = ("/api/health",)
 UNLIMITED_PREFIXES = ("/static/",)
 MAX_TRACKED_CLIENTS = 50_000
@@ -291,6 +294,8 @@ class RateLimitMiddleware:
         address = client_address(scope, self.trusted_proxies)
         if scope["path"] == LOGIN_PATH:
             return address, "login", max(1, self.per_minute // LOGIN_RATE_DIVISOR)
+        if scope["method"] == "POST" and scope["path"] in MAIL_SENDING_PATHS:
+            return address, "mail", max(1, self.per_minute // LOGIN_RATE_DIVISOR)
         principal = await self._principal(scope, now)
         if principal is not None:
             return principal, "staff", self.per_minute * STAFF_RATE_FACTOR

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     schedule_price_check_seconds: int = Field(
         default=120, ge=0, description="complaint-triggered price checks; 0 turns them off"
     )
+    schedule_price_follow_seconds: int = Field(
+        default=300, ge=0, description="public price follows (confirmations, move notices); 0 turns them off"
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="where the public reaches the pages; links in e-mails to the public start with it",
+    )
     schedule_timezone: str = CHINA.key
     schedule_misfire_grace_seconds: int = Field(default=3600, ge=1)
     scheduler_poll_seconds: float = Field(

@@ -570,6 +570,43 @@ class PriceCheck(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class PriceFollow(Base):
+    """A member of the public following a good's city median price by e-mail (double opt-in).
+
+    Nothing is sent but the confirmation mail until ``status`` is ``confirmed``. ``email`` is kept only
+    while it is needed to send: an unsubscribe or an expired confirmation erases it (and its keyed
+    digest); the digest finds an address's follows without reading addresses. ``nonce`` is signed into
+    the confirm and unsubscribe links, so a deleted follow's links never open a later one.
+    ``baseline_median`` is the median last notified (at first the median when confirmed); a move of
+    more than ``threshold_percent`` from it is one notice, kept in ``pending_notice`` until sent.
+    """
+
+    __tablename__ = "price_follows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    region: Mapped[str] = mapped_column(String(60), default="")  # "" = every region
+    price_type: Mapped[str] = mapped_column(String(12), default="retail")  # retail | wholesale
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    threshold_percent: Mapped[float] = mapped_column(Float, default=10.0)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | confirmed | unsubscribed
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    confirmation_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    confirmation_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    baseline_median: Mapped[float | None] = mapped_column(Float)  # 元 per standard unit
+    baseline_date: Mapped[dt.date | None] = mapped_column(Date)
+    pending_notice: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notice_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    notices_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_notified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    product: Mapped[Product] = relationship()
+
+
 # --- jobs ------------------------------------------------------------------------------------------
 
 

@@ -20,13 +20,14 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.price_follows import CONFIRM_WITHIN, InvalidToken, follow_for_token, unsubscribe
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.workflow import STATUS_NAMES, TRANSITIONS
 from core.display_names import display_table
 from core.models import Alert, PriceObservation, Product
 from dashboards import stats
 from web.baskets import read_baskets
-from web.deps import SessionDep
+from web.deps import SessionDep, SettingsDep
 
 PACKAGE_DIR = Path(__file__).parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -127,6 +128,47 @@ for _path, _template, _title, _section in PAGES:
         response_class=HTMLResponse,
         include_in_schema=False,
     )
+
+
+def _follow_page(request: Request, state: str, **context: object) -> HTMLResponse:
+    titles = {"invalid": "链接无效", "confirm": "确认关注价格", "unsubscribed": "已退订"}
+    return templates.TemplateResponse(
+        request,
+        "price_follow.html",
+        {
+            "title": titles.get(state, "关注价格"),
+            "section": "public",
+            "state": state,
+            "confirm_days": CONFIRM_WITHIN.days,
+            **context,
+        },
+        status_code={"invalid": 400, "ended": 409}.get(state, 200),
+    )
+
+
+@router.get("/price-follows/confirm", response_class=HTMLResponse, include_in_schema=False)
+def price_follow_confirm_page(
+    request: Request, session: SessionDep, settings: SettingsDep, token: str = ""
+) -> HTMLResponse:
+    """The confirmation mail's link: shows the follow and a button (the button confirms, not the link)."""
+    try:
+        follow = follow_for_token(session, settings.secret_key, token[:120], "confirm")
+    except InvalidToken:
+        return _follow_page(request, "invalid")
+    state = {"pending": "confirm", "confirmed": "confirmed"}.get(follow.status, "ended")
+    return _follow_page(request, state, follow=follow, token=token)
+
+
+@router.get("/price-follows/unsubscribe", response_class=HTMLResponse, include_in_schema=False)
+def price_follow_unsubscribe_page(
+    request: Request, session: SessionDep, settings: SettingsDep, token: str = ""
+) -> HTMLResponse:
+    """Every mail's unsubscribe link: one click ends the follow and erases the address."""
+    try:
+        follow = unsubscribe(session, settings, token[:120])
+    except InvalidToken:
+        return _follow_page(request, "invalid")
+    return _follow_page(request, "unsubscribed", follow=follow)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from alerts.outbox import deliver_due, enqueue_pending
+from alerts.price_follows import run_price_follows
 from alerts.watches import enqueue_watch_matches
 from core.config import Settings
 from core.db import session_factory, session_scope
@@ -131,11 +132,18 @@ def price_checks_task(settings: Settings, engine: Engine) -> dict[str, Any]:
     return {"requested": requested, **stats}
 
 
+def price_follows_task(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """Mail the public's confirmations and each move of a followed city median beyond its threshold."""
+    with session_factory(engine)() as session:
+        return run_price_follows(session, settings)
+
+
 TASKS: dict[str, Callable[[Settings, Engine], dict[str, Any]]] = {
     "crawl": crawl_task,
     "detect": detect_task,
     "deliver": deliver_task,
     "price_checks": price_checks_task,
+    "price_follows": price_follows_task,
 }
 
 
@@ -202,6 +210,7 @@ def timetable(settings: Settings) -> dict[str, Entry]:
     for name, seconds in (
         ("deliver", settings.schedule_deliver_seconds),
         ("price_checks", settings.schedule_price_check_seconds),
+        ("price_follows", settings.schedule_price_follow_seconds),
     ):
         if seconds:
             entries[name] = Entry(name, IntervalTrigger(seconds=seconds, timezone=zone), f"every {seconds}s")

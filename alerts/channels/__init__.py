@@ -7,7 +7,8 @@ Each sender takes one ``Message`` and either returns or raises ``DeliveryError``
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 CHANNELS: tuple[str, ...] = ("inbox", "webhook", "email", "im")
@@ -35,12 +36,16 @@ class DeliveryError(Exception):
 
 @dataclass(frozen=True)
 class Message:
-    """One message on the wire; ``key`` is stable across retries so receivers can drop repeats."""
+    """One message on the wire; ``key`` is stable across retries so receivers can drop repeats.
+
+    ``headers``: extra e-mail headers (``List-Unsubscribe`` on mails to the public).
+    """
 
     key: str
     subject: str
     body: str
     document: dict[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def json_bytes(self) -> bytes:
         return json.dumps(self.document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()

@@ -30,6 +30,8 @@ def build(message: Message, *, sender: str, recipient: str) -> EmailMessage:
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     email["X-FairMarket-Key"] = message.key
+    for name, value in message.headers.items():
+        email[name] = value
     email.set_content(message.body, charset="utf-8")
     return email
 

@@ -87,5 +87,30 @@
     if (priceType) document.getElementById("price_type").value = priceType;
   });
   form.addEventListener("submit", (event) => { event.preventDefault(); load(); });
+
+  // 关注价格: follow the chosen good, region and price type by e-mail (confirmed from the mail).
+  const follow = document.getElementById("follow");
+  const followResult = document.getElementById("follow-result");
+  follow.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const filters = new FormData(form);
+    const wanted = new FormData(follow);
+    const showFollow = (text, kind) => { followResult.textContent = text; followResult.className = `message ${kind}`; followResult.hidden = false; };
+    if (!follow.reportValidity()) return;
+    const body = {
+      email: String(wanted.get("email")).trim(), threshold_percent: Number(wanted.get("threshold_percent")),
+      product: filters.get("product"), region: filters.get("region") || "", price_type: filters.get("price_type"),
+    };
+    const submit = document.getElementById("follow-submit");
+    submit.disabled = true;
+    try {
+      const answer = await FM.api("/api/price-follows", { method: "POST", body });
+      showFollow(answer.message, "ok");
+    } catch (error) {
+      showFollow(error.status === 422 ? "请填写正确的邮箱，幅度在 1% 到 100% 之间。" : error.message, "error");
+    } finally {
+      submit.disabled = false;
+    }
+  });
   loadProducts().then(load).catch((error) => FM.say(error.message, "error"));
 })();

@@ -25,7 +25,13 @@ def test_jobs_before_a_scheduler_ever_ran(client: TestClient, session: Session) 
     make_user(session, "xiehui", "consumer_staff")
     body = client.get("/api/jobs", headers=login_headers(client, "xiehui")).json()
     assert body["scheduler_active"] is False
-    assert [job["name"] for job in body["data"]] == ["crawl", "detect", "deliver", "price_checks"]
+    assert [job["name"] for job in body["data"]] == [
+        "crawl",
+        "detect",
+        "deliver",
+        "price_checks",
+        "price_follows",
+    ]
     detect = body["data"][1]
     assert detect == {
         "name": "detect",
@@ -60,11 +66,16 @@ def test_jobs_show_next_run_and_recent_runs(
 def test_jobs_off_and_bad_timetable(session: Session, settings: Settings) -> None:
     make_user(session, "xiehui", "consumer_staff")
     quiet = settings.model_copy(
-        update={"schedule_crawl": "", "schedule_deliver_seconds": 0, "schedule_price_check_seconds": 0}
+        update={
+            "schedule_crawl": "",
+            "schedule_deliver_seconds": 0,
+            "schedule_price_check_seconds": 0,
+            "schedule_price_follow_seconds": 0,
+        }
     )
     with TestClient(create_app(quiet)) as client:
         body = client.get("/api/jobs", headers=login_headers(client, "xiehui")).json()
-    assert [job["enabled"] for job in body["data"]] == [False, True, False, False]
+    assert [job["enabled"] for job in body["data"]] == [False, True, False, False, False]
     broken = settings.model_copy(update={"schedule_detect": "at dawn"})
     with TestClient(create_app(broken)) as client:
         response = client.get("/api/jobs", headers=login_headers(client, "xiehui"))

@@ -84,6 +84,20 @@ def test_login_floods_with_changing_headers_are_limited(settings: Settings) -> N
     assert answers[:2] == [401, 401] and set(answers[2:]) == {429}
 
 
+def test_public_follow_requests_get_a_logins_allowance(settings: Settings) -> None:
+    """Each request mails an address the caller names: 24 a minute for reads, 2 for follow requests."""
+    with _client(settings, rate_limit_per_minute=24) as client:
+        follows = [
+            client.post(
+                "/api/price-follows", json={"email": f"reader{n}@example.cn", "product": "no-such-good"}
+            ).status_code
+            for n in range(4)
+        ]
+        reads = [client.get(TRACK).status_code for _ in range(3)]
+    assert follows[:2] == [404, 404] and set(follows[2:]) == {429}
+    assert reads == [404, 404, 404]
+
+
 def _spread_over_workers(settings: Settings, per_minute: int, requests: int, **changes: Any) -> list[int]:
     """Two app instances (two workers) on one store, the client alternating between them."""
     _away_from_a_window_edge()

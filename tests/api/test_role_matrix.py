@@ -13,7 +13,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from fastapi import FastAPI
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts.messages import alert_payload
+from alerts.price_follows import sign_token
 from api.main import create_app
 from core.accounts import create_api_key
 from core.config import Settings
@@ -34,6 +35,7 @@ from core.models import (
     Complaint,
     CrawlRun,
     Delivery,
+    PriceFollow,
     Product,
     Subscription,
     User,
@@ -87,6 +89,7 @@ class World:
 
     session: Session
     search: SearchBackend
+    secret: str
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     association_a: Association | None = None
     association_b: Association | None = None
@@ -166,6 +169,15 @@ class World:
 
     def crawl_run(self) -> int:
         return self.add(CrawlRun(spider="xinfadi", source="xinfadi", status="ok", pages=3, items_stored=120))
+
+    def price_follow_token(self, purpose: Literal["confirm", "unsubscribe"]) -> str:
+        """The link token of a fresh unconfirmed public follow of 大白菜 (anyone holding it may use it)."""
+        cabbage = self.session.scalars(select(Product).where(Product.code == "cabbage")).one()
+        follow = PriceFollow(
+            product_id=cabbage.id, email=f"reader{next(_counter)}@example.cn", nonce=f"{next(_counter):032d}"
+        )
+        self.add(follow)
+        return sign_token(self.secret, follow, purpose)
 
     def user(self) -> int:
         return self.add(
@@ -283,6 +295,22 @@ MATRIX: dict[str, Route] = {
     "POST /api/complaints/classification-proposals/{proposal_id:int}/refuse": Route(
         CONSUMER_STAFF, lambda w: {"path": {"proposal_id": w.proposal_for_a()}}
     ),
+    "POST /api/price-follows": Route(
+        Access(202, 202, 202, 202, 202),
+        lambda _w: {"json": {"email": f"reader{next(_counter)}@example.cn", "product": "cabbage"}},
+    ),
+    "POST /api/price-follows/confirm": Route(
+        ANYONE, lambda w: {"params": {"token": w.price_follow_token("confirm")}}
+    ),
+    "POST /api/price-follows/unsubscribe": Route(
+        ANYONE, lambda w: {"params": {"token": w.price_follow_token("unsubscribe")}}
+    ),
+    "GET /price-follows/confirm": Route(
+        ANYONE, lambda w: {"params": {"token": w.price_follow_token("confirm")}}
+    ),
+    "GET /price-follows/unsubscribe": Route(
+        ANYONE, lambda w: {"params": {"token": w.price_follow_token("unsubscribe")}}
+    ),
     "GET /api/products": Route(ANYONE),
     "GET /api/products/categories": Route(ANYONE),
     "GET /api/prices/series": Route(ANYONE, plain(params={"product": "cabbage"})),
@@ -376,7 +404,11 @@ def world(settings: Settings) -> Iterator[tuple[TestClient, World]]:
     app = create_app(settings.model_copy(update={"rate_limit_per_minute": 0}))
     with TestClient(app) as client:
         session: Session = app.state.sessions()
-        world = World(session=session, search=get_search_backend(app.state.settings, app.state.engine))
+        world = World(
+            session=session,
+            search=get_search_backend(app.state.settings, app.state.engine),
+            secret=app.state.settings.secret_key,
+        )
         world.association_a = make_association(session, "chaoshi", ["supermarket"])
         world.association_b = make_association(session, "yaodian", ["pharmacy"])
         consumer_association = make_association(session, "xiaoxie", [], consumer=True)

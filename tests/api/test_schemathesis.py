@@ -45,6 +45,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "GET /api/prices/index": "one of basket or category (query parameters have no oneOf)",
     "GET /api/complaints/search": "page × size stays within the first 10,000 hits",
     "GET /api/complaints/search/export": "page × size stays within the first 10,000 hits",
+    "POST /api/price-follows/confirm": "the token carries the platform's signature (else a 400)",
+    "POST /api/price-follows/unsubscribe": "the token carries the platform's signature (else a 400)",
 }
 
 EVIDENCE = {

@@ -167,7 +167,12 @@ def test_prune_runs_keeps_recent_and_running(engine: Engine, session: Session) -
 
 
 def test_timetable_from_settings(settings: Settings) -> None:
-    off = {"schedule_crawl": "", "schedule_deliver_seconds": 0, "schedule_price_check_seconds": 0}
+    off = {
+        "schedule_crawl": "",
+        "schedule_deliver_seconds": 0,
+        "schedule_price_check_seconds": 0,
+        "schedule_price_follow_seconds": 0,
+    }
     entries = timetable(settings.model_copy(update=off))
     assert list(entries) == ["detect"]
     assert entries["detect"].schedule == "cron 30 6 * * * (Asia/Shanghai)"
@@ -210,7 +215,7 @@ def test_install_jobs_keeps_a_missed_run_due(engine: Engine, settings: Settings)
     install_jobs(scheduler, changed, owner="third")
     stop_scheduler(scheduler)
     next_runs = _stored_next_runs(changed, engine)
-    assert set(next_runs) == {"detect", "deliver", "price_checks"}
+    assert set(next_runs) == {"detect", "deliver", "price_checks", "price_follows"}
     assert next_runs["detect"] > dt.datetime.now(dt.UTC)
     assert (next_runs["detect"].hour, next_runs["detect"].minute) == (7, 15)
 
