@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session
 from core.db import make_engine
 from core.tokenizer import get_tokenizer
 from search.backends.elastic import ElasticBackend, make_client
-from search.backends.fts5 import Fts5Backend, match_expression
+from search.backends.fts5 import Fts5Backend
+from search.backends.fts5_sql import match_expression
 from search.query import SearchDocument, SearchQuery
 from search.service import prepare, search_complaints
 
