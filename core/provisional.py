@@ -30,7 +30,7 @@ from core.models import (
     utcnow,
 )
 from core.prices import _insert, add_to_daily_aggregates, price_natural_key
-from core.units import normalise_price
+from core.units import normalise_price, pack_unit_in_name
 
 CATALOGUED = "catalogued"
 PROVISIONAL = "provisional"
@@ -38,6 +38,16 @@ MERGED = "merged"
 UNCLASSIFIED_CODE = "unclassified"
 UNCLASSIFIED_NAME = "待归类"
 MAX_NAME = 60
+# Code words of the packs a good may be sold by (菠菜（份） is spinach-per-portion), ASCII as codes are.
+PACK_CODES = {
+    "份": "portion",
+    "袋": "bag",
+    "盒": "box",
+    "包": "pack",
+    "把": "bunch",
+    "个": "each",
+    "束": "bunch",
+}
 
 
 class MergeError(ValueError):
@@ -66,7 +76,10 @@ class GoodsResolver:
         self.matcher = matcher or ProductMatcher.from_session(session)
         self._created: dict[str, Product] = {}
         self._categories: dict[str, Category] = {}
+        self._packs: dict[tuple[int, str], Product] = {}
         self.provisional_created = 0
+        #: Goods this resolver inserted: provisional ones and pack forms (the caller commits them).
+        self.goods_created = 0
         #: Ids of the provisional goods this resolver has handed out.
         self.provisional_ids: set[int] = set()
 
@@ -92,12 +105,46 @@ class GoodsResolver:
         Raises :class:`core.units.UnitError` for a new name priced in a unit no standard unit follows from.
         """
         product = self.match(raw_name)
+        pack = pack_unit_in_name(raw_name, spec)
         if product is None:
-            standard_unit = normalise_price(1, unit, spec).standard_unit
+            standard_unit = "piece" if pack else normalise_price(1, unit, spec).standard_unit
             product = self._provision(raw_name, standard_unit, category)
+        elif pack is not None and product.standard_unit != "piece":
+            product = self.pack_form(product, pack)
         if product.status == PROVISIONAL:
             self.provisional_ids.add(product.id)
         return product
+
+    def pack_form(self, good: Product, pack: str) -> Product:
+        """``good`` sold by the ``pack`` (份, 袋, 盒 …) of unknown weight: a good of its own, priced per pack.
+
+        A portion of spinach (CUMCM 菠菜(份)) cannot be put per 500 g, and mixing its price into 菠菜's
+        series would corrupt it; so it is the good 菠菜（份） (code ``spinach-per-portion``), in the same
+        category and of the same status, standard unit ``piece``. Created on first use, idempotently.
+        """
+        key = (good.id, pack)
+        if key not in self._packs:
+            code = f"{good.code}-per-{PACK_CODES.get(pack) or pack.encode().hex()}"[:60]
+            name = f"{good.name}（{pack}）"[:MAX_NAME]
+            self.session.execute(
+                _insert(self.session, Product)
+                .values(
+                    code=code,
+                    name=name,
+                    category_id=good.category_id,
+                    standard_unit="piece",
+                    essential=False,
+                    status=good.status,
+                )
+                .on_conflict_do_nothing()
+            )
+            found = self.session.scalar(select(Product).where(Product.code == code))
+            if found is None:  # the name is taken by another good (a staff rename): use that one
+                found = self.session.scalar(select(Product).where(Product.name == name))
+            assert found is not None
+            self._packs[key] = found
+            self.goods_created += 1
+        return self._packs[key]
 
     def _category(self, source_category: str | Sequence[str | None] | None) -> Category:
         names = [source_category] if isinstance(source_category, str) else list(source_category or ())
@@ -159,6 +206,7 @@ class GoodsResolver:
         self._created[normalise_name(raw_name)] = product
         self._created[normalise_name(name)] = product
         self.provisional_created += 1
+        self.goods_created += 1
         return product
 
 

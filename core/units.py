@@ -320,6 +320,10 @@ def normalise_price(
 
 
 NAMED_COUNT_UNIT = re.compile(r"[(（]\s*(?P<unit>[^()（）\s]{1,2})\s*[)）]")
+_MEASURE_UNITS = "|".join(re.escape(unit) for unit in [*GRAMS_PER_UNIT, *LITRES_PER_UNIT])
+NAMED_MEASURE = re.compile(
+    rf"[(（]\s*(?P<measure>\d+(?:\.\d+)?\s*(?:{_MEASURE_UNITS}))\s*[)）]", re.IGNORECASE
+)
 
 
 def count_unit_in_name(name: str) -> str | None:
@@ -330,18 +334,57 @@ def count_unit_in_name(name: str) -> str | None:
     return None
 
 
+def measure_in_name(name: str) -> str | None:
+    """The weight or volume a name's bracket states: ``杏鲍菇(250克)`` → "250克"; None when it states none."""
+    match = NAMED_MEASURE.search(name)
+    return match.group("measure") if match else None
+
+
+def _spec_gives_measure(spec: str | None) -> bool:
+    if not spec or not DESCRIBES_QUANTITY.search(spec):
+        return False
+    try:
+        contents = parse_spec(spec)
+    except UnitError:
+        return False
+    return contents.grams is not None or contents.litres is not None
+
+
+def pack_unit_in_name(name: str, spec: str | None = None) -> str | None:
+    """The pack a row is sold by when its name says so and nothing says what the pack weighs.
+
+    ``菠菜(份)`` → "份": a portion of spinach is priced per portion, whatever unit the source heads its
+    prices with (CUMCM heads them all 元/千克), and cannot be put per 500 g. None when the name states no
+    counting unit, or the name (``杏鲍菇(250克)``) or the spec (``300g``) gives the pack's weight or volume.
+    """
+    unit = count_unit_in_name(name)
+    if unit is None or measure_in_name(name) is not None or _spec_gives_measure(spec):
+        return None
+    return unit
+
+
 def normalise_named_price(
     price: float | Decimal, unit: str, spec: str | None, standard_unit: str | None, name: str
 ) -> tuple[NormalisedPrice, str]:
-    """:func:`normalise_price`, falling back on the counting unit the name states; returns (price, unit used).
+    """:func:`normalise_price`, reading what the name's bracket states; returns (price, unit used).
 
-    CUMCM heads every price 元/千克, yet prices ``莲蓬(个)`` per lotus pod (0.01–3.33 元): when the source's
-    unit cannot give the good's standard unit and the name's bracket says what one item is, that wins.
+    A weight or volume in the name is the priced unit (``杏鲍菇(250克)`` at 3.15 is 6.30 元/500g, though
+    CUMCM heads it 元/千克) unless a spec says more; a named pack whose spec gives its weight is priced per
+    pack of that weight. Otherwise the source's unit is tried first; when it
+    cannot give the good's standard unit and the name's bracket says what one item is, that wins: CUMCM
+    prices ``莲蓬(个)`` per lotus pod (0.01–3.33 元) and ``菠菜(份)`` (a per-portion good, see
+    :func:`pack_unit_in_name`) per portion.
     """
+    measure = measure_in_name(name)
+    if measure is not None and not spec:
+        return normalise_price(price, measure, None, standard_unit), measure
+    named = count_unit_in_name(name)
+    if named is not None and named != unit and _spec_gives_measure(spec):
+        # 菠菜(份) with spec 300g: the portion is priced, and it weighs 300 g
+        return normalise_price(price, named, spec, standard_unit), named
     try:
         return normalise_price(price, unit, spec, standard_unit), unit
     except UnitError:
-        named = count_unit_in_name(name)
         if named is None or named == unit:
             raise
         return normalise_price(price, named, spec, standard_unit), named

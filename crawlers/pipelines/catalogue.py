@@ -44,7 +44,7 @@ class MapProductPipeline:
     def process_item(self, item: object) -> object:
         assert self.goods is not None and self.session is not None, "open_spider loads the catalogue first"
         adapter = ItemAdapter(item)
-        created = self.goods.provisional_created
+        created = self.goods.goods_created
         try:
             product = self.goods.resolve(
                 adapter["product_name"],
@@ -55,7 +55,7 @@ class MapProductPipeline:
         except UnitError as exc:
             self.session.rollback()
             raise QuarantineItem(f"新商品的计价单位无法识别：{exc}") from exc
-        if self.goods.provisional_created != created:
+        if self.goods.goods_created != created:
             self.session.commit()
         if product.id in self.goods.provisional_ids and self.crawler is not None:
             self.crawler.stats.inc_value(PROVISIONAL_STAT)

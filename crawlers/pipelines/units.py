@@ -5,7 +5,7 @@ from __future__ import annotations
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 
-from core.units import UnitError, normalise_price
+from core.units import UnitError, normalise_named_price
 from crawlers.drops import QuarantineItem
 
 
@@ -21,8 +21,12 @@ class NormaliseUnitsPipeline:
     def process_item(self, item: object) -> object:
         adapter = ItemAdapter(item)
         try:
-            normalised = normalise_price(
-                adapter["price"], adapter["unit"], adapter.get("spec"), adapter["standard_unit"]
+            normalised, unit = normalise_named_price(
+                adapter["price"],
+                adapter["unit"],
+                adapter.get("spec"),
+                adapter["standard_unit"],
+                str(adapter.get("product_name") or ""),
             )
         except UnitError as exc:
             raise QuarantineItem(str(exc)) from exc
@@ -32,6 +36,7 @@ class NormaliseUnitsPipeline:
                 f"单价不合常理：{normalised.unit_price:.2f} 元/{normalised.standard_unit}"
                 f"（合理范围 {low}–{high}） (absurd unit price)"
             )
+        adapter["unit"] = unit  # the name's bracket may say what was priced: 莲蓬(个), 杏鲍菇(250克)
         adapter["unit_price"] = normalised.unit_price
         adapter["standard_unit"] = normalised.standard_unit
         return item

@@ -6,7 +6,14 @@ from decimal import Decimal
 
 import pytest
 
-from core.units import NormalisedPrice, UnitError, count_unit_in_name, normalise_named_price, normalise_price
+from core.units import (
+    NormalisedPrice,
+    UnitError,
+    count_unit_in_name,
+    normalise_named_price,
+    normalise_price,
+    pack_unit_in_name,
+)
 
 
 @pytest.mark.parametrize(
@@ -143,3 +150,26 @@ def test_named_counting_unit_is_only_a_fallback() -> None:
     assert (by_weight.unit_price, used) == (2.0, "元/千克")
     with pytest.raises(UnitError):
         normalise_named_price(2.5, "元/千克", None, "piece", "莲蓬")
+
+
+@pytest.mark.parametrize(
+    ("name", "spec", "pack"),
+    [
+        ("菠菜(份)", None, "份"),
+        ("鲜粽叶(袋)(1)", None, "袋"),
+        ("冰草（盒）", "", "盒"),
+        ("菠菜(份)", "300g", None),  # the spec weighs the portion
+        ("杏鲍菇(250克)", None, None),  # the name weighs the pack
+        ("小青菜(1)", None, None),  # a number is no pack
+        ("菠菜", None, None),
+    ],
+)
+def test_pack_unit_in_name(name: str, spec: str | None, pack: str | None) -> None:
+    assert pack_unit_in_name(name, spec) == pack
+
+
+def test_a_weight_in_the_name_prices_the_pack() -> None:
+    by_weight, used = normalise_named_price(3.15, "元/千克", None, "500g", "杏鲍菇(250克)")
+    assert (by_weight.unit_price, used) == (pytest.approx(6.3), "250克")
+    weighed_portion, used = normalise_named_price(3.0, "元/千克", "300g", "500g", "上海青(份)")
+    assert (weighed_portion.unit_price, used) == (pytest.approx(5.0), "份")

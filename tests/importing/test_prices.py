@@ -212,21 +212,47 @@ def test_column_mapping_and_xlsx(catalogue: Session, tmp_path: Path) -> None:
 
 
 def test_counting_unit_in_the_name_wins_over_a_weight_header(catalogue: Session) -> None:
-    """CUMCM heads every price 元/千克 but prices 莲蓬(个) per pod; a good priced per piece takes it."""
+    """CUMCM heads every price 元/千克 but prices 莲蓬(个) per pod and 菠菜(份) per portion."""
     content = (
-        "date,product,price,unit,category\n"
-        "2026-03-01,莲蓬(个),2.5,元/千克,水生根茎类\n"
-        "2026-03-01,菠菜(份),4.0,元/千克,花叶类\n"
-        "2026-03-01,莲蓬,2.5,元/千克,水生根茎类\n"
+        "date,product,price,unit,category,spec\n"
+        "2026-03-01,莲蓬(个),2.5,元/千克,水生根茎类,\n"
+        "2026-03-01,菠菜(份),2.27,元/千克,花叶类,\n"
+        "2026-03-02,菠菜(份),2.4,元/千克,花叶类,\n"
+        "2026-03-01,菠菜,5.84,元/千克,花叶类,\n"
+        "2026-03-01,金针菇(袋)(1),1.73,元/千克,食用菌,\n"
+        "2026-03-01,杏鲍菇(250克),3.15,元/千克,食用菌,\n"
+        "2026-03-01,上海青(份),3.0,元/千克,花叶类,300g\n"
+        "2026-03-01,莲蓬,2.5,元/千克,水生根茎类,\n"
     )
     summary = _import(catalogue, content)
-    assert (summary.imported, summary.rejected) == (2, 1)
-    assert "得不到件数" in summary.problems[0].reason
+    assert (summary.imported, summary.rejected) == (7, 1)
+    assert "得不到件数" in summary.problems[0].reason  # 莲蓬 without its (个): per kg of a per-pod good
     stored = {
-        row.source_name: (row.product.code, row.unit_price, row.standard_unit, row.raw_unit)
+        (row.source_name, row.observed_date.day): (
+            row.product.code,
+            row.unit_price,
+            row.standard_unit,
+            row.raw_unit,
+        )
         for row in catalogue.scalars(select(PriceObservation))
     }
     assert stored == {
-        "莲蓬(个)": ("lotus_seedpod", 2.5, "piece", "个"),
-        "菠菜(份)": ("spinach", 2.0, "500g", "元/千克"),
+        ("莲蓬(个)", 1): ("lotus_seedpod", 2.5, "piece", "个"),
+        # a portion of unknown weight: per portion, under spinach's pack form, never in spinach's series
+        ("菠菜(份)", 1): ("spinach-per-portion", 2.27, "piece", "份"),
+        ("菠菜(份)", 2): ("spinach-per-portion", 2.4, "piece", "份"),
+        ("菠菜", 1): ("spinach", pytest.approx(2.92), "500g", "元/千克"),
+        ("金针菇(袋)(1)", 1): ("enoki-per-bag", 1.73, "piece", "袋"),
+        # a weight is known: by weight, in the good's own series (250 g for 3.15 is 6.30 per 500 g)
+        ("杏鲍菇(250克)", 1): ("king_oyster", pytest.approx(6.3), "500g", "250克"),
+        ("上海青(份)", 1): ("shanghai_greens", pytest.approx(5.0), "500g", "份"),
     }
+    portion = catalogue.scalars(select(Product).where(Product.code == "spinach-per-portion")).one()
+    spinach = catalogue.scalars(select(Product).where(Product.code == "spinach")).one()
+    assert (portion.name, portion.status, portion.standard_unit) == ("菠菜（份）", "catalogued", "piece")
+    assert portion.category_id == spinach.category_id
+    again = _import(catalogue, content)  # a re-import finds the same goods and adds nothing
+    assert (again.imported, again.skipped) == (0, 7)
+    assert (
+        catalogue.scalar(select(func.count()).select_from(Product).where(Product.code.like("%-per-%"))) == 2
+    )
