@@ -28,10 +28,11 @@ from anyio import to_thread
 from cachetools import LRUCache
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core.db import session_commits
 from core.price_reads import price_data_version
 
 #: Prices arrive a few times a day: browsers and proxies may reuse an answer for five minutes.
@@ -50,17 +51,6 @@ RawHeaders = list[tuple[bytes, bytes]]
 #: stamp now, and the stamp the answer was computed under.
 Guard = tuple[Callable[[], Hashable], Hashable]
 
-_session_commits = 0
-
-
-def _count_commit(_session: Session) -> None:
-    global _session_commits
-    _session_commits += 1
-
-
-# Every session of this process (the app's, an import's, a test's): a commit may have changed prices.
-event.listen(Session, "after_commit", _count_commit)
-
 
 class DataVersion:
     """:func:`price_data_version`, asked at most every ``refresh_seconds`` and again after any session
@@ -77,13 +67,13 @@ class DataVersion:
     def known(self) -> tuple[int, ...] | None:
         """The version, when it was asked recently enough and nothing committed here since."""
         stale = time.monotonic() - self._asked_at >= self._refresh_seconds
-        if stale or _session_commits != self._commits_seen:
+        if stale or session_commits() != self._commits_seen:
             return None
         return self._known
 
     def ask(self) -> tuple[int, ...]:
         """Query it now (blocking: call from a worker thread)."""
-        commits, asked_at = _session_commits, time.monotonic()  # before: a commit meanwhile asks again
+        commits, asked_at = session_commits(), time.monotonic()  # before: a commit meanwhile asks again
         with self._engine.connect() as connection:
             version = price_data_version(connection)
         self._known, self._asked_at, self._commits_seen = version, asked_at, commits

@@ -44,6 +44,24 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+_session_commits = 0
+
+
+def _count_commit(_session: Session) -> None:
+    global _session_commits
+    _session_commits += 1
+
+
+# Every session of this process (the app's, an import's, a test's): per-process caches of database rows
+# (public answers, staff accounts) trust what they read only while this count stands still.
+event.listen(Session, "after_commit", _count_commit)
+
+
+def session_commits() -> int:
+    """How many sessions of this process have committed: a change means the database may have changed."""
+    return _session_commits
+
+
 @lru_cache
 def get_engine(url: str | None = None) -> Engine:
     return make_engine(url or get_settings().resolved_database_url)
