@@ -18,7 +18,7 @@ from urllib.parse import quote
 from cachetools import LRUCache
 from elastic_transport import TransportError
 from elasticsearch import ApiError
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, WithJsonSchema
 from sqlalchemy import Engine
@@ -70,16 +70,17 @@ SEARCH_ANSWERS_KEPT = 256
 
 
 class SearchAnswers:
-    """Answers of recent searches, kept while the database has not changed.
+    """Answers of recent searches, kept serialized while the database has not changed.
 
     Only where one SQLite file holds both the complaints and their FTS5 index: ``PRAGMA data_version``
     on a connection of its own changes whenever any other connection, of any process, commits to the
     file, so an answer is reused only while nothing at all was written. Elsewhere nothing is kept.
+    Kept as the JSON sent: a repeated search costs no response-model validation or serialization.
     """
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self._lock = threading.Lock()
-        self._answers: LRUCache[tuple[str, bool, int], ComplaintSearchPublic] = LRUCache(SEARCH_ANSWERS_KEPT)
+        self._answers: LRUCache[tuple[str, bool, int], bytes] = LRUCache(SEARCH_ANSWERS_KEPT)
         on_file = engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
         one_file = on_file and settings.search_backend == "sqlite-fts5"
         self._probe = engine.raw_connection() if one_file else None
@@ -96,15 +97,15 @@ class SearchAnswers:
 
     def answer(
         self, query: SearchQuery, unmasked: bool, compute: Callable[[], ComplaintSearchPublic]
-    ) -> ComplaintSearchPublic:
-        """The kept answer to ``query`` while nothing was written since, else ``compute``'s."""
+    ) -> bytes:
+        """The kept answer to ``query`` while nothing was written since, else ``compute``'s (as JSON)."""
         with self._lock:
             version = self._data_version()
             key = (query.model_dump_json(), unmasked, version or 0)
             cached = self._answers.get(key) if version is not None else None
         if cached is not None:
             return cached
-        answer = compute()
+        answer = compute().model_dump_json().encode()
         if version is not None:
             with self._lock:
                 self._answers[key] = answer
@@ -283,7 +284,7 @@ def search(
     caller: StaffDep,
     backend: SearchBackendDep,
     answers: SearchAnswersDep,
-) -> ComplaintSearchPublic:
+) -> ComplaintSearchPublic | Response:
     """Full-text search with filters, facets (each ignoring its own filter), histogram and cursor."""
     masked = not caller.sees_personal_data
     scoped = _scoped(query, caller)
@@ -291,7 +292,8 @@ def search(
         return ComplaintSearchPublic(
             total=0, hits=[], facets={}, histogram=[], next_cursor=None, personal_data_masked=masked
         )
-    return answers.answer(scoped, not masked, lambda: _searched(session, backend, scoped, caller))
+    answer = answers.answer(scoped, not masked, lambda: _searched(session, backend, scoped, caller))
+    return Response(answer, media_type="application/json")
 
 
 def _searched(
