@@ -8,16 +8,30 @@ temporary folder, then on fresh SQLite databases measures, in the same run:
   normalise, store, commit per batch);
 - re-import: the same file again (every row a duplicate).
 
-    .venv/bin/python benchmarks/import_throughput.py [ROWS]
+With ``--against REV`` (a git revision, e.g. the commit a session started from) it also runs the import of
+the same kind of file with that revision's code and with this tree's, each in a fresh process on a fresh
+database, alternating ``--rounds`` times, and prints this tree's rows/s as a share of REV's (the goods are
+those both catalogues know, so neither side files rows as unknown).
+
+    .venv/bin/python benchmarks/import_throughput.py [ROWS] [--against REV] [--rounds 3]
+
+Measured (50,000 rows, SQLite, a shared 2-core machine; see the report of issue 14): this tree's import
+against 3aff8e9 (the start of the session that grew the catalogue) 1.0-1.1x its rows/s.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import datetime as dt
+import os
+import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 from sqlalchemy import select
@@ -30,6 +44,7 @@ from core.units import normalise_price
 from importing.prices import import_prices
 from importing.readers import read_rows
 
+ROOT = Path(__file__).resolve().parents[1]
 QUOTES = {"500g": ("斤", ""), "L": ("桶", "5L"), "piece": ("盒", "50片/盒")}
 MERCHANTS = [f"测试超市{n:02d}店" for n in range(20)]
 
@@ -55,6 +70,89 @@ def write_csv(path: Path, rows: int, products: list[Product]) -> None:
                     "南岗区",
                 ]
             )
+
+
+# Run by each tree's own Python path: list its catalogue (``names``) or time one import of a CSV.
+IMPORT_ONCE = """
+import sys, time
+from pathlib import Path
+from sqlalchemy import select
+from core.catalogue import seed_catalogue
+from core.db import make_engine, session_factory, upgrade_database
+from core.models import Product
+engine = make_engine(f"sqlite:///{sys.argv[2]}")
+upgrade_database(engine)
+session = session_factory(engine)()
+seed_catalogue(session)
+session.commit()
+if sys.argv[1] == "names":
+    for product in session.scalars(select(Product)):
+        print(f"{product.name}\\t{product.standard_unit}")
+    raise SystemExit
+from importing.prices import import_prices
+from importing.readers import read_rows
+path = Path(sys.argv[1])
+started = time.perf_counter()
+with path.open("rb") as stream:
+    summary = import_prices(session, read_rows(stream, path))
+print(time.perf_counter() - started, summary.imported)
+"""
+
+
+def export_revision(revision: str, folder: Path) -> Path:
+    """The files of ``revision`` (``git archive``) in ``folder``; the repository is left as it is."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision], check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def run_in_tree(tree: Path, *arguments: str) -> str:
+    environment = {**os.environ, "PYTHONPATH": str(tree)}
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_ONCE, *arguments],
+        cwd=tree,
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout
+
+
+def compare_with_revision(revision: str, rows: int, rounds: int, folder: Path) -> None:
+    """This tree's import against ``revision``'s on one CSV of goods both know, alternating fresh runs."""
+    reference = export_revision(revision, folder / "reference")
+    known: dict[str, set[str]] = {}
+    for tree in (reference, ROOT):
+        listing = run_in_tree(tree, "names", str(folder / f"names-{len(known)}.db"))
+        known[str(tree)] = set(listing.splitlines())
+    common = sorted(known[str(reference)] & known[str(ROOT)])
+    products = [Product(name=line.split("\t")[0], standard_unit=line.split("\t")[1]) for line in common]
+    products = [product for product in products if product.standard_unit in QUOTES]
+    path = folder / "common.csv"
+    write_csv(path, rows, products)
+    seconds: dict[str, list[float]] = {"reference": [], "this tree": []}
+    for round_number in range(rounds):
+        for label, tree in (("reference", reference), ("this tree", ROOT)):
+            output = run_in_tree(tree, str(path), str(folder / f"{label[:4]}-{round_number}.db"))
+            elapsed, imported = output.split()
+            assert int(imported) == rows, (label, output)
+            seconds[label].append(float(elapsed))
+    print(f"{rows:,} rows of {len(products)} goods both catalogues know, SQLite, {rounds} alternating rounds")
+    for label, times in seconds.items():
+        rates = ", ".join(f"{rows / t:,.0f}" for t in times)
+        print(f"  {label:<10} rows/s {rates}  (median {rows / statistics.median(times):,.0f})")
+    shares = [
+        reference_time / own
+        for reference_time, own in zip(seconds["reference"], seconds["this tree"], strict=True)
+    ]
+    print(
+        f"  this tree / {revision}: ×{statistics.median(shares):.2f} median "
+        f"(rounds {', '.join(f'×{share:.2f}' for share in shares)})"
+    )
 
 
 def fresh_session(folder: Path, name: str):  # type: ignore[no-untyped-def]
@@ -91,7 +189,10 @@ def observations(path: Path, session) -> list[PriceInput]:  # type: ignore[no-un
     return result
 
 
-def main(rows: int) -> None:
+def main(rows: int, against: str | None = None, rounds: int = 3) -> None:
+    if against:
+        with tempfile.TemporaryDirectory() as folder_name:
+            compare_with_revision(against, rows, rounds, Path(folder_name))
     with tempfile.TemporaryDirectory() as folder_name:
         folder = Path(folder_name)
         baseline_session = fresh_session(folder, "baseline.db")
@@ -121,4 +222,9 @@ def main(rows: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 50_000)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("rows", nargs="?", type=int, default=50_000)
+    parser.add_argument("--against", metavar="REV", help="also compare with this git revision's import")
+    parser.add_argument("--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    main(arguments.rows, arguments.against, arguments.rounds)

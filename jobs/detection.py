@@ -42,6 +42,7 @@ from analysis.rules import (
     covered_product_ids,
     parse_rules_text,
 )
+from analysis.variants import series_by_variant
 from core.clock import CHINA_OFFSET, china_day_end, china_day_start
 from core.config import Settings
 from core.db import advisory_xact_lock, sqlite_file_lock
@@ -609,7 +610,8 @@ def _detect(
     rules = ruleset.enabled_rules
     steps = len(rules) + 2
     progress(0, steps, "读取价格与投诉")
-    observations = read_observations(session, start=start, end=as_of)
+    # each variant (origin, spec, package) its own series: a switch from 鲁辽 to 冀 cucumbers is no jump
+    observations = series_by_variant(read_observations(session, start=start, end=as_of, variants=True))
     complaints = read_price_complaints(session, start=start, end=as_of)
     catalogue = read_catalogue(session)
     retail = retail_with_market(observations)
