@@ -4,8 +4,11 @@ A pack holds ``manifest.json`` (the alert, its rule and legal citation, who made
 which version, and the SHA-256 of every other file), ``prices.csv`` (every observation behind the
 alert with its provenance: source, URL, fetch time, spider, the hash of the raw response kept at crawl
 time), ``complaints.csv`` (the linked complaints, masked unless the consumer association asks),
-``chart.svg`` and ``report.html`` (a one-page Chinese summary to print). ``verify_pack`` re-checks the
-hashes: a pack changed after it was made, by one byte, no longer verifies.
+``chart.svg`` and ``report.html`` (a one-page Chinese summary to print), and ``manifest.json.sig``: an
+HMAC-SHA256 of the manifest's bytes with the app's secret key. ``verify_pack`` re-checks the hashes (a
+pack changed after it was made, by one byte, no longer verifies) and, given the key, the signature: a
+manifest re-written with recomputed hashes has none that verifies. Each export is audited with the
+manifest's SHA-256, so ``audited_export`` tells whether a pack is one this platform handed out.
 
 Reading (``read_pack_facts``) is apart from building (``build_pack``, no I/O), so a pack's content is a
 function of the facts, the reader's view (masked or not) and the time it was made.
@@ -17,6 +20,7 @@ import contextlib
 import csv
 import datetime as dt
 import hashlib
+import hmac
 import io
 import json
 import statistics
@@ -36,10 +40,13 @@ from alerts.messages import PERCENT_KINDS, SEVERITY_NAMES, UNIT_NAMES
 from complaints.privacy import mask_name, mask_personal_data
 from core import audit
 from core.clock import in_china
-from core.models import Alert, Complaint, Merchant, PriceObservation, Product
+from core.models import Alert, AuditLog, Complaint, Merchant, PriceObservation, Product
 
 FORMAT = "fairmarket-evidence-pack/1"
 MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.sig"
+SIGNATURE_ALGORITHM = "HMAC-SHA256"
+EXPORT_ACTION = "alert.evidence_pack"
 PRICES, COMPLAINTS, CHART, REPORT = "prices.csv", "complaints.csv", "chart.svg", "report.html"
 #: Days of prices before the episode shown when the rule names no reference window.
 PAD_DAYS = 14
@@ -414,9 +421,18 @@ def report(
 
 
 def build_pack(
-    facts: PackFacts, *, masked: bool, made_by: str, made_at: dt.datetime, version: str | None = None
+    facts: PackFacts,
+    *,
+    masked: bool,
+    made_by: str,
+    made_at: dt.datetime,
+    version: str | None = None,
+    secret: str | None = None,
 ) -> EvidencePack:
-    """Render the files and the manifest and zip them; no I/O, the same facts give the same files."""
+    """Render the files and the manifest and zip them; no I/O, the same facts give the same files.
+
+    With ``secret`` the manifest is signed (``manifest.json.sig``).
+    """
     prices = price_rows(facts)
     complaints = complaint_rows(facts, masked=masked)
     svg = chart(facts, prices)
@@ -446,10 +462,13 @@ def build_pack(
         "roles": ROLE_NAMES,
     }
     manifest["manifest_sha256"] = _manifest_digest(manifest)
+    members = [(MANIFEST, _canonical(manifest)), *files.items()]
+    if secret is not None:
+        members.append((SIGNATURE, signature_file(secret, _canonical(manifest))))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         stamp = in_china(made_at).timetuple()[:6]
-        for name, data in [(MANIFEST, _canonical(manifest)), *files.items()]:
+        for name, data in members:
             archive.writestr(zipfile.ZipInfo(name, date_time=stamp), data, zipfile.ZIP_DEFLATED)
     return EvidencePack(data=buffer.getvalue(), manifest=manifest)
 
@@ -464,20 +483,46 @@ def _manifest_digest(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(body)).hexdigest()
 
 
+def signing_key_id(secret: str) -> str:
+    """Names the key a pack was signed with, without revealing it (packs of another installation or
+    from before a key change say so instead of merely failing)."""
+    return hmac.new(secret.encode(), b"fairmarket-evidence-pack:key-id", hashlib.sha256).hexdigest()[:16]
+
+
+def _manifest_hmac(secret: str, manifest_bytes: bytes) -> str:
+    return hmac.new(
+        secret.encode(), b"fairmarket-evidence-pack:" + manifest_bytes, hashlib.sha256
+    ).hexdigest()
+
+
+def signature_file(secret: str, manifest_bytes: bytes) -> bytes:
+    """``manifest.json.sig``: the HMAC of the manifest's exact bytes, and which key made it."""
+    document = {
+        "algorithm": SIGNATURE_ALGORITHM,
+        "key_id": signing_key_id(secret),
+        "signs": MANIFEST,
+        "hmac": _manifest_hmac(secret, manifest_bytes),
+    }
+    return (json.dumps(document, sort_keys=True, indent=2) + "\n").encode()
+
+
 def export_evidence_pack(
-    session: Session, alert: Alert, *, masked: bool, actor: str, made_at: dt.datetime
+    session: Session, alert: Alert, *, masked: bool, actor: str, made_at: dt.datetime, secret: str
 ) -> EvidencePack:
-    """Read, build and audit one pack; the caller commits (the audit entry is in its transaction)."""
-    pack = build_pack(read_pack_facts(session, alert), masked=masked, made_by=actor, made_at=made_at)
+    """Read, build, sign and audit one pack; the caller commits (the audit entry is in its transaction)."""
+    pack = build_pack(
+        read_pack_facts(session, alert), masked=masked, made_by=actor, made_at=made_at, secret=secret
+    )
     audit.record(
         session,
         actor,
-        "alert.evidence_pack",
+        EXPORT_ACTION,
         "alert",
         alert.id,
         after={
             "pack_sha256": pack.sha256,
             "manifest_sha256": pack.manifest["manifest_sha256"],
+            "signing_key_id": signing_key_id(secret),
             "personal_data_masked": masked,
             "complaints": pack.manifest["alert"]["complaints"],
         },
@@ -488,23 +533,33 @@ def export_evidence_pack(
 # --- verifying -------------------------------------------------------------------------------------
 
 
-def verify_pack(data: bytes) -> list[str]:
-    """Every way the pack differs from what its manifest says; empty when it is intact."""
+@dataclass(frozen=True)
+class PackCheck:
+    """What checking a pack found: ``problems`` (empty: intact) and what was confirmed, in ``checked``."""
+
+    problems: list[str]
+    checked: list[str]
+    alert_id: int | None = None
+    manifest_sha256: str | None = None
+
+
+def check_pack(data: bytes, *, secret: str | None = None) -> PackCheck:
+    """Check every hash and, with ``secret``, the manifest's signature."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             contents = {info.filename: archive.read(info) for info in archive.infolist()}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
-        return [f"ZIP 文件已损坏或无法读取: {exc}"]
+        return PackCheck([f"ZIP 文件已损坏或无法读取: {exc}"], [])
     except Exception as exc:  # zlib errors and the like inside a damaged member
-        return [f"ZIP 文件已损坏或无法读取: {type(exc).__name__}: {exc}"]
+        return PackCheck([f"ZIP 文件已损坏或无法读取: {type(exc).__name__}: {exc}"], [])
     if MANIFEST not in contents:
-        return ["缺少 manifest.json"]
+        return PackCheck(["缺少 manifest.json"], [])
     try:
         manifest = json.loads(contents[MANIFEST].decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [f"manifest.json 无法解析: {exc}"]
+        return PackCheck([f"manifest.json 无法解析: {exc}"], [])
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        return [f"不是证据包（format 应为 {FORMAT}）"]
+        return PackCheck([f"不是证据包（format 应为 {FORMAT}）"], [])
     problems: list[str] = []
     if manifest.get("manifest_sha256") != _manifest_digest(manifest):
         problems.append("manifest.json 内容已被改动（manifest_sha256 不符）")
@@ -516,6 +571,58 @@ def verify_pack(data: bytes) -> list[str]:
             problems.append(f"缺少文件 {name}")
         elif hashlib.sha256(contents[name]).hexdigest() != entry.get("sha256"):
             problems.append(f"{name} 的 SHA-256 与清单不符")
-    for name in sorted(set(contents) - set(listed) - {MANIFEST}):
+    for name in sorted(set(contents) - set(listed) - {MANIFEST, SIGNATURE}):
         problems.append(f"清单外的文件 {name}")
-    return problems
+    checked = [] if problems else [f"{len(listed) + 1} 个文件的 SHA-256 与清单一致"]
+    if secret is not None:
+        signature_problem = _signature_problem(contents, secret)
+        if signature_problem:
+            problems.append(signature_problem)
+        else:
+            checked.append(f"清单签名有效（{SIGNATURE_ALGORITHM}，密钥 {signing_key_id(secret)}）")
+    alert = manifest.get("alert")
+    alert_id = alert.get("id") if isinstance(alert, dict) else None
+    digest = manifest.get("manifest_sha256")
+    return PackCheck(
+        problems,
+        checked,
+        alert_id=alert_id if isinstance(alert_id, int) else None,
+        manifest_sha256=digest if isinstance(digest, str) else None,
+    )
+
+
+def _signature_problem(contents: dict[str, bytes], secret: str) -> str | None:
+    if SIGNATURE not in contents:
+        return f"缺少签名 {SIGNATURE}：无法证明清单出自本系统"
+    try:
+        document = json.loads(contents[SIGNATURE].decode())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return f"{SIGNATURE} 无法解析"
+    if not isinstance(document, dict) or document.get("algorithm") != SIGNATURE_ALGORITHM:
+        return f"{SIGNATURE} 不是 {SIGNATURE_ALGORITHM} 签名"
+    ours = signing_key_id(secret)
+    if document.get("key_id") != ours:
+        return f"签名所用密钥（{document.get('key_id')}）不是本系统的密钥（{ours}），无法核对签名"
+    expected = _manifest_hmac(secret, contents[MANIFEST])
+    if not hmac.compare_digest(str(document.get("hmac", "")), expected):
+        return "清单签名无效：manifest.json 不是本系统签发的样子（内容或哈希被重算过）"
+    return None
+
+
+def verify_pack(data: bytes, *, secret: str | None = None) -> list[str]:
+    """Every way the pack differs from what its manifest (and, with ``secret``, its signature) says."""
+    return check_pack(data, secret=secret).problems
+
+
+def audited_export(session: Session, alert_id: int, manifest_sha256: str) -> AuditLog | None:
+    """The audit entry of the export that handed out a pack with this manifest, if there was one."""
+    entries = session.scalars(
+        select(AuditLog)
+        .where(
+            AuditLog.action == EXPORT_ACTION, AuditLog.entity == "alert", AuditLog.entity_id == str(alert_id)
+        )
+        .order_by(AuditLog.id)
+    )
+    return next(
+        (entry for entry in entries if (entry.after or {}).get("manifest_sha256") == manifest_sha256), None
+    )

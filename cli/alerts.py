@@ -34,7 +34,8 @@ def pack(
     if out.is_dir() or not out.parent.is_dir():
         typer.echo(f"无法写入 {out}：目录不存在或目标是目录", err=True)
         raise typer.Exit(code=2)
-    engine = get_engine(get_settings().resolved_database_url)
+    settings = get_settings()
+    engine = get_engine(settings.resolved_database_url)
     upgrade_database(engine)
     with session_factory(engine)() as session:
         alert = session.get(
@@ -44,7 +45,12 @@ def pack(
             typer.echo(f"预警 {alert_id} 不存在", err=True)
             raise typer.Exit(code=1)
         made = export_evidence_pack(
-            session, alert, masked=masked, actor=actor or f"cli:{getpass.getuser()}", made_at=utcnow()
+            session,
+            alert,
+            masked=masked,
+            actor=actor or f"cli:{getpass.getuser()}",
+            made_at=utcnow(),
+            secret=settings.secret_key,
         )
         partial = out.with_name(out.name + ".part")
         partial.write_bytes(made.data)
@@ -56,19 +62,52 @@ def pack(
 
 
 @app.command("verify-pack")
-def verify_pack(path: Annotated[Path, typer.Argument(help="证据包 ZIP 文件")]) -> None:
-    """Re-check every hash in an evidence pack; exits 1 if anything changed since it was made."""
-    from alerts.evidence_pack import verify_pack as check
+def verify_pack(
+    path: Annotated[Path, typer.Argument(help="证据包 ZIP 文件")],
+    database: Annotated[
+        bool, typer.Option("--database", help="同时核对审计日志：清单的 SHA-256 须有导出记录（配置的数据库）")
+    ] = False,
+    hashes_only: Annotated[
+        bool, typer.Option("--hashes-only", help="只核对哈希，不核对签名（手头没有签发系统的密钥时）")
+    ] = False,
+) -> None:
+    """Re-check every hash and the manifest's signature (with the configured secret key), and with
+    --database that the manifest is one an audited export handed out; exits 1 on any failure."""
+    from alerts.evidence_pack import audited_export, check_pack
+    from core.config import get_settings
 
     try:
         data = path.read_bytes()
     except OSError as exc:
         typer.echo(f"无法读取 {path}: {exc.strerror or exc}", err=True)
         raise typer.Exit(code=2) from exc
-    problems = check(data)
+    settings = get_settings()
+    result = check_pack(data, secret=None if hashes_only else settings.secret_key)
+    problems, checked = list(result.problems), list(result.checked)
+    if hashes_only:
+        checked.append("签名未核对（--hashes-only）")
+    if database and result.alert_id is not None and result.manifest_sha256 is not None:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from core.db import get_engine, session_factory
+
+        try:
+            with session_factory(get_engine(settings.resolved_database_url))() as session:
+                entry = audited_export(session, result.alert_id, result.manifest_sha256)
+        except SQLAlchemyError as exc:
+            typer.echo(f"无法读取审计日志（数据库）：{type(exc).__name__}", err=True)
+            raise typer.Exit(code=2) from exc
+        if entry is None:
+            problems.append("审计日志中没有导出过这个清单（manifest_sha256）的记录")
+        else:
+            checked.append(
+                f"与审计记录 #{entry.id} 一致（{entry.actor} 于 {entry.at:%Y-%m-%d %H:%M} UTC 导出）"
+            )
     if problems:
         typer.echo(f"证据包 {path} 未通过核验：", err=True)
         for problem in problems:
             typer.echo(f"  - {problem}", err=True)
         raise typer.Exit(code=1)
     typer.echo(f"证据包完好：{path}（SHA-256 {hashlib.sha256(data).hexdigest()}）")
+    for line in checked:
+        typer.echo(f"  - {line}")

@@ -25,7 +25,7 @@ from alerts.subscriptions import SEVERITIES
 from api.timestamps import UtcDateTime
 from core.display_names import display_name
 from core.models import Alert, Delivery, utcnow
-from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, SessionDep, StaffDep
+from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -332,15 +332,22 @@ def list_alert_deliveries(alert_id: RowId, session: SessionDep, caller: StaffDep
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}, "description": "证据包 ZIP"}},
 )
-def download_evidence_pack(alert_id: RowId, session: SessionDep, caller: StaffDep) -> Response:
-    """A ZIP for a case file: manifest with hashes, prices with provenance, complaints, chart, report.
+def download_evidence_pack(
+    alert_id: RowId, session: SessionDep, caller: StaffDep, settings: SettingsDep
+) -> Response:
+    """A ZIP for a case file: signed manifest with hashes, prices with provenance, complaints, chart, report.
 
     The consumer association may pack any alert, an association only those in its scope, with the
-    complaints masked; every pack is audited with its SHA-256.
+    complaints masked; every pack is audited with its SHA-256 and its manifest's.
     """
     alert = _alert_in_scope(session, alert_id, caller)
     pack = export_evidence_pack(
-        session, alert, masked=not caller.sees_personal_data, actor=caller.username or "", made_at=utcnow()
+        session,
+        alert,
+        masked=not caller.sees_personal_data,
+        actor=caller.username or "",
+        made_at=utcnow(),
+        secret=settings.secret_key,
     )
     session.commit()
     return Response(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import zipfile
@@ -15,7 +16,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
-from alerts.evidence_pack import build_pack, read_pack_facts, spreadsheet_safe, verify_pack
+from alerts.evidence_pack import (
+    audited_export,
+    build_pack,
+    check_pack,
+    read_pack_facts,
+    signing_key_id,
+    spreadsheet_safe,
+    verify_pack,
+)
 from alerts.outbox import enqueue_pending
 from core.config import Settings
 from core.db import session_factory
@@ -118,13 +127,23 @@ def test_consumer_association_pack_holds_everything_and_verifies(
     assert response.headers["content-type"] == "application/zip"
     assert verify_pack(response.content) == []
     files = _files(response.content)
-    assert set(files) == {"manifest.json", "prices.csv", "complaints.csv", "chart.svg", "report.html"}
+    assert set(files) == {
+        "manifest.json",
+        "manifest.json.sig",
+        "prices.csv",
+        "complaints.csv",
+        "chart.svg",
+        "report.html",
+    }
     manifest = json.loads(files["manifest.json"])
     assert manifest["alert"]["rule"]["citation"] == "California Penal Code §396"
     assert manifest["alert"]["rule"]["threshold"] == 0.1
     assert manifest["alert"]["seller"]["name"] == "家乐福南岗店"
     assert manifest["made"]["by"] == "xiehui" and manifest["made"]["version"]
-    assert {entry["name"] for entry in manifest["files"]} == set(files) - {"manifest.json"}
+    assert {entry["name"] for entry in manifest["files"]} == set(files) - {
+        "manifest.json",
+        "manifest.json.sig",
+    }
 
     prices = _rows(files["prices.csv"])
     roles = {
@@ -213,3 +232,59 @@ def test_spreadsheet_safe_quotes_formula_starts_only() -> None:
         "",
         "6.4",
     ]
+
+
+def _rebuilt(files: dict[str, bytes], name: str, data: bytes) -> dict[str, bytes]:
+    """What a forger with the format's description does: change a file, recompute its hash in the
+    manifest and the manifest's own hash, and write the manifest in its canonical form."""
+    manifest = json.loads(files["manifest.json"])
+    for entry in manifest["files"]:
+        if entry["name"] == name:
+            entry["sha256"], entry["bytes"] = hashlib.sha256(data).hexdigest(), len(data)
+    body = {key: value for key, value in manifest.items() if key != "manifest_sha256"}
+    canonical = lambda value: (  # noqa: E731
+        json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2, default=str) + "\n"
+    ).encode()
+    manifest["manifest_sha256"] = hashlib.sha256(canonical(body)).hexdigest()
+    return {**files, name: data, "manifest.json": canonical(manifest)}
+
+
+def test_a_rebuilt_manifest_passes_the_hashes_but_not_the_signature_or_the_audit(
+    client: TestClient, db: Session, world: dict, settings: Settings
+) -> None:
+    response = client.get(f"/api/alerts/{world['alert']}/evidence-pack", headers=world["xiehui"])
+    files = _files(response.content)
+    secret = settings.secret_key
+    genuine = check_pack(response.content, secret=secret)
+    assert genuine.problems == [] and any("签名有效" in line for line in genuine.checked)
+    entry = audited_export(db, world["alert"], genuine.manifest_sha256 or "")
+    assert entry is not None and entry.actor == "xiehui"
+    assert entry.after["signing_key_id"] == signing_key_id(secret)
+
+    prices = files["prices.csv"].replace(b"6.4", b"3.3")
+    forged = _rebuilt(files, "prices.csv", prices)
+    assert verify_pack(_zip_with(forged)) == []  # the hashes alone cannot tell
+    assert verify_pack(_zip_with(forged), secret=secret) == [
+        "清单签名无效：manifest.json 不是本系统签发的样子（内容或哈希被重算过）"
+    ]
+    unsigned = {name: data for name, data in forged.items() if name != "manifest.json.sig"}
+    assert verify_pack(_zip_with(unsigned), secret=secret) == [
+        "缺少签名 manifest.json.sig：无法证明清单出自本系统"
+    ]
+    forged_check = check_pack(_zip_with(forged))
+    assert audited_export(db, world["alert"], forged_check.manifest_sha256 or "") is None
+
+    other_key = verify_pack(response.content, secret="another installation's key, 32 bytes long")
+    assert len(other_key) == 1 and "不是本系统的密钥" in other_key[0]
+
+
+def test_a_changed_byte_fails_the_signed_check_too(
+    client: TestClient, world: dict, settings: Settings
+) -> None:
+    response = client.get(f"/api/alerts/{world['alert']}/evidence-pack", headers=world["xiehui"])
+    files = _files(response.content)
+    for name in ("manifest.json", "manifest.json.sig", "prices.csv"):
+        changed = bytearray(files[name])
+        changed[len(changed) // 2] ^= 0x01
+        problems = verify_pack(_zip_with({**files, name: bytes(changed)}), secret=settings.secret_key)
+        assert problems, name
