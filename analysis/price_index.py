@@ -32,7 +32,6 @@ References
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -227,13 +226,31 @@ def _without_slips(daily: pd.Series, window_days: int) -> pd.Series:
     level is kept once it is the item's usual price (a slip never becomes a reference).
     """
     codes = daily.index.get_level_values("code").to_numpy()
-    days = daily.index.get_level_values("date").to_numpy().astype("datetime64[D]").astype("int64").tolist()
-    values = daily.to_numpy().tolist()
-    keep = np.ones(len(values), dtype=bool)
+    day_numbers = daily.index.get_level_values("date").to_numpy().astype("datetime64[D]").astype("int64")
+    logs = daily.to_numpy()
     limit = float(np.log(SLIP_FACTOR))
     span = window_days - 1
-    bounds = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1], True]).tolist()
-    for first, after in itertools.pairwise(bounds):
+    # Were every quote kept, each would be judged against the median of the item's previous
+    # quotes within the window; items none of whose quotes is then off keep them all, and only
+    # the others need the quote-by-quote pass below.
+    earlier = np.full((len(logs), SLIP_REFERENCE_QUOTES), np.nan)
+    for back in range(1, SLIP_REFERENCE_QUOTES + 1):
+        same = np.zeros(len(logs), dtype=bool)
+        same[back:] = (codes[back:] == codes[:-back]) & (day_numbers[:-back] >= day_numbers[back:] - span)
+        earlier[back:, back - 1] = np.where(same[back:], logs[:-back], np.nan)
+    judged = ~np.isnan(earlier).all(axis=1)
+    typical = np.full(len(logs), np.nan)
+    typical[judged] = np.nanmedian(earlier[judged], axis=1)
+    suspect = judged & (np.abs(logs - typical) > limit)
+    keep = np.ones(len(logs), dtype=bool)
+    if not suspect.any():
+        return daily
+    days = day_numbers.tolist()
+    values = logs.tolist()
+    bounds = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1], True])
+    owner = np.searchsorted(bounds, np.flatnonzero(suspect), side="right") - 1
+    for group in np.unique(owner).tolist():
+        first, after = int(bounds[group]), int(bounds[group + 1])
         kept: list[int] = []
         rejected = 0
         for position in range(first, after):
@@ -348,12 +365,13 @@ def geks_levels(movements: np.ndarray, linked: np.ndarray) -> np.ndarray:
     With every pair linked, ``level_t = mean_k D[k, t]`` (GEKS: the geometric mean over *k* of
     ``J(0, k) J(k, t)`` is ``exp(level_t - level_0)``). Otherwise the levels minimise
     ``sum over linked pairs (D[s, t] - (level_t - level_s))²`` over the days connected to the last day,
-    the same solution when nothing is missing. Its normal equations ``(n·I - M) level = b`` (``M`` the
-    Laplacian of the missing pairs, ``b_t`` the sum of ``D[s, t]`` over linked *s*) only couple the
-    days that miss a pair, so only those are solved for together.
+    the same solution when nothing is missing (see :class:`_WindowSums`).
     """
-    if linked.all():
-        return movements.mean(axis=0)
+    return _WindowSums(movements, linked).levels(0, len(movements) - 1)
+
+
+def _dense_levels(movements: np.ndarray, linked: np.ndarray) -> np.ndarray:
+    """:func:`geks_levels` by a dense solve; for windows whose days are not all connected."""
     size = len(movements)
     levels = np.full(size, np.nan)
     reach = linked[-1].copy()
@@ -362,12 +380,8 @@ def geks_levels(movements: np.ndarray, linked: np.ndarray) -> np.ndarray:
         if (grown == reach).all():
             break
         reach = grown
-    if reach.all():
-        days: slice | np.ndarray = slice(None)
-        moves, ok, count = movements, linked, size
-    else:
-        days = np.flatnonzero(reach)
-        moves, ok, count = movements[np.ix_(days, days)], linked[np.ix_(days, days)], len(days)
+    days = np.flatnonzero(reach)
+    moves, ok, count = movements[np.ix_(days, days)], linked[np.ix_(days, days)], len(days)
     solution = np.where(ok, moves, 0.0).sum(axis=0) / count
     missing = ~ok
     apart = np.flatnonzero(missing.any(axis=0))
@@ -377,6 +391,95 @@ def geks_levels(movements: np.ndarray, linked: np.ndarray) -> np.ndarray:
         solution[apart] = linalg.solve(system, solution[apart] * count, assume_a="pos", check_finite=False)
     levels[days] = solution
     return levels
+
+
+class _WindowSums:
+    """GEKS levels of any window ``first..last`` of a panel's days in O(window) per window.
+
+    Prefix sums over the days × days matrices give each window's column sums ``b_t`` (of ``D[s, t]``
+    over linked *s*) and how many pairs each day misses. With none missing, the levels are ``b / n``.
+    Otherwise the least-squares levels solve ``(n·I - M) level = b`` (``M`` the Laplacian of the
+    missing pairs, mean-zero levels); the pairs missing are few, so conjugate gradients on that sparse,
+    diagonally dominant system converge in a few steps (a dense solve when the window is not connected
+    through the quick test, or the iteration stalls).
+    """
+
+    #: Relative residual at which the iteration stops: far below any published digit.
+    TOLERANCE = 1e-13
+    MAX_STEPS = 200
+
+    def __init__(self, movements: np.ndarray, linked: np.ndarray) -> None:
+        size = len(movements)
+        self.movements, self.linked = movements, linked
+        self.columns = np.zeros((size + 1, size))
+        np.cumsum(np.where(linked, movements, 0.0), axis=0, out=self.columns[1:])
+        unlinked = ~linked
+        self.unlinked_columns = np.zeros((size + 1, size), dtype="int64")
+        np.cumsum(unlinked, axis=0, out=self.unlinked_columns[1:])
+        earlier, later = np.nonzero(np.triu(unlinked, 1))
+        order = np.argsort(later, kind="stable")
+        self.pair_earlier, self.pair_later = earlier[order], later[order]
+
+    def levels(self, first: int, last: int) -> np.ndarray:
+        """Mean-zero GEKS log levels of days ``first..last``; NaN for days not linked to ``last``."""
+        after = last + 1
+        size = after - first
+        sums = self.columns[after, first:after] - self.columns[first, first:after]
+        missing = self.unlinked_columns[after, first:after] - self.unlinked_columns[first, first:after]
+        if not missing.any():
+            return sums / size
+        doubtful = first + np.flatnonzero(missing + missing[-1] >= size)
+        if (
+            len(doubtful)
+            and not (self.linked[doubtful, first:after] & self.linked[last, first:after]).any(1).all()
+        ):
+            # Some day shares no linked day with the last one (or has no item of its own).
+            window = slice(first, after)
+            return _dense_levels(self.movements[window, window], self.linked[window, window])
+        low, high = np.searchsorted(self.pair_later, [first, after], side="left")
+        earlier, later = self.pair_earlier[low:high], self.pair_later[low:high]
+        inside = earlier >= first
+        return _solve_missing(size, missing, earlier[inside] - first, later[inside] - first, sums)
+
+
+def _solve_missing(
+    size: int, missing: np.ndarray, earlier: np.ndarray, later: np.ndarray, sums: np.ndarray
+) -> np.ndarray:
+    """Solve ``(diag(size - missing) + A) level = sums``, ``A`` the adjacency of the missing pairs
+    (``earlier``, ``later``), by Jacobi-preconditioned conjugate gradients.
+
+    Every day shares a linked day with every other (checked by the caller), so the system is positive
+    definite; its solution is the least-squares GEKS with mean zero.
+    """
+    diagonal = (size - missing).astype("float64")
+
+    def apply(vector: np.ndarray) -> np.ndarray:
+        return (
+            diagonal * vector
+            + np.bincount(earlier, weights=vector[later], minlength=size)
+            + np.bincount(later, weights=vector[earlier], minlength=size)
+        )
+
+    solution = sums / diagonal
+    residual = sums - apply(solution)
+    limit = _WindowSums.TOLERANCE * max(float(np.linalg.norm(sums)), 1e-300)
+    preconditioned = residual / diagonal
+    direction = preconditioned.copy()
+    product = float(residual @ preconditioned)
+    for _ in range(_WindowSums.MAX_STEPS):
+        if float(np.linalg.norm(residual)) <= limit:
+            return solution
+        image = apply(direction)
+        step = product / float(direction @ image)
+        solution += step * direction
+        residual -= step * image
+        preconditioned = residual / diagonal
+        following = float(residual @ preconditioned)
+        direction = preconditioned + (following / product) * direction
+        product = following
+    system = np.diag(diagonal)
+    system[earlier, later] = system[later, earlier] = 1.0
+    return np.asarray(linalg.solve(system, sums, assume_a="pos", check_finite=False))
 
 
 def _window_starts(days: np.ndarray, window_days: int) -> np.ndarray:
@@ -424,13 +527,15 @@ def _splice_days(
     splice: Splice,
     base_log: float,
 ) -> None:
+    sums = _WindowSums(movements, linked)
+    seen = np.isfinite(values[:begin]).any()
     for last in range(begin, len(days)):
         first = starts[last]
-        if not np.isfinite(values[:last]).any():
+        if not seen:
             values[last] = base_log
+            seen = True
             continue
-        window = slice(first, last + 1)
-        levels = geks_levels(movements[window, window], linked[window, window])
+        levels = sums.levels(first, last)
         if np.isnan(levels[-1]):
             values[last] = np.nan
             continue
