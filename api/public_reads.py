@@ -84,7 +84,8 @@ class DataVersion:
         if known is not None:
             return known
         async with self._lock:
-            return self.known() or await to_thread.run_sync(self.ask)
+            known = self.known()
+            return known if known is not None else await to_thread.run_sync(self.ask)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -213,7 +214,9 @@ class PublicReads:
         fast path repeats it for the same path and query while the version (and ``guard``) holds."""
         version = await self.versions.current()
         versioned = (key, version)
-        cached = self._cached(versioned) or await to_thread.run_sync(self._answer, versioned, compute)
+        cached = self._cached(versioned)
+        if cached is None:
+            cached = await to_thread.run_sync(self._answer, versioned, compute)
         scope = request.scope
         if scope["path"] in FAST_PATHS:
             self._repeats[(scope["path"], scope["query_string"])] = Repeat(version, cached, guard)

@@ -226,7 +226,7 @@ def run_python_client(url: str, headers: list[str], seconds: int, connections: i
 
     def client() -> None:
         nonlocal failures
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
         mine: list[float] = []
         bad = 0
         while time.monotonic() < deadline:
