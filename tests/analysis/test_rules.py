@@ -21,7 +21,7 @@ from analysis.rules import (
     covered_product_ids,
     parse_rules,
 )
-from jobs.detection import read_rules
+from jobs.detection_reads import read_rules
 
 
 def test_shipped_rules_carry_the_real_thresholds() -> None:

@@ -18,14 +18,9 @@ from analysis.rules import Emergency
 from core.config import Settings
 from core.db import session_factory
 from core.models import Alert, Category, Complaint, JobRun, Merchant, PriceObservation, Product
-from jobs.detection import (
-    DetectionResult,
-    detection_lock,
-    episode_key,
-    read_price_complaints,
-    read_rules,
-    run_detection,
-)
+from jobs.detection import DetectionResult, run_detection
+from jobs.detection_alerts import detection_lock, episode_key
+from jobs.detection_reads import read_price_complaints, read_rules
 
 FIRST_DAY = dt.date(2024, 3, 1)
 DAYS = 60
