@@ -7,6 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FAIRMARKET_DATA_DIR=/var/lib/fairmarket
 
 WORKDIR /app
+# The pinned runtime set first (its own layer, rebuilt only when the lock changes), the project on top.
+COPY requirements-lock.txt ./
+RUN pip install -r requirements-lock.txt
 COPY pyproject.toml README.md scrapy.cfg ./
 COPY api ./api
 COPY analysis ./analysis
@@ -21,7 +24,7 @@ COPY jobs ./jobs
 COPY sample_city ./sample_city
 COPY search ./search
 COPY web ./web
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --system --home /var/lib/fairmarket fairmarket \
     && mkdir -p /var/lib/fairmarket && chown fairmarket /var/lib/fairmarket
 USER fairmarket

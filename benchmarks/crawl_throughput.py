@@ -110,6 +110,8 @@ def main() -> None:
         with serve(FixtureSite(rows=rows)) as site:
             run = xinfadi_crawl(site.url, database_url, dates[0], dates[-1], args.limit)
         bench_pages, bench_seconds = scrapy_bench()
+    if not run.duration_seconds:
+        raise SystemExit(f"the crawl did not finish (status {run.status!r}): no throughput to report")
 
     ours = run.pages / run.duration_seconds
     bench = bench_pages / bench_seconds

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from analysis.rules import RULES_FILE
@@ -117,6 +117,7 @@ def simulate_retail(
 def store(session: Session, wholesale: pd.DataFrame | None, retail: pd.DataFrame) -> None:
     """Write the series as price observations with one executemany per price type."""
     table = PriceObservation.__table__
+    assert isinstance(table, Table)
     fetched = dt.datetime(2023, 7, 1)
 
     def rows(frame: pd.DataFrame, price_type: str) -> list[dict[str, object]]:

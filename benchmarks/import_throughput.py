@@ -35,6 +35,7 @@ from io import BytesIO
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.catalogue import seed_catalogue
 from core.db import make_engine, session_factory, upgrade_database
@@ -155,7 +156,7 @@ def compare_with_revision(revision: str, rows: int, rounds: int, folder: Path) -
     )
 
 
-def fresh_session(folder: Path, name: str):  # type: ignore[no-untyped-def]
+def fresh_session(folder: Path, name: str) -> Session:
     engine = make_engine(f"sqlite:///{folder / name}")
     upgrade_database(engine)
     session = session_factory(engine)()
@@ -164,7 +165,7 @@ def fresh_session(folder: Path, name: str):  # type: ignore[no-untyped-def]
     return session
 
 
-def observations(path: Path, session) -> list[PriceInput]:  # type: ignore[no-untyped-def]
+def observations(path: Path, session: Session) -> list[PriceInput]:
     by_name = {p.name: p for p in session.scalars(select(Product))}
     result = []
     with path.open(encoding="utf-8", newline="") as handle:

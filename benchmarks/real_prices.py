@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import math
 import os
@@ -103,6 +104,8 @@ def cumcm_csv(folder: Path, target: Path) -> int:
         writer.writerow(["date", "product", "price", "unit", "category"])
         for day, code, price in book.worksheets[0].iter_rows(min_row=2, values_only=True):
             name, category = names[str(code)]
+            if not isinstance(day, dt.datetime):
+                raise ValueError(f"附件3: sales date {day!r} is not a date cell")
             writer.writerow([day.date().isoformat(), name, price, "元/千克", category])
             rows += 1
     book.close()

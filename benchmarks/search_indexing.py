@@ -81,7 +81,10 @@ def main() -> None:
         get_tokenizer()
         backend = get_search_backend(Settings(data_dir=Path(folder), database_url=url), engine)
         load = os.getloadavg()[0]
-        lcut_rates, search_rates, index_rates, single_rates = [], [], [], []
+        lcut_rates: list[float] = []
+        search_rates: list[float] = []
+        index_rates: list[float] = []
+        single_rates: list[float] = []
         for _ in range(args.rounds):  # interleaved, best of each: a busy machine slows all alike
             lcut_rates.append(jieba_rate(texts, search_mode=False))
             search_rates.append(jieba_rate(texts, search_mode=True))

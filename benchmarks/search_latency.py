@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -73,14 +74,14 @@ def documents(texts: list[str], tokens: list[str], size: int, rng: random.Random
 
 
 def query_mix(tokens: list[str], count: int, rng: random.Random) -> list[SearchQuery]:
-    queries = []
+    queries: list[SearchQuery] = []
     while len(queries) < count:
         words = [w for w in rng.choice(tokens).split() if len(w) >= 2]
         if not words:
             continue
         q = " ".join(rng.sample(words, min(len(words), rng.choice((1, 1, 2)))))
         kind = len(queries) % 3
-        filters: dict[str, object] = {}
+        filters: dict[str, Any] = {}
         if kind == 1:
             filters = {"nature": (rng.choice(NATURES),), "not_status": ("closed",)}
         queries.append(SearchQuery(q=q, sort="date" if kind == 2 else "relevance", size=20, **filters))

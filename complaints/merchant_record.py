@@ -80,6 +80,8 @@ def _statuses_reached(
     )
     reached: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
     for merchant_id, complaint_id, to_status in rows:
+        if merchant_id is None:  # excluded by the IN above; says so to the type checker
+            continue
         reached[merchant_id][complaint_id].add(to_status or "received")
     return reached
 

@@ -298,7 +298,7 @@ def normalise_price(
         raise UnitError(f"未知的标准单位“{standard_unit}” (unknown standard unit {standard_unit!r})")
     number, priced_unit, inline_spec = _read_unit(unit)
     contents = _contents_of_priced_unit(number, priced_unit, spec or inline_spec)
-    wanted: StandardUnit = standard_unit or _infer_standard_unit(contents)  # type: ignore[assignment]
+    wanted: StandardUnit = standard_unit or _infer_standard_unit(contents)
     quantity = _quantity(contents, wanted)
     if quantity is None and spec and DESCRIBES_QUANTITY.search(spec):
         # Xinfadi quotes bottled oil as 元/斤 with spec "5L/桶" while the price is per 桶: when the unit

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy.orm import Session
 
@@ -160,7 +160,12 @@ class RowPreparer:
             raise parsed
         return parsed
 
+    @overload
+    def _amount(self, text: str, name: str) -> Decimal: ...
+    @overload
+    def _amount(self, text: str | None, name: str) -> Decimal | None: ...
     def _amount(self, text: str | None, name: str) -> Decimal | None:
+        """``text`` as money (parsed once per distinct text); a parse error is raised again each time."""
         if text is None:
             return None
         key = f"{name}\x1f{text}"
@@ -192,7 +197,6 @@ class RowPreparer:
             raise FieldError("缺少必填字段 price (missing price)")
         else:
             price = self._amount(text, "price")
-            assert price is not None
         if price == 0:
             raise FieldError("price 必须大于零 (price must be positive)")
         if low_price is not None and high_price is not None:

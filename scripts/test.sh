@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs everything the test suite needs into .venv, checks lint and formatting, then runs the suite with
+# Installs everything the test suite needs into .venv, checks lint, formatting and types, then runs the suite with
 # pytest. Extra arguments go to pytest (quick local loop: -m "not slow and not browser").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,10 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# The pinned set (scripts/lock.sh writes it from pyproject.toml's ranges), then the project itself on top.
+.venv/bin/python -m pip install -q -r requirements-test-lock.txt
+.venv/bin/python -m pip install -q --no-deps -e .
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

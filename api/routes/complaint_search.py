@@ -91,7 +91,8 @@ class SearchAnswers:
         cursor = self._probe.cursor()
         try:
             cursor.execute("PRAGMA data_version")
-            return int(cursor.fetchone()[0])
+            row = cursor.fetchone()
+            return int(row[0]) if row is not None else None
         finally:
             cursor.close()
 

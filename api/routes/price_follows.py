@@ -82,7 +82,7 @@ class PriceFollowPublic(BaseModel):
 
 def _public(follow: PriceFollow) -> PriceFollowPublic:
     return PriceFollowPublic(
-        status=follow.status,  # type: ignore[arg-type]
+        status=follow.status,
         product_code=follow.product.code,
         product_name=follow.product.name,
         region=follow.region,

@@ -53,7 +53,7 @@ def _public(user: User) -> UserPublic:
     return UserPublic(
         id=user.id,
         username=user.username,
-        role=user.role,  # type: ignore[arg-type]
+        role=user.role,
         full_name=user.full_name,
         email=user.email,
         association_id=user.association_id,

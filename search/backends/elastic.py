@@ -42,7 +42,7 @@ TRANSIENT_STATUSES = (429, 502, 503, 504)
 class PlainJsonNode(Urllib3HttpNode):
     """Sends plain ``application/json``: OpenSearch-API servers refuse the client's versioned media types."""
 
-    def perform_request(  # type: ignore[override]
+    def perform_request(
         self,
         method: str,
         target: str,

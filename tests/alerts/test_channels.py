@@ -41,7 +41,7 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), parsed))  # type: ignore[arg-type]
+        self.messages.append((list(envelope.rcpt_tos), parsed))
         self.over_tls.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 OK"
 

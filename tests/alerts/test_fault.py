@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlalchemy.orm import Session
 
 from core.db import session_factory
@@ -84,11 +84,11 @@ def test_outage_and_a_killed_worker_lose_nothing_and_duplicate_nothing(
         expected = set(session.scalars(select(Delivery.dedupe_key).where(Delivery.channel == "webhook")))
     assert len(expected) == ALERTS
 
-    def count(session: Session, *conditions: object) -> int:
+    def count(session: Session, *conditions: ColumnElement[bool]) -> int:
         query = select(func.count()).select_from(Delivery).where(Delivery.channel == "webhook", *conditions)
         return int(session.scalar(query) or 0)
 
-    def webhook_rows(*conditions: object) -> int:
+    def webhook_rows(*conditions: ColumnElement[bool]) -> int:
         with sessions() as session:
             return count(session, *conditions)
 

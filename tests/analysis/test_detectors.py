@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from analysis.detectors import (
 from core.price_reads import OBSERVATION_COLUMNS
 
 
-def _observations(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+def _observations(rows: Sequence[tuple[object, ...]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=OBSERVATION_COLUMNS)
     return frame.assign(date=pd.to_datetime(frame["date"]))
 

@@ -155,7 +155,7 @@ def test_lifecycle_with_actions_and_audit(client: TestClient, world: dict, db: S
     assert [a["actor"] for a in association_view["actions"]] == ["chaoshi"]
 
     entries = db.scalars(select(AuditLog).where(AuditLog.entity == "alert").order_by(AuditLog.id)).all()
-    assert [(e.actor, e.action, e.after["status"]) for e in entries] == [
+    assert [(e.actor, e.action, (e.after or {}).get("status")) for e in entries] == [
         ("chaoshi", "alert.acknowledge", "acknowledged"),
         ("xiehui", "alert.confirm", "confirmed"),
     ]

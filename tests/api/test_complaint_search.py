@@ -9,7 +9,7 @@ from urllib.parse import unquote
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.main import create_app
@@ -27,7 +27,9 @@ def corpus(client: TestClient, session: Session, settings: Settings) -> list[Com
     complaints = make_corpus(session)
     complaints[1].text = '=HYPERLINK("http://evil") 口罩 ' + complaints[1].text
     session.commit()
-    backend = get_search_backend(settings, session.get_bind())  # the app's index (a sidecar on PostgreSQL)
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    backend = get_search_backend(settings, engine)  # the app's index (a sidecar on PostgreSQL)
     assert index_complaints(session, [c.id for c in complaints], backend=backend)
     return complaints
 
@@ -138,7 +140,7 @@ def test_excel_export_for_an_association_is_masked(
     )
     assert response.status_code == 200
     assert response.headers["content-disposition"].endswith(".xlsx")
-    sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "编号"
     assert len(rows) > 1

@@ -348,7 +348,7 @@ def test_a_nul_only_reason_is_refused(client: TestClient, staff: Staff, db: Sess
 def test_the_complaint_form_is_recorded_as_its_channel(client: TestClient, db: Session) -> None:
     from_form = client.post("/api/complaints", params={"channel": "web_form"}, json={"text": TEXT})
     assert from_form.status_code == 201
-    assert db.get(Complaint, from_form.json()["id"]).channel == "web_form"
+    assert db.get_one(Complaint, from_form.json()["id"]).channel == "web_form"
     assert _file(client)["id"] and db.scalar(select(func.count()).where(Complaint.channel == "api")) == 1
     assert (
         client.post("/api/complaints", params={"channel": "import"}, json={"text": TEXT}).status_code == 422

@@ -268,7 +268,7 @@ MATRIX: dict[str, Route] = {
         Access(201, 201, 201, 201, 201), plain(json={"text": "药店口罩一只卖30元，明显哄抬价格。"})
     ),
     "GET /api/complaints/track/{code}": Route(
-        ANYONE, lambda w: {"path": {"code": w.session.get(Complaint, w.complaint_of_a()).tracking_code}}
+        ANYONE, lambda w: {"path": {"code": w.session.get_one(Complaint, w.complaint_of_a()).tracking_code}}
     ),
     "GET /api/complaints": Route(STAFF),
     "GET /api/complaints/search": Route(STAFF, plain(params={"q": "鸡蛋 多收钱"})),

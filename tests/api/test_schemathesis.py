@@ -18,7 +18,8 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.checks import CHECKS, CheckFunction, is_check_class, load_all_checks
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.main import create_app
@@ -29,7 +30,8 @@ from tests.utils.auth import login_headers, make_association, make_user
 EXAMPLES_PER_OPERATION = 12
 
 load_all_checks()
-ALL_CHECKS = CHECKS.get_all()
+# Every registered check function (classes would be run-level checks; none are registered today).
+ALL_CHECKS: list[CheckFunction] = [check for check in CHECKS.get_all() if not is_check_class(check)]
 
 # Rules that an OpenAPI schema cannot state (across several fields, across the caller and the body, or
 # "at least one visible character", a Unicode category no JSON Schema pattern can name): these
@@ -108,7 +110,9 @@ def _operation_failure(
         suppress_health_check=list(HealthCheck),
     )
     def exercise(case: schemathesis.Case) -> None:
-        excluded = [positive_data_acceptance] if operation.label in RULES_BEYOND_THE_SCHEMA else []
+        excluded: list[CheckFunction] = (
+            [positive_data_acceptance] if operation.label in RULES_BEYOND_THE_SCHEMA else []
+        )
         for caller_headers in headers.values():
             case.call_and_validate(headers=caller_headers, checks=ALL_CHECKS, excluded_checks=excluded)
 
@@ -125,7 +129,7 @@ def test_every_operation_answers_as_documented(
 ) -> None:
     app, headers = seeded_app
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert len(operations) > 10
     assert set(RULES_BEYOND_THE_SCHEMA) <= {op.label for op in operations}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from core.config import Settings
@@ -17,7 +18,9 @@ def test_a_write_in_between_is_seen_by_the_next_search(
 ) -> None:
     complaints = make_corpus(session)
     session.commit()
-    backend = get_search_backend(settings, session.get_bind())
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    backend = get_search_backend(settings, engine)
     assert index_complaints(session, [c.id for c in complaints], backend=backend)
     make_user(session, "xiaoxie", "consumer_staff")
     headers = login_headers(client, "xiaoxie")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -77,7 +78,7 @@ def test_association_creates_its_own_subscription_with_a_generated_secret(
     assert rotated["webhook_secret"] != created["webhook_secret"]
 
 
-BAD_SUBSCRIPTIONS = [
+BAD_SUBSCRIPTIONS: list[tuple[dict[str, Any], str]] = [
     ({"industries": ["pharmacy"]}, "超出本协会范围"),
     ({"name": "   "}, "name"),
     ({"industries": ["航天"]}, "未知的行业"),

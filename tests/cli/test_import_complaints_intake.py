@@ -94,7 +94,7 @@ def test_good_rows_land_searchable_bad_rows_named_rerun_adds_nothing(
 
 def test_excel_export_with_mapped_headers(search_env: str, runner: CliRunner, tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.append(["留言编号", "留言主题", "留言时间", "留言详情"])
     sheet.append(
         [1, "小区楼下烧烤店油烟扰民", "2026/1/6 12:09:38", "\n\t\t每天晚上烧烤店的油烟直冲楼上住户窗户。\n"]

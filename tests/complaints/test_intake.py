@@ -47,7 +47,7 @@ def test_new_complaint_is_classified_routed_and_timed(
 
     assert re.fullmatch(rf"TS-[{TRACKING_ALPHABET}]{{10}}", complaint.tracking_code)
     assert (complaint.nature, complaint.industry) == ("价格", "supermarket")
-    assert 0 < complaint.nature_confidence < 1
+    assert complaint.nature_confidence is not None and 0 < complaint.nature_confidence < 1
     assert complaint.association_id == supermarkets.id
     assert complaint.status == "received"
     assert complaint.accept_deadline is not None and complaint.accept_deadline > complaint.created_at.date()

@@ -32,7 +32,7 @@ def test_categories_carry_coicop_codes_where_one_fits() -> None:
     assert coicop["水产"] == "01.1.3"
     assert coicop["米面"] == "01.1.1"
     assert coicop["食用油"] == "01.1.5"
-    assert coicop["医用防护用品"].startswith("06.1") and coicop["消毒用品"].startswith("05.6")
+    assert (coicop["医用防护用品"] or "").startswith("06.1") and (coicop["消毒用品"] or "").startswith("05.6")
     assert coicop["肉禽蛋"] is None and coicop["粮油"] is None, "mixed parents get no single code"
 
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from analysis.aggregates import price_aggregates
+from analysis.aggregates import Frequency, price_aggregates
 from core.db import alembic_config
 from core.models import Category, PriceDailyAggregate, Product
 from core.price_reads import read_daily_prices, read_observations
@@ -63,8 +63,9 @@ def _prices(pork: Product, days: range, salt: float) -> list[PriceInput]:
 
 
 def _assert_same_aggregates(session: Session, product_id: int) -> None:
+    frequencies: tuple[Frequency, ...] = ("day", "week", "month")
     for price_type, region, frequency in itertools.product(
-        ("retail", "wholesale"), (None, "道里区", ""), ("day", "week", "month")
+        ("retail", "wholesale"), (None, "道里区", ""), frequencies
     ):
         raw = read_observations(
             session, product_ids=[product_id], start=FIRST, end=LAST, price_type=price_type, region=region
@@ -98,6 +99,7 @@ def test_migration_fills_aggregates_from_existing_observations(session: Session)
     session.commit()
     kept = session.execute(select(PriceDailyAggregate.__table__)).all()
     engine = session.get_bind()
+    assert isinstance(engine, Engine)
     scripts = ScriptDirectory.from_config(alembic_config(engine.url.render_as_string(hide_password=False)))
     migration = next(
         script for script in scripts.walk_revisions() if script.revision.endswith("price_daily_aggregates")
@@ -110,7 +112,7 @@ def test_migration_fills_aggregates_from_existing_observations(session: Session)
 
     # Run just that migration (later ones are already applied), then mark the schema at head again.
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:  # type: ignore[union-attr]
+    with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, migration.revision)
         command.stamp(config, "head")

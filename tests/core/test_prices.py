@@ -151,7 +151,7 @@ def test_variant_quotes_are_two_observations_and_a_repeated_record_one(
     assert store_observations(session, records) == (2, 1)
     session.commit()
     stored = session.scalars(select(PriceObservation).where(PriceObservation.source_record_id.is_not(None)))
-    assert sorted(row.source_record_id for row in stored) == ["1294531", "1294532"]
+    assert sorted(row.source_record_id or "" for row in stored) == ["1294531", "1294532"]
 
 
 def test_natural_key_without_a_variant_is_unchanged() -> None:

@@ -99,6 +99,7 @@ def test_merge_moves_history_and_is_undone(catalogue: Session) -> None:
     assert resolver.resolve("本地小白菜心", unit="斤").id == cabbage.id
     assert store_observations(catalogue, [_quote(cabbage, 9, 1.1, origin="冀")]) == (0, 1)
     audit = catalogue.scalars(select(AuditLog).where(AuditLog.action == "product.merge")).one()
+    assert audit.after is not None
     assert (audit.actor, audit.after["merged_into"], audit.after["days"]) == ("staff1", "chinese_cabbage", 2)
 
     undo_merge(catalogue, raw, actor="staff2")

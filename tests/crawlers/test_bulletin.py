@@ -3,21 +3,12 @@ from __future__ import annotations
 import pytest
 from scrapy import Request
 
-from crawlers.items import PriceItem
 from crawlers.spiders.base import ERRORS_STAT
 from crawlers.spiders.bulletin import BulletinSpider
-from tests.crawlers.utils import file_response, make_spider
+from tests.crawlers.conftest import BULLETIN_URL as URL
+from tests.crawlers.utils import ParsedPage, file_response, make_spider
 
 LIST_URL = "http://fgw.harbin.gov.cn/"
-URL = "http://fgw.harbin.gov.cn/art/2026/11/27/art_1234_5678.html"
-
-
-def bulletin_items() -> list[PriceItem]:
-    spider = make_spider(BulletinSpider, source="harbin-bulletin")
-    return [r for r in spider.parse(file_response("harbin_bulletin.html", URL)) if isinstance(r, PriceItem)]
-
-
-ITEMS = bulletin_items()
 
 
 def test_listing_page_follows_only_price_bulletins() -> None:
@@ -39,8 +30,10 @@ def test_listing_page_follows_only_price_bulletins() -> None:
         ("冻豆腐", None, "元/500克", "3.50"),
     ],
 )
-def test_rows_are_read_by_configured_headers(name: str, spec: str | None, unit: str, price: str) -> None:
-    item = next(i for i in ITEMS if i["product_name"] == name)
+def test_rows_are_read_by_configured_headers(
+    bulletin_page: ParsedPage, name: str, spec: str | None, unit: str, price: str
+) -> None:
+    item = next(i for i in bulletin_page.items if i["product_name"] == name)
     assert (item["spec"], item["unit"], item["price"]) == (spec, unit, price)
     assert item["observed_at"] == "2026-11-27"
     assert item["region"] == "哈尔滨"
@@ -48,9 +41,9 @@ def test_rows_are_read_by_configured_headers(name: str, spec: str | None, unit: 
     assert item["price_type"] == "retail"
 
 
-def test_section_heading_rows_are_skipped() -> None:
-    assert len(ITEMS) == 8
-    assert not any(i["product_name"].endswith("类") for i in ITEMS)
+def test_section_heading_rows_are_skipped(bulletin_page: ParsedPage) -> None:
+    assert len(bulletin_page.items) == 8
+    assert not any(i["product_name"].endswith("类") for i in bulletin_page.items)
 
 
 def test_a_page_without_the_table_is_reported() -> None:

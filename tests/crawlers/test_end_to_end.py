@@ -69,6 +69,7 @@ def test_scrapy_crawl_xinfadi_into_a_fresh_database(catalogue: Engine, db_url: s
             "xinfadi",
         )
         assert len(observation.raw_hash or "") == 64 and observation.fetched_at is not None
+        assert observation.low_price is not None and observation.high_price is not None
         assert (float(observation.price), float(observation.low_price), float(observation.high_price)) == (
             1.6,
             1.4,

@@ -4,22 +4,12 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from crawlers.items import PriceItem
 from crawlers.spiders.base import ERRORS_STAT
 from crawlers.spiders.mofcom import MofcomSpider
-from tests.crawlers.utils import file_response, make_spider
+from tests.crawlers.conftest import MOFCOM_URL as URL
+from tests.crawlers.utils import ParsedPage, make_spider
 
-URL = "http://nc.mofcom.gov.cn/jghq/priceList?craftIndex=13245&startTime=2026-11-27&endTime=2026-11-27"
-
-
-def parse(name: str) -> tuple[list[PriceItem], list[Request]]:
-    spider = make_spider(MofcomSpider, date="2026-11-27")
-    results = list(spider.parse(file_response(name, URL)))
-    return [r for r in results if isinstance(r, PriceItem)], [r for r in results if isinstance(r, Request)]
-
-
-PAGE1, NEXT1 = parse("mofcom_pork_page1.html")
-PAGE2, NEXT2 = parse("mofcom_pork_page2.html")
+Pages = tuple[ParsedPage, ParsedPage]
 
 
 @pytest.mark.parametrize(
@@ -31,8 +21,8 @@ PAGE2, NEXT2 = parse("mofcom_pork_page2.html")
         (3, "沈阳八家子农副产品批发市场", "辽宁", "10,240.00"),  # a typo: quarantined as absurd
     ],
 )
-def test_rows_by_header(index: int, market: str, province: str, price: str) -> None:
-    item = PAGE1[index]
+def test_rows_by_header(mofcom_pages: Pages, index: int, market: str, province: str, price: str) -> None:
+    item = mofcom_pages[0].items[index]
     assert (item["merchant"], item["region"], item["price"]) == (market, province, price)
     assert item["product_name"] == "猪肉(白条猪)"
     assert item["unit"] == "元/公斤"
@@ -42,15 +32,16 @@ def test_rows_by_header(index: int, market: str, province: str, price: str) -> N
     assert item["raw"]["市场名称"] == market
 
 
-def test_next_page_is_followed_but_not_javascript_links() -> None:
-    assert [r.url for r in NEXT1] == [
+def test_next_page_is_followed_but_not_javascript_links(mofcom_pages: Pages) -> None:
+    first, second = mofcom_pages
+    assert [r.url for r in first.requests] == [
         "http://nc.mofcom.gov.cn/jghq/priceList?craftIndex=13245&startTime=2026-11-27&endTime=2026-11-27&page=2"
     ]
-    assert NEXT2 == []
+    assert second.requests == []
 
 
-def test_a_table_without_product_or_date_columns_takes_them_from_the_heading() -> None:
-    [item] = PAGE2
+def test_a_table_without_product_or_date_columns_takes_them_from_the_heading(mofcom_pages: Pages) -> None:
+    [item] = mofcom_pages[1].items
     assert (item["product_name"], item["observed_at"], item["region"]) == (
         "猪肉(白条猪)",
         "2026-11-27",

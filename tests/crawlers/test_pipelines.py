@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.misc import load_object
@@ -20,14 +21,20 @@ from crawlers.spiders.bulletin import BulletinSpider
 from crawlers.spiders.mofcom import MofcomSpider
 from crawlers.spiders.product_page import ProductPageSpider
 from crawlers.spiders.xinfadi import XinfadiSpider
-from tests.crawlers.test_xinfadi import PAGE1, PAGE2
-from tests.crawlers.utils import file_response, make_spider, project_crawler
+from tests.crawlers.utils import ParsedPage, file_response, make_spider, project_crawler
 
 pytestmark = pytest.mark.postgres
 
 
 def _copy(items: list[PriceItem]) -> list[PriceItem]:
     return [PriceItem(**dict(item)) for item in items]
+
+
+@pytest.fixture
+def xinfadi_items(xinfadi_pages: tuple[ParsedPage, ParsedPage]) -> list[PriceItem]:
+    """The rows of Xinfadi's two saved pages, in order (the fixture in conftest parses them afresh)."""
+    first, last = xinfadi_pages
+    return first.items + last.items
 
 
 @pytest.fixture
@@ -41,6 +48,7 @@ def crawler(engine: Engine, db_url: str) -> Iterator[Crawler]:
 def crawl_items(crawler: Crawler, items: list[PriceItem]) -> tuple[CrawlRun, dict[Any, str]]:
     """Run items through the configured pipelines and the crawl-run recorder as Scrapy would."""
     spider = crawler.spider
+    assert spider is not None, "the crawler was made with its spider"
     pipelines = [
         load_object(path).from_crawler(crawler)
         for path, _ in sorted(crawler.settings.getdict("ITEM_PIPELINES").items(), key=lambda kv: kv[1])
@@ -88,8 +96,10 @@ EXPECTED: dict[int, str] = {
 }
 
 
-def test_every_saved_row_has_the_expected_outcome(crawler: Crawler, engine: Engine) -> None:
-    run, outcomes = crawl_items(crawler, _copy(PAGE1 + PAGE2))
+def test_every_saved_row_has_the_expected_outcome(
+    crawler: Crawler, engine: Engine, xinfadi_items: list[PriceItem]
+) -> None:
+    run, outcomes = crawl_items(crawler, _copy(xinfadi_items))
     for row_id, expected in EXPECTED.items():
         assert outcomes[row_id].startswith(expected), (row_id, outcomes[row_id])
     assert (run.items_stored, run.items_quarantined, run.items_unmapped, run.items_duplicate) == (9, 4, 1, 1)
@@ -108,8 +118,10 @@ def test_every_saved_row_has_the_expected_outcome(crawler: Crawler, engine: Engi
         assert (stored.unit_price, stored.spec) == (14.5, "挂油")
 
 
-def test_stored_rows_are_normalised_with_provenance(crawler: Crawler, engine: Engine) -> None:
-    crawl_items(crawler, _copy(PAGE1 + PAGE2))
+def test_stored_rows_are_normalised_with_provenance(
+    crawler: Crawler, engine: Engine, xinfadi_items: list[PriceItem]
+) -> None:
+    crawl_items(crawler, _copy(xinfadi_items))
     with Session(engine) as session:
         rows = {(o.origin, o.spec, float(o.price)): o for o in session.scalars(select(PriceObservation))}
     assert ("", "帝王蕉", 7.85) not in rows  # low > high: quarantined
@@ -130,10 +142,12 @@ def test_stored_rows_are_normalised_with_provenance(crawler: Crawler, engine: En
         assert observation.observed_at.isoformat() == "2026-11-27T00:00:00"
 
 
-def test_a_second_crawl_adds_nothing(crawler: Crawler, engine: Engine, db_url: str) -> None:
-    crawl_items(crawler, _copy(PAGE1 + PAGE2))
+def test_a_second_crawl_adds_nothing(
+    crawler: Crawler, engine: Engine, db_url: str, xinfadi_items: list[PriceItem]
+) -> None:
+    crawl_items(crawler, _copy(xinfadi_items))
     again = project_crawler(XinfadiSpider, DATABASE_URL=db_url)
-    run, _ = crawl_items(again, _copy(PAGE1 + PAGE2))
+    run, _ = crawl_items(again, _copy(xinfadi_items))
     assert (run.items_stored, run.items_duplicate) == (0, 10)
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(PriceObservation)) == 9
@@ -144,8 +158,10 @@ def test_a_second_crawl_adds_nothing(crawler: Crawler, engine: Engine, db_url: s
         )
 
 
-def test_inverted_ranges_are_quarantined_with_their_reason(crawler: Crawler, engine: Engine) -> None:
-    _, outcomes = crawl_items(crawler, [_copy(PAGE1)[3]])
+def test_inverted_ranges_are_quarantined_with_their_reason(
+    crawler: Crawler, engine: Engine, xinfadi_items: list[PriceItem]
+) -> None:
+    _, outcomes = crawl_items(crawler, [_copy(xinfadi_items)[3]])
     assert outcomes[2310404].startswith("QuarantineItem: 最低价高于最高价")
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(PriceObservation)) == 0
@@ -154,15 +170,18 @@ def test_inverted_ranges_are_quarantined_with_their_reason(crawler: Crawler, eng
     assert kept.raw["id"] == 2310404
 
 
-def test_inverted_ranges_can_be_swapped_instead(engine: Engine, db_url: str) -> None:
+def test_inverted_ranges_can_be_swapped_instead(
+    engine: Engine, db_url: str, xinfadi_items: list[PriceItem]
+) -> None:
     with Session(engine) as session:
         seed_catalogue(session)
         session.commit()
     crawler = project_crawler(XinfadiSpider, DATABASE_URL=db_url, PRICE_INVERTED_RANGE="swap")
-    _, outcomes = crawl_items(crawler, [_copy(PAGE1)[3]])
+    _, outcomes = crawl_items(crawler, [_copy(xinfadi_items)[3]])
     assert outcomes[2310404] == "passed"
     with Session(engine) as session:
         banana = session.scalars(select(PriceObservation)).one()
+    assert banana.low_price is not None and banana.high_price is not None
     assert (float(banana.low_price), float(banana.high_price), float(banana.price)) == (6.9, 8.8, 7.85)
 
 
@@ -179,9 +198,9 @@ def test_inverted_ranges_can_be_swapped_instead(engine: Engine, db_url: str) -> 
     ],
 )
 def test_bad_values_are_quarantined_with_a_reason(
-    crawler: Crawler, engine: Engine, changes: dict[str, Any], reason: str
+    crawler: Crawler, engine: Engine, xinfadi_items: list[PriceItem], changes: dict[str, Any], reason: str
 ) -> None:
-    item = _copy(PAGE1)[0]
+    item = _copy(xinfadi_items)[0]
     item.update(changes)
     run, outcomes = crawl_items(crawler, [item])
     assert reason in outcomes[2310401]
@@ -205,7 +224,7 @@ def test_crawl_status(pages: int, errors: int, reason: str, requests: int, statu
     assert crawl_status(pages, errors, reason, requests) == status
 
 
-def _saved_items(spider_class: type, page: str, url: str, **arguments: str) -> list[PriceItem]:
+def _saved_items(spider_class: type[Spider], page: str, url: str, **arguments: str) -> list[PriceItem]:
     spider = make_spider(spider_class, **arguments)
     return [r for r in spider.parse(file_response(page, url)) if isinstance(r, PriceItem)]
 

@@ -123,8 +123,10 @@ def test_a_page_without_a_price_is_reported() -> None:
 
 
 def test_site_for_prefers_a_named_domain_and_rebase_keeps_the_path() -> None:
-    assert site_for("https://www.mart.example.cn/item/1.html", SITES).name == "example-mart"
-    assert site_for("https://other.example.org/p", SITES).name == "structured-data"
+    named = site_for("https://www.mart.example.cn/item/1.html", SITES)
+    fallback = site_for("https://other.example.org/p", SITES)
+    assert named is not None and named.name == "example-mart"
+    assert fallback is not None and fallback.name == "structured-data"
     assert rebase("https://mart.example.cn/item/1.html?sku=2", "http://127.0.0.1:8000") == (
         "http://127.0.0.1:8000/item/1.html?sku=2"
     )

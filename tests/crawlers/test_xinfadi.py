@@ -12,45 +12,41 @@ from scrapy.http import TextResponse
 from crawlers.items import PriceItem
 from crawlers.spiders.base import ERROR_SAMPLES_STAT, ERRORS_STAT
 from crawlers.spiders.xinfadi import MARKET, XinfadiSpider
-from tests.crawlers.utils import FILES, file_response, make_spider
+from tests.crawlers.conftest import XINFADI_URL as URL
+from tests.crawlers.utils import FILES, ParsedPage, make_spider
 
-URL = "http://www.xinfadi.com.cn/getPriceData.html"
-
-
-def parse_page(name: str, current: int, **arguments: str) -> tuple[list[PriceItem], list[FormRequest]]:
-    spider = make_spider(
-        XinfadiSpider, start_date="2026-11-27", end_date="2026-11-27", limit="10", **arguments
-    )
-    results = list(spider.parse(file_response(name, URL, method="POST"), current=current))
-    items = [r for r in results if isinstance(r, PriceItem)]
-    requests = [r for r in results if isinstance(r, FormRequest)]
-    return items, requests
+Pages = tuple[ParsedPage, ParsedPage]
 
 
-PAGE1, NEXT = parse_page("xinfadi_page1.json", 1)
-PAGE2, LAST = parse_page("xinfadi_page2.json", 2)
-
-
-def test_first_page_yields_every_row_and_asks_for_the_next_page() -> None:
-    assert len(PAGE1) == 10
-    assert len(NEXT) == 1
-    form = dict(pair.split("=") for pair in NEXT[0].body.decode().split("&"))
-    assert NEXT[0].method == "POST"
-    assert NEXT[0].url == URL
+def test_first_page_yields_every_row_and_asks_for_the_next_page(xinfadi_pages: Pages) -> None:
+    first, _ = xinfadi_pages
+    assert len(first.items) == 10
+    [next_page] = first.requests
+    assert isinstance(next_page, FormRequest)
+    form = dict(pair.split("=") for pair in next_page.body.decode().split("&"))
+    assert next_page.method == "POST"
+    assert next_page.url == URL
     assert form["current"] == "2"
     assert form["limit"] == "10"
     assert form["pubDateStartTime"] == "2026%2F11%2F27"
 
 
-def test_last_page_stops_at_count() -> None:
-    assert len(PAGE2) == 4
-    assert LAST == []
+def test_last_page_stops_at_count(xinfadi_pages: Pages) -> None:
+    _, last = xinfadi_pages
+    assert len(last.items) == 4
+    assert last.requests == []
 
 
-@pytest.mark.parametrize(
-    "item", PAGE1 + PAGE2, ids=lambda item: f"{item['raw']['id']}-{item['product_name']}"
-)
-def test_every_item_keeps_the_source_values_and_provenance(item: PriceItem) -> None:
+def test_every_item_keeps_the_source_values_and_provenance(
+    xinfadi_pages: Pages, subtests: pytest.Subtests
+) -> None:
+    for page in xinfadi_pages:
+        for item in page.items:
+            with subtests.test(msg=f"{item['raw']['id']}-{item['product_name']}"):
+                _assert_source_values_and_provenance(item)
+
+
+def _assert_source_values_and_provenance(item: PriceItem) -> None:
     raw = item["raw"]
     assert item["source"] == "xinfadi"
     assert item["spider"] == "xinfadi"
@@ -71,9 +67,9 @@ def test_every_item_keeps_the_source_values_and_provenance(item: PriceItem) -> N
     assert isinstance(item["fetched_at"], dt.datetime)
 
 
-def test_raw_hash_is_the_sha256_of_the_page() -> None:
+def test_raw_hash_is_the_sha256_of_the_page(xinfadi_pages: Pages) -> None:
     body = (FILES / "xinfadi_page1.json").read_bytes()
-    assert {item["raw_hash"] for item in PAGE1} == {hashlib.sha256(body).hexdigest()}
+    assert {item["raw_hash"] for item in xinfadi_pages[0].items} == {hashlib.sha256(body).hexdigest()}
 
 
 @pytest.mark.parametrize(
@@ -90,19 +86,20 @@ def test_raw_hash_is_the_sha256_of_the_page() -> None:
     ],
 )
 def test_place_and_spec_are_the_variant(
-    row_id: int, origin: str, spec: str | None, unit: str, category: list[str]
+    xinfadi_pages: Pages, row_id: int, origin: str, spec: str | None, unit: str, category: list[str]
 ) -> None:
-    item = next(i for i in PAGE1 + PAGE2 if i["raw"]["id"] == row_id)
+    item = next(i for page in xinfadi_pages for i in page.items if i["raw"]["id"] == row_id)
     assert (item["origin"], item["spec"], item["unit"], item["category"]) == (origin, spec, unit, category)
     assert (item["region"], item["source_record_id"]) == ("北京", str(row_id))
 
 
-def test_real_quirks_are_passed_on_for_the_pipelines() -> None:
-    banana = next(i for i in PAGE1 if i["product_name"] == "泰国香蕉")
+def test_real_quirks_are_passed_on_for_the_pipelines(xinfadi_pages: Pages) -> None:
+    first, last = xinfadi_pages
+    banana = next(i for i in first.items if i["product_name"] == "泰国香蕉")
     assert Decimal(banana["low_price"]) > Decimal(banana["high_price"])  # low > high, as the site prints it
-    ids = [i["raw"]["id"] for i in PAGE1 + PAGE2]
+    ids = [i["raw"]["id"] for i in first.items + last.items]
     assert len(ids) - len(set(ids)) == 1  # a row repeated across pages
-    assert {i["unit"] for i in PAGE1 + PAGE2} >= {"斤", "个", "桶", "箱"}
+    assert {i["unit"] for i in first.items + last.items} >= {"斤", "个", "桶", "箱"}
 
 
 @pytest.mark.parametrize(

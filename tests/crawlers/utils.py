@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -10,6 +11,7 @@ from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
 import crawlers.settings
+from crawlers.items import PriceItem
 
 FILES = Path(__file__).parent / "files"
 SpiderT = TypeVar("SpiderT", bound=Spider)
@@ -40,3 +42,22 @@ def project_crawler(
     crawler = get_crawler(spider_class, {**project, **overrides})
     crawler.spider = spider_class.from_crawler(crawler, **(arguments or {}))
     return crawler
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """What a spider's callback yielded for one saved page: the price items and the follow-up requests."""
+
+    items: list[PriceItem]
+    requests: list[Request]
+
+
+def parse_saved_page(
+    spider: Spider, name: str, url: str, *, method: str = "GET", **kwargs: Any
+) -> ParsedPage:
+    """Run ``spider.parse`` over the saved file ``name`` served as ``url``."""
+    results = list(spider.parse(file_response(name, url, method=method), **kwargs))
+    return ParsedPage(
+        items=[r for r in results if isinstance(r, PriceItem)],
+        requests=[r for r in results if isinstance(r, Request)],
+    )

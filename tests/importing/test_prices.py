@@ -191,9 +191,10 @@ def test_variant_quotes_without_record_ids_are_two_observations(catalogue: Sessi
 
 def test_column_mapping_and_xlsx(catalogue: Session, tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
-    workbook.active.append(["销售日期", "单品名称", "批发价格(元/千克)", "单位", "分类名称"])
-    workbook.active.append([dt.datetime(2023, 6, 30), "芜湖青椒(1)", 6.4, "元/千克", "辣椒类"])
-    workbook.active.append([dt.datetime(2023, 6, 30), "大白菜", 2.4, "元/千克", "花叶类"])
+    sheet = workbook.worksheets[0]
+    sheet.append(["销售日期", "单品名称", "批发价格(元/千克)", "单位", "分类名称"])
+    sheet.append([dt.datetime(2023, 6, 30), "芜湖青椒(1)", 6.4, "元/千克", "辣椒类"])
+    sheet.append([dt.datetime(2023, 6, 30), "大白菜", 2.4, "元/千克", "花叶类"])
     path = tmp_path / "prices.xlsx"
     workbook.save(path)
     columns = {

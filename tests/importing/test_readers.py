@@ -129,7 +129,7 @@ def test_column_mapping_renames_headers() -> None:
 
 def test_xlsx_first_sheet_is_streamed(tmp_path: Path) -> None:
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
+    sheet = workbook.worksheets[0]
     sheet.append(["日期", "单品编码", "批发价格(元/千克)", None])
     sheet.append([dt.datetime(2020, 7, 1), 102900005115762, 3.88, None])
     sheet.append([None, None, None, None])

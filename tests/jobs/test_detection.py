@@ -46,7 +46,7 @@ def _seed(session: Session) -> dict[str, int]:
     rng = np.random.default_rng(7)
     wholesale = 1.2 * np.exp(np.cumsum(rng.normal(0, 0.03, DAYS)))
     wholesale[MARKET_JUMP_DAY:] *= 1.6
-    rows = []
+    rows: list[tuple[int | None, str, str, float]] = []
     for index in range(DAYS):
         for number, merchant in enumerate(merchants):
             price = wholesale[index] * (1.30 + 0.03 * number) * float(np.exp(rng.normal(0, 0.015)))

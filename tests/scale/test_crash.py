@@ -17,9 +17,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, make_url, select, text
+from sqlalchemy import ColumnElement, Engine, func, make_url, select, text
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core.db import make_engine, upgrade_database
 from core.models import Alert, Complaint
@@ -71,7 +73,7 @@ def _write_complaints(path: Path, rows: int) -> None:
             file.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _count(engine: Engine, column: object) -> int:
+def _count(engine: Engine, column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> int:
     with engine.connect() as connection:
         return int(connection.scalar(select(func.count(column))) or 0)
 

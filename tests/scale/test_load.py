@@ -33,6 +33,14 @@ from tests.scale.load import (
 COMPLAINTS = int(os.environ.get("FAIRMARKET_LOAD_COMPLAINTS", "400"))
 MARKER = re.compile(r"lt(\d{6})x")
 
+
+def _marker(text: str) -> int:
+    """The load test's number written into a complaint's text."""
+    found = MARKER.search(text)
+    assert found is not None, text
+    return int(found.group(1))
+
+
 pytestmark = pytest.mark.slow
 
 
@@ -65,11 +73,11 @@ def test_every_acknowledged_complaint_is_stored_once_and_findable(db_url: str, t
     with engine.connect() as connection:
         stored = connection.execute(select(Complaint.id, Complaint.text)).all()
     engine.dispose()
-    stored_markers = Counter(int(MARKER.search(text).group(1)) for _, text in stored)
+    stored_markers = Counter(_marker(text) for _, text in stored)
     assert len(stored) == COMPLAINTS
     assert set(stored_markers) == set(report.acknowledged)
     assert max(stored_markers.values()) == 1
-    stored_ids = {number: id_ for id_, text in stored for number in [int(MARKER.search(text).group(1))]}
+    stored_ids = {number: id_ for id_, text in stored for number in [_marker(text)]}
     assert stored_ids == report.acknowledged
 
     assert {number: ids for number, ids in found.items() if ids != [report.acknowledged[number]]} == {}

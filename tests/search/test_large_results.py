@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+from typing import Any
 
 import pytest
 
@@ -75,9 +76,12 @@ def test_fts5_broad_date_sort_is_exact_whichever_way_it_goes(
     )[7 * (page - 1) : 7 * (page + 1)]
     walks: list[int] = []
     original_walk = fts5.Fts5Backend._newest_matching
-    monkeypatch.setattr(
-        fts5.Fts5Backend, "_newest_matching", lambda *args: walks.append(1) or original_walk(*args)
-    )
+
+    def counted_walk(*args: Any) -> Any:
+        walks.append(1)
+        return original_walk(*args)
+
+    monkeypatch.setattr(fts5.Fts5Backend, "_newest_matching", counted_walk)
     exact = backend.search(query)
     assert not walks  # fewer matches than the sample: no shortcut needed
     monkeypatch.setattr(fts5, "SAMPLE_LIMIT", 50)  # 50 newest of ~400 matches, ~25 of them in 道里区

@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete
@@ -21,7 +22,7 @@ from search.service import check_consistency, index_complaints, prepare, reindex
 from tests.utils.search import search_document
 
 
-def _ids(backend: SearchBackend, **fields: object) -> set[int]:
+def _ids(backend: SearchBackend, **fields: Any) -> set[int]:
     return {hit.document.id for hit in backend.search(prepare(SearchQuery(size=1000, **fields))).hits}
 
 
