@@ -3,7 +3,7 @@
 ``enqueue_watch_matches`` finds complaints filed (and alerts raised or updated) since each watch last
 looked and writes one outbox row per (watch, item, channel), keyed ``watch:<id>:<item>:<channel>``:
 a second run, an overlapping window or a restarted process adds nothing, so each match arrives once.
-The outbox (``alerts.outbox.deliver_due``) sends them; rows of one watch due together go out as one
+The outbox (``alerts.delivery.deliver_due``) sends them; rows of one watch due together go out as one
 digest. A saved search is answered by the search index itself (the same words and filters give the
 same hits as the 投诉检索 page); the others are plain queries. An association's watch only ever sees
 what its staff may see: its own complaints and the alerts of its industries.
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from alerts import messages
 from alerts.channels import im
-from alerts.outbox import ALERT_STATUSES_TO_DELIVER, insert_deliveries
+from alerts.enqueue import ALERT_STATUSES_TO_DELIVER, insert_deliveries
 from core.models import Alert, Association, Complaint, Merchant, Product, User, Watch, utcnow
 from search.backends.base import SearchBackend
 from search.query import SearchQuery

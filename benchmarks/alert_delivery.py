@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from alerts.channels import Message, webhook
-from alerts.outbox import deliver_due, enqueue_pending
+from alerts.delivery import deliver_due
+from alerts.enqueue import enqueue_pending
 from core.config import Settings
 from core.db import make_engine, session_factory, upgrade_database
 from core.models import Alert, Association, Merchant, Subscription

@@ -127,7 +127,7 @@ def subscribe_trade_associations(session: Session) -> int:
 
 def analyse_demo(session: Session, settings: Settings, engine: Engine, started: float) -> None:
     """Index the complaints, run detection and queue alert deliveries, as the scheduler would."""
-    from alerts.outbox import enqueue_pending
+    from alerts.enqueue import enqueue_pending
     from jobs.detection import run_detection
     from search.service import get_search_backend, reindex_all
 

@@ -32,7 +32,8 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from alerts.outbox import deliver_due, enqueue_pending
+from alerts.delivery import deliver_due
+from alerts.enqueue import enqueue_pending
 from alerts.price_follows import run_price_follows
 from alerts.watches import enqueue_watch_matches
 from core.config import Settings

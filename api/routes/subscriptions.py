@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from alerts.channels import im
 from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
-from alerts.outbox import send_test_message
+from alerts.delivery import send_test_message
 from alerts.subscriptions import parse_quiet_hours
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from alerts.outbox import RetryPolicy, deliver_due
+from alerts.delivery import RetryPolicy, deliver_due
 from core.config import Settings
 from core.db import make_engine, session_factory
 

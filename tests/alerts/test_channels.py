@@ -20,7 +20,8 @@ from sqlalchemy import Engine, select
 
 from alerts.channels import DeliveryError, Message, im
 from alerts.channels import email as email_channel
-from alerts.outbox import deliver_due, enqueue_pending
+from alerts.delivery import deliver_due
+from alerts.enqueue import enqueue_pending
 from core.config import Settings
 from core.db import session_factory
 from core.models import Delivery

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
+from alerts.enqueue import enqueue_pending
 from alerts.evidence_pack import (
     audited_export,
     build_pack,
@@ -25,7 +26,6 @@ from alerts.evidence_pack import (
     spreadsheet_safe,
     verify_pack,
 )
-from alerts.outbox import enqueue_pending
 from core.config import Settings
 from core.db import session_factory
 from core.models import Alert, AuditLog, Complaint, PriceObservation

@@ -68,7 +68,7 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
 def test_outage_and_a_killed_worker_lose_nothing_and_duplicate_nothing(
     engine: Engine, db_url: str, processes: list[subprocess.Popen[bytes]]
 ) -> None:
-    from alerts.outbox import enqueue_pending
+    from alerts.enqueue import enqueue_pending
 
     receiver = SlowReceiver(SECRET)  # not started: the receiver is down
     sessions = session_factory(engine)

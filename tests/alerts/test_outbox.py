@@ -13,7 +13,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts import messages
-from alerts.outbox import RetryPolicy, claim_due, deliver_due, enqueue_pending
+from alerts.delivery import RetryPolicy, claim_due, deliver_due
+from alerts.enqueue import enqueue_pending
 from core.config import Settings
 from core.db import session_factory
 from core.models import Alert, Association, Complaint, Delivery, Merchant, Subscription, utcnow
@@ -245,7 +246,7 @@ def test_a_lost_lease_is_reclaimed_and_the_stale_worker_cannot_overwrite(
     (second,) = claim_due(sessions, now + dt.timedelta(seconds=61), batch=10, lease=lease)
     assert (first.id, first.token, second.token) == (second.id, 1, 2)
 
-    from alerts.outbox import _finish
+    from alerts.delivery import _finish
 
     with sessions() as other:
         assert not _finish(other, first, status="sent")

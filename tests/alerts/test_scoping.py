@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts.outbox import enqueue_pending
+from alerts.enqueue import enqueue_pending
 from core.models import Alert, Association, Complaint, Delivery, Merchant, Product, Subscription
 from tests.utils.alerts import make_alert, make_merchant, make_product, make_subscription
 from tests.utils.auth import make_association

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from alerts.outbox import enqueue_pending
+from alerts.enqueue import enqueue_pending
 from core.config import Settings
 from core.db import session_factory
 from core.models import Complaint

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from alerts.outbox import enqueue_pending
+from alerts.enqueue import enqueue_pending
 from complaints.privacy import luhn_ok
 from core.config import Settings
 from core.db import session_factory

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from alerts.channels import GENERIC_DELIVERY_ERROR
-from alerts.outbox import deliver_due, enqueue_pending
+from alerts.delivery import deliver_due
+from alerts.enqueue import enqueue_pending
 from api.main import create_app
 from core.config import Settings
 from core.db import session_factory
