@@ -133,6 +133,7 @@ class PriceObservation(Base):
     __table_args__ = (
         Index("ix_price_obs_product_date", "product_id", "observed_date"),
         Index("ix_price_obs_merchant_date", "merchant_id", "observed_date"),
+        Index("ix_price_obs_legacy_key", "legacy_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,6 +165,10 @@ class PriceObservation(Base):
     spider: Mapped[str | None] = mapped_column(String(60))
     extractor: Mapped[str | None] = mapped_column(String(60))
     raw_hash: Mapped[str | None] = mapped_column(String(64))
+    # Rows stored before variants were part of the identity (migration 0011) and not yet seen again: a hash
+    # of what they do hold (core.prices.legacy_content_key); the first re-crawl/re-import of the same price
+    # re-keys the row to its variant identity instead of adding it again, and clears this.
+    legacy_key: Mapped[str | None] = mapped_column(String(64))
 
     product: Mapped[Product] = relationship(foreign_keys=[product_id])
     merchant: Mapped[Merchant | None] = relationship()

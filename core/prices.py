@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -105,6 +105,25 @@ def price_natural_key(
     variant = [(value or "").strip() for value in (origin, spec, package, source_name)]
     if any(variant):
         parts.extend(variant)
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def legacy_content_key(
+    source: str,
+    merchant_name: str | None,
+    product_id: int,
+    region: str | None,
+    observed_at: dt.datetime | dt.date,
+    spec: str | None,
+    price: Decimal | float,
+) -> str:
+    """What a row stored before variants were part of the identity holds, hashed (migration 0011).
+
+    The old key lacked the variant and the source's record id, and old rows never kept them, so a
+    re-crawl or re-import finds its old row by this content instead; the migration hashes it alike.
+    """
+    parts = [source.strip(), (merchant_name or "").strip(), str(product_id), (region or "").strip()]
+    parts += [_as_utc_naive(observed_at).isoformat(), (spec or "").strip(), f"{float(price):.4f}"]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -225,7 +244,10 @@ def store_observations(session: Session, observations: Iterable[PriceInput]) -> 
     rows = [_row(obs, merchant_ids[obs.merchant] if obs.merchant else None) for obs in batch]
     if not rows:
         return 0, 0
-    unique_rows = list({row["natural_key"]: row for row in rows}.values())
+    new_rows = _rekey_legacy_rows(session, batch, rows) if _has_legacy_rows(session) else rows
+    unique_rows = list({row["natural_key"]: row for row in new_rows}.values())
+    if not unique_rows:
+        return 0, len(rows)
     statement = (
         _insert(session, PriceObservation)
         .on_conflict_do_nothing(index_elements=["natural_key"])
@@ -234,6 +256,59 @@ def store_observations(session: Session, observations: Iterable[PriceInput]) -> 
     stored_keys = set(session.execute(statement, unique_rows).scalars())
     add_to_daily_aggregates(session, [row for row in unique_rows if row["natural_key"] in stored_keys])
     return len(stored_keys), len(rows) - len(stored_keys)
+
+
+def _has_legacy_rows(session: Session) -> bool:
+    """Whether rows from before variant identities still wait to be seen again (one indexed probe)."""
+    probe = select(PriceObservation.id).where(PriceObservation.legacy_key.is_not(None)).limit(1)
+    return session.execute(probe).first() is not None
+
+
+def _rekey_legacy_rows(
+    session: Session, batch: list[PriceInput], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows that are not an old row seen again; old rows met are re-keyed to the new identity.
+
+    An old row (``legacy_key``, migration 0011) holds the same price as the first observation of the
+    batch with the same content: it takes that observation's key, variant, name and record id (unless
+    another row has that key already) and nothing is inserted for it, so its daily aggregate stays right.
+    """
+    keys = [
+        legacy_content_key(
+            obs.source, obs.merchant, obs.product_id, obs.region, obs.observed_at, obs.spec, obs.price
+        )
+        for obs in batch
+    ]
+    found = dict(
+        session.execute(
+            select(PriceObservation.legacy_key, PriceObservation.id).where(
+                PriceObservation.legacy_key.in_(set(keys))
+            )
+        )
+        .tuples()
+        .all()
+    )
+    if not found:
+        return rows
+    claims: dict[str, dict[str, Any]] = {}
+    for key, row in zip(keys, rows, strict=True):
+        if key in found:
+            claims.setdefault(key, row)
+    taken = set(
+        session.scalars(
+            select(PriceObservation.natural_key).where(
+                PriceObservation.natural_key.in_([row["natural_key"] for row in claims.values()])
+            )
+        )
+    )
+    fields = ("natural_key", "origin", "spec", "package", "source_name", "source_record_id", "region")
+    for key, row in claims.items():
+        values: dict[str, Any] = {"legacy_key": None}
+        if row["natural_key"] not in taken:
+            values |= {name: row[name] for name in fields}
+            taken.add(row["natural_key"])
+        session.execute(update(PriceObservation).where(PriceObservation.id == found[key]).values(**values))
+    return [row for key, row in zip(keys, rows, strict=True) if key not in found]
 
 
 def add_to_daily_aggregates(session: Session, rows: Iterable[dict[str, Any]]) -> None:
