@@ -140,8 +140,8 @@ def upgrade() -> None:
             changes.append({"row_id": row.id, "new_region": region, "new_origin": origin, "new_key": key})
         connection.execute(update, changes)
         last_id = rows[-1].id
-    for key in sorted(moved):
-        _recount_day(connection, *key)
+    for product_id, price_type, day_region, day in sorted(moved):
+        _recount_day(connection, product_id, price_type, day_region, day)
 
 
 def _recount_day(
