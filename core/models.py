@@ -560,11 +560,12 @@ class PriceCheck(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), unique=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))  # None: not in the register
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
-    site: Mapped[str] = mapped_column(String(60))
+    site: Mapped[str] = mapped_column(String(60))  # "" when no page is known
     check_key: Mapped[str] = mapped_column(String(120), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | done | no_price | failed
+    # pending | done | no_price | failed; no_site | unknown_merchant: no check possible (``note`` says why)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     requested_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))

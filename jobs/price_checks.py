@@ -3,9 +3,13 @@
 A cycle (the scheduler's ``price_checks`` job, every ``schedule_price_check_seconds``):
 
 1. ``request_price_checks``: recent complaints that name a merchant and a good (the form's fields, or
-   names recognised in the text) whose product page the crawlers know (an earlier ``product_page``
-   observation of that seller and good, or a ``sites.yaml`` record of that merchant) get a
-   ``price_checks`` row. Complaints naming the same seller and good share one ``check_key``.
+   names recognised in the text) get a ``price_checks`` row. When the crawlers know the seller's product
+   page (an earlier ``product_page`` observation of that seller and good, or a ``sites.yaml`` record of
+   that merchant) it is ``pending``, and complaints naming the same seller and good share one
+   ``check_key``; otherwise the row says why no check can run (``no_site``: a registered merchant
+   without a page the crawlers know; ``unknown_merchant``: the named merchant is not in the register).
+   The price the complaint states is read in any unit the catalogue normalises (斤, kg, 个, 只, 瓶, 升 …,
+   :mod:`core.units`) and converted to the good's standard unit.
 2. ``run_due_checks``: each pending key is crawled once — at most ``MAX_CRAWLS_PER_SITE`` crawls per site
    per cycle, none while the same key was crawled within ``RECHECK_MINUTES`` (its result is reused),
    through the polite ``product_page`` spider (robots.txt, the site's delay) — and every complaint of
@@ -31,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import china_date
 from core.config import Settings
+from core.display_names import price_unit_name
 from core.models import (
     Complaint,
     CrawlRun,
@@ -41,6 +46,7 @@ from core.models import (
     ProductAlias,
     utcnow,
 )
+from core.units import COUNT_UNITS, GRAMS_PER_UNIT, LITRES_PER_UNIT, UnitError, normalise_price
 from crawlers.sites import load_sites, site_for
 
 log = logging.getLogger(__name__)
@@ -51,22 +57,49 @@ LOOKBACK = dt.timedelta(days=2)
 RECHECK_MINUTES = 60
 MAX_CRAWLS_PER_SITE = 1
 
-# "6.4元一斤", "6.4元/斤", "一斤6.4元", "每斤卖6.4元"; 公斤/千克/kg are converted to 500 g.
-_PRICE_PER_UNIT = re.compile(
-    r"(?P<price>\d+(?:\.\d+)?)\s*(?:元|块)(?:钱)?\s*(?:/|一|每|1)\s*(?P<unit>斤|公斤|千克|kg|KG)"
-    r"|(?:一|每|1)\s*(?P<unit2>斤|公斤|千克|kg|KG)\s*(?:卖|要|收|是)?\s*(?P<price2>\d+(?:\.\d+)?)\s*(?:元|块)"
+_UNITS = "|".join(
+    sorted(
+        (re.escape(unit) for unit in [*GRAMS_PER_UNIT, *LITRES_PER_UNIT, *COUNT_UNITS]), key=len, reverse=True
+    )
 )
-_PER_500G = {"斤": 1.0, "公斤": 0.5, "千克": 0.5, "kg": 0.5, "KG": 0.5}
+_MONEY = r"(?:元|块)(?:钱)?"
+# "6.4元一斤", "6.4元/斤", "30元一只", "12元/500毫升", "一斤6.4元", "每瓶卖15元", "每升要8块".
+_PRICE_PER_UNIT = re.compile(
+    rf"(?P<price>\d+(?:\.\d+)?)\s*{_MONEY}\s*(?:/|一|每|1)\s*(?P<unit>(?:\d+(?:\.\d+)?\s*)?(?:{_UNITS}))"
+    rf"|(?:一|每|1)\s*(?P<unit2>{_UNITS})\s*(?:卖|要|收|是)?\s*(?P<price2>\d+(?:\.\d+)?)\s*{_MONEY}",
+    re.IGNORECASE,
+)
 
 
-def complained_unit_price(text: str) -> float | None:
-    """The price per 500 g a complaint states ("鸡蛋一斤卖9元" -> 9.0), if it states one [元/500g]."""
+@dataclass(frozen=True)
+class ComplainedPrice:
+    """The price a complaint states: per the good's standard unit when it converts, else why not."""
+
+    unit_price: float | None
+    note: str | None = None
+
+
+def read_complained_price(text: str, standard_unit: str = "500g") -> ComplainedPrice | None:
+    """The price per standard unit a complaint states ("鸡蛋一斤卖9元" -> 9.0 元/500g, "口罩30元一只" ->
+    30.0 元/piece), or None when it states none [元 per ``standard_unit``]."""
     match = _PRICE_PER_UNIT.search(text or "")
     if match is None:
         return None
     price = float(match.group("price") or match.group("price2"))
-    unit = match.group("unit") or match.group("unit2")
-    return round(price * _PER_500G[unit], 4)
+    unit = (match.group("unit") or match.group("unit2")).replace(" ", "")
+    try:
+        normalised = normalise_price(price, f"元/{unit}", standard_unit=standard_unit)
+    except UnitError:
+        return ComplainedPrice(
+            None, f"投诉所述价格 {price:g}元/{unit} 无法换算为{price_unit_name(standard_unit)}，未作比较"
+        )
+    return ComplainedPrice(round(normalised.unit_price, 4))
+
+
+def complained_unit_price(text: str, standard_unit: str = "500g") -> float | None:
+    """:func:`read_complained_price`'s price alone [元 per ``standard_unit``]."""
+    stated = read_complained_price(text, standard_unit)
+    return stated.unit_price if stated else None
 
 
 @dataclass(frozen=True)
@@ -117,8 +150,18 @@ def _recognised(text: str, names: Sequence[tuple[str, int]]) -> int | None:
     return next((identifier for name, identifier in names if len(name) >= 2 and name in text), None)
 
 
+NO_SITE_NOTE = (
+    "该经营者没有可采集的商品页（crawlers/sites.yaml 中没有它的记录，也从未采集过它这件商品的页面），"
+    "未能核查现价"
+)
+UNKNOWN_MERCHANT_NOTE = "投诉所写的经营者“{name}”不在经营者名录中，无法确定其网店或商品页，未能核查现价"
+
+
 def request_price_checks(session: Session, *, now: dt.datetime | None = None) -> int:
-    """Add a pending check for each recent complaint naming a seller and good with a known page; commits."""
+    """Add a check for each recent complaint naming a seller and a good; commits.
+
+    ``pending`` when the seller's page is known, else a finished row saying why no check can run.
+    """
     now = now or utcnow()
     checked = select(PriceCheck.complaint_id)
     complaints = session.scalars(
@@ -133,23 +176,33 @@ def request_price_checks(session: Session, *, now: dt.datetime | None = None) ->
         merchant_id = complaint.merchant_id or _recognised(complaint.merchant_name or text, merchant_names)
         product_id = complaint.product_id or _recognised(text, product_names)
         merchant = session.get(Merchant, merchant_id) if merchant_id else None
-        if merchant is None or product_id is None:
+        product = session.get(Product, product_id) if product_id else None
+        if product is None or (merchant is None and not (complaint.merchant_name or "").strip()):
             continue
-        page = known_page(session, merchant, product_id)
-        if page is None:
-            continue
-        session.add(
-            PriceCheck(
-                complaint_id=complaint.id,
-                merchant_id=merchant.id,
-                product_id=product_id,
-                site=page.site,
-                check_key=f"{page.site}:{merchant.id}:{product_id}",
-                status="pending",
-                requested_at=now,
-                complained_price=complained_unit_price(complaint.text),
-            )
+        stated = read_complained_price(complaint.text, product.standard_unit) or ComplainedPrice(None)
+        check = PriceCheck(
+            complaint_id=complaint.id,
+            merchant_id=merchant.id if merchant else None,
+            product_id=product.id,
+            requested_at=now,
+            complained_price=stated.unit_price,
+            note=stated.note,
         )
+        page = known_page(session, merchant, product.id) if merchant else None
+        if page is not None:
+            check.site, check.status = page.site, "pending"
+            check.check_key = f"{page.site}:{check.merchant_id}:{product.id}"
+        else:
+            reason = (
+                NO_SITE_NOTE
+                if merchant
+                else UNKNOWN_MERCHANT_NOTE.format(name=(complaint.merchant_name or "").strip()[:60])
+            )
+            check.site, check.status = "", "no_site" if merchant else "unknown_merchant"
+            check.check_key = f"{check.status}:{complaint.id}"
+            check.checked_at = now
+            check.note = "；".join(filter(None, (reason, stated.note)))
+        session.add(check)
         added += 1
     session.commit()
     return added
@@ -258,7 +311,7 @@ def _finish(
     for check in checks:
         check.status = status
         check.checked_at = now
-        check.note = note
+        check.note = "；".join(filter(None, (note, check.note)))
         check.crawl_run_id = run_id
 
 

@@ -41,7 +41,7 @@ from complaints.workflow import (
 from core import audit
 from core.clock import china_day_start, china_today
 from core.display_names import display_name
-from core.models import Association, Complaint, ComplaintEvent, PriceCheck, PriceObservation
+from core.models import Association, Complaint, ComplaintEvent, PriceCheck, PriceObservation, Product
 from core.text import optional_text
 from search.service import index_complaints
 from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, RowIdFilter, SessionDep, StaffDep
@@ -158,7 +158,10 @@ class ComplaintsPublic(BaseModel):
 class PriceCheckPublic(BaseModel):
     """The seller's price now for the good complained about (jobs.price_checks), 元 per standard unit."""
 
-    status: str = Field(description="pending | done | no_price | failed")
+    status: str = Field(
+        description="pending | done | no_price | failed；no_site（经营者没有可采集的商品页）"
+        " | unknown_merchant（经营者不在名录中）：未能核查，原因见 note"
+    )
     requested_at: UtcDateTime
     checked_at: UtcDateTime | None
     complained_price: float | None
@@ -443,13 +446,14 @@ def read_complaint(complaint_id: RowId, session: SessionDep, caller: StaffDep) -
 
 def _price_check(session: Session, complaint_id: int) -> PriceCheckPublic | None:
     row = session.execute(
-        select(PriceCheck, PriceObservation)
+        select(PriceCheck, PriceObservation, Product.standard_unit)
+        .join(Product, Product.id == PriceCheck.product_id)
         .outerjoin(PriceObservation, PriceObservation.id == PriceCheck.observation_id)
         .where(PriceCheck.complaint_id == complaint_id)
     ).first()
     if row is None:
         return None
-    check, observation = row
+    check, observation, standard_unit = row
     return PriceCheckPublic(
         status=check.status,
         requested_at=check.requested_at,
@@ -457,7 +461,7 @@ def _price_check(session: Session, complaint_id: int) -> PriceCheckPublic | None
         complained_price=check.complained_price,
         shown_price=check.shown_price,
         market_median=check.market_median,
-        standard_unit=observation.standard_unit if observation else None,
+        standard_unit=observation.standard_unit if observation else standard_unit,
         observed_date=observation.observed_date if observation else None,
         url=observation.url if observation else None,
         note=check.note,

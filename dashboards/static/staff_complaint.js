@@ -17,10 +17,10 @@
 
   function priceCheck(check) {
     if (!check) return null;
-    if (check.status === "pending") return "已安排核查商家页面价格，等待采集";
-    if (check.status !== "done") return `未能核查：${check.note || check.status}`;
-    const unit = check.standard_unit ? `元/${check.standard_unit}` : "元";
+    const unit = check.standard_unit ? FM.unit(`元/${check.standard_unit}`) : "元";
     const said = check.complained_price === null ? "" : `；投诉所述 ${FM.money(check.complained_price)} ${unit}`;
+    if (check.status === "pending") return `已安排核查商家页面价格，等待采集${said}`;
+    if (check.status !== "done") return `未能核查：${check.note || check.status}${said}`;
     const median = check.market_median === null ? "" : `；当日市场中位 ${FM.money(check.market_median)} ${unit}`;
     return `商家页面现价 ${FM.money(check.shown_price)} ${unit}（${check.observed_date || ""}）${said}${median}`;
   }
