@@ -1,14 +1,14 @@
 """price checks say why none could run: a complaint's merchant may be missing from the register
 
-Revision ID: 0011_price_check_outcomes
-Revises: 0010_public_price_follows
+Revision ID: 0012_price_check_outcomes
+Revises: 0011_price_legacy_keys
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_price_check_outcomes"
-down_revision = "0010_public_price_follows"
+revision = "0012_price_check_outcomes"
+down_revision = "0011_price_legacy_keys"
 branch_labels = None
 depends_on = None
 
