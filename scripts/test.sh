@@ -17,4 +17,6 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-exec .venv/bin/python -m pytest "$@"
+# One pytest worker per core (each with its own databases); files stay whole on one worker, so a module's
+# session fixtures (a live site, a search server) are built once per worker at most.
+exec .venv/bin/python -m pytest -n "${FAIRMARKET_TEST_WORKERS:-auto}" --dist loadfile "$@"

@@ -26,13 +26,18 @@ from tests.utils.auth import make_user
         "password123password123password123",
         secrets.token_hex(16),
     ],
+    ids=["one-char", "empty", "development", "zeros", "repeated", "dictionary", "random-16-bytes"],
 )
 def test_production_refuses_weak_secret_keys(key: str) -> None:
     with pytest.raises(ValidationError, match="FAIRMARKET_SECRET_KEY"):
         Settings(environment="production", secret_key=key)
 
 
-@pytest.mark.parametrize("key", [secrets.token_urlsafe(32), secrets.token_hex(32), secrets.token_urlsafe(64)])
+@pytest.mark.parametrize(
+    "key",
+    [secrets.token_urlsafe(32), secrets.token_hex(32), secrets.token_urlsafe(64)],
+    ids=["urlsafe-32", "hex-32", "urlsafe-64"],
+)
 def test_production_accepts_random_32_byte_keys(key: str) -> None:
     assert Settings(environment="production", secret_key=key).secret_key == key
 
