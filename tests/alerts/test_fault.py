@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,18 +20,11 @@ from core.models import Delivery
 from tests.alerts.receiver import Receiver
 from tests.utils.alerts import make_alert, make_merchant, make_subscription
 from tests.utils.auth import make_association
+from tests.utils.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "fault-test-secret"
 ALERTS = 30
-
-
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _worker(db_url: str) -> subprocess.Popen[bytes]:
@@ -93,13 +86,15 @@ def test_outage_and_a_killed_worker_lose_nothing_and_duplicate_nothing(
             return count(session, *conditions)
 
     processes.append(_worker(db_url))
-    _wait(lambda: webhook_rows(Delivery.attempts >= 2) == ALERTS, 30, "every row to fail twice while down")
+    wait_until(
+        lambda: webhook_rows(Delivery.attempts >= 2) == ALERTS, "every row to fail twice while down", 30
+    )
     assert webhook_rows(Delivery.status == "sent") == 0
 
     receiver.delay = 0.3
     receiver.start()
     try:
-        _wait(lambda: sum(receiver.arrivals.values()) >= 5, 30, "the receiver to take some messages")
+        wait_until(lambda: sum(receiver.arrivals.values()) >= 5, "the receiver to take some messages", 30)
         processes[0].send_signal(signal.SIGKILL)
         processes[0].wait()
         in_flight = webhook_rows(Delivery.status == "sending")
@@ -107,7 +102,7 @@ def test_outage_and_a_killed_worker_lose_nothing_and_duplicate_nothing(
 
         receiver.delay = 0.0
         processes.append(_worker(db_url))
-        _wait(lambda: webhook_rows(Delivery.status == "sent") == ALERTS, 60, "every row to be sent")
+        wait_until(lambda: webhook_rows(Delivery.status == "sent") == ALERTS, "every row to be sent", 60)
     finally:
         receiver.stop()
 

@@ -10,9 +10,8 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,10 @@ from core.db import session_factory
 from core.models import Complaint, Delivery, Watch
 from search.service import get_search_backend
 from tests.alerts.receiver import Receiver, free_port
+from tests.alerts.watch_worker import cycles_path, finished_cycles
 from tests.utils.alerts import make_alert, make_merchant, make_product, staff_headers
 from tests.utils.auth import make_association
+from tests.utils.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "watch-test-secret-0123456789"
@@ -52,12 +53,10 @@ class Mailbox:
         return codes
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
+def _wait_for_more_cycles(data_dir: Path, cycles: int = 3) -> None:
+    """Let the worker finish ``cycles`` more passes, so a repeat it would send has had its chance to."""
+    target = finished_cycles(data_dir) + cycles
+    wait_until(lambda: finished_cycles(data_dir) >= target, f"{cycles} more delivery passes", 30)
 
 
 def _webhook_codes(receiver: Receiver) -> Counter[str]:
@@ -131,6 +130,7 @@ def test_saved_search_delivers_each_new_match_once_across_a_restart(
     assert created.status_code == 201, created.text
 
     def start_worker() -> subprocess.Popen[bytes]:
+        cycles_path(settings.data_dir).unlink(missing_ok=True)  # count the new worker's passes from zero
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -151,9 +151,9 @@ def test_saved_search_delivers_each_new_match_once_across_a_restart(
     first = [_file(client, f"超市鸡蛋一斤卖{n + 9}元，比上周贵了一倍，哄抬价格。") for n in range(3)]
     _file(client, "药店口罩一只卖30元，明显哄抬价格。")
     worker = start_worker()
-    _wait(lambda: set(_webhook_codes(receiver)) >= set(first), 60, "the first matches by webhook")
-    _wait(lambda: set(box.tracking_codes()) >= set(first), 30, "the first matches by e-mail")
-    time.sleep(1.0)  # a few more cycles: nothing may arrive twice
+    wait_until(lambda: set(_webhook_codes(receiver)) >= set(first), "the first matches by webhook", 60)
+    wait_until(lambda: set(box.tracking_codes()) >= set(first), "the first matches by e-mail", 30)
+    _wait_for_more_cycles(settings.data_dir)  # nothing may arrive twice
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
 
@@ -161,9 +161,11 @@ def test_saved_search_delivers_each_new_match_once_across_a_restart(
     _file(client, "饭店的菜价格虚高，结账时多收了钱。")
     start_worker()
     everything = set(first + second)
-    _wait(lambda: set(_webhook_codes(receiver)) >= everything, 60, "the new matches by webhook after restart")
-    _wait(lambda: set(box.tracking_codes()) >= everything, 30, "the new matches by e-mail after restart")
-    time.sleep(1.0)
+    wait_until(
+        lambda: set(_webhook_codes(receiver)) >= everything, "the new matches by webhook after restart", 60
+    )
+    wait_until(lambda: set(box.tracking_codes()) >= everything, "the new matches by e-mail after restart", 30)
+    _wait_for_more_cycles(settings.data_dir)
 
     assert _webhook_codes(receiver) == Counter({code: 1 for code in everything})
     assert box.tracking_codes() == Counter({code: 1 for code in everything})

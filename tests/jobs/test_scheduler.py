@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,18 +31,20 @@ from jobs.scheduler import (
     stop_scheduler,
     timetable,
 )
+from tests.utils.waiting import wait_until
 
 FAIRMARKET = str(Path(sys.executable).with_name("fairmarket"))
 WAIT_SECONDS = 60
 
 
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+def _waiting_for_a_lock_on(engine: Engine, table: str) -> bool:
+    """Whether some PostgreSQL session waits for a lock on ``table`` (its request not yet granted)."""
+    with engine.connect() as connection:
+        waiting = connection.scalar(
+            text("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = CAST(:table AS regclass)"),
+            {"table": table},
+        )
+    return bool(waiting)
 
 
 def _runs(engine: Engine, job: str | None = None) -> list[JobRun]:
@@ -236,7 +238,9 @@ def test_service_runs_a_missed_job_after_a_restart(
     worker = threading.Thread(target=service.run, args=(stop,))
     worker.start()
     try:
-        _wait_for(lambda: any(run.status == "ok" for run in _runs(engine, "detect")), "the missed detect run")
+        wait_until(
+            lambda: any(run.status == "ok" for run in _runs(engine, "detect")), "the missed detect run"
+        )
     finally:
         stop.set()
         worker.join(timeout=WAIT_SECONDS)
@@ -245,7 +249,9 @@ def test_service_runs_a_missed_job_after_a_restart(
     assert _runs(engine, "crawl") == []  # its 06:00 run is still ahead
 
 
-def test_service_waits_out_an_unreachable_database(db_url: str, settings: Settings) -> None:
+def test_service_waits_out_an_unreachable_database(
+    db_url: str, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("a SQLite file cannot be unreachable")
     missing = make_engine(
@@ -256,8 +262,12 @@ def test_service_waits_out_an_unreachable_database(db_url: str, settings: Settin
     )
     stop = threading.Event()
     worker = threading.Thread(target=service.run, args=(stop,))
-    worker.start()
-    time.sleep(0.5)
+    with caplog.at_level(logging.ERROR, logger="jobs.scheduler"):
+        worker.start()
+        wait_until(
+            lambda: sum("cannot reach the database" in r.getMessage() for r in caplog.records) >= 3,
+            "three failed attempts to reach the database",
+        )
     assert worker.is_alive()  # still retrying, not crashed
     stop.set()
     worker.join(timeout=WAIT_SECONDS)
@@ -327,15 +337,15 @@ def test_standby_scheduler_takes_over_when_the_leader_dies(
     engine: Engine, start_scheduler: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
     leader = start_scheduler()
-    _wait_for(lambda: leader.pid in _owner_pids(engine, "deliver"), "the first scheduler to lead")
+    wait_until(lambda: leader.pid in _owner_pids(engine, "deliver"), "the first scheduler to lead")
     standby = start_scheduler()
-    _wait_for(lambda: _owner_pids(engine, "deliver").count(leader.pid) >= 4, "the leader to keep running")
+    wait_until(lambda: _owner_pids(engine, "deliver").count(leader.pid) >= 4, "the leader to keep running")
     assert standby.poll() is None
     assert set(_owner_pids(engine, "deliver")) == {leader.pid}
 
     leader.send_signal(signal.SIGKILL)
     leader.wait()
-    _wait_for(lambda: standby.pid in _owner_pids(engine, "deliver"), "the standby to take over")
+    wait_until(lambda: standby.pid in _owner_pids(engine, "deliver"), "the standby to take over")
     owners = _owner_pids(engine, "deliver")
     first_standby_run = owners.index(standby.pid)
     assert set(owners[:first_standby_run]) == {leader.pid}
@@ -358,10 +368,12 @@ def test_detection_killed_mid_run_is_failed_rerun_and_never_doubled(
     with blocker.connect() as conn:
         conn.execute(text("LOCK TABLE alerts IN EXCLUSIVE MODE"))  # reads go on, inserts wait
         first = start_scheduler("--run-now", "detect", **quiet)
-        _wait_for(
+        wait_until(
             lambda: [run.status for run in _runs(engine, "detect")] == ["running"], "detection to start"
         )
-        time.sleep(1.0)  # let it reach its alert inserts, which wait on the lock
+        wait_until(
+            lambda: _waiting_for_a_lock_on(engine, "alerts"), "detection's alert inserts to wait on the lock"
+        )
         assert [run.status for run in _runs(engine, "detect")] == ["running"]
         first.send_signal(signal.SIGKILL)
         first.wait()
@@ -370,7 +382,7 @@ def test_detection_killed_mid_run_is_failed_rerun_and_never_doubled(
     assert _alert_count(engine) == 0
 
     second = start_scheduler(**quiet)
-    _wait_for(lambda: [run.status for run in _runs(engine, "detect")][-1:] == ["ok"], "the rerun")
+    wait_until(lambda: [run.status for run in _runs(engine, "detect")][-1:] == ["ok"], "the rerun")
     interrupted, rerun = _runs(engine, "detect")
     assert (interrupted.status, interrupted.error) == ("failed", INTERRUPTED_ERROR)
     assert rerun.details["owner"].split(":")[-2] == str(second.pid)
@@ -381,7 +393,7 @@ def test_detection_killed_mid_run_is_failed_rerun_and_never_doubled(
     assert second.wait(timeout=WAIT_SECONDS) == 0
 
     third = start_scheduler("--run-now", "detect", **quiet)
-    _wait_for(
+    wait_until(
         lambda: len(_runs(engine, "detect")) == 3 and _runs(engine, "detect")[-1].status == "ok", "run 3"
     )
     assert _runs(engine, "detect")[-1].details["raised"] == 0
