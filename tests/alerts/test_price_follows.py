@@ -325,6 +325,34 @@ def test_the_job_sends_a_confirmation_the_request_could_not(
     assert len(box.messages) == 1 and "请确认关注" in box.messages[0]["Subject"]
 
 
+def test_a_notice_the_smtp_server_did_not_take_is_sent_once_in_a_later_cycle(
+    app_client: TestClient,
+    session: Session,
+    mail_settings: Settings,
+    mailbox: tuple[Mailbox, int],
+    pork: Product,
+) -> None:
+    box, _ = mailbox
+    _price_day(session, pork, DAY, [10.0])
+    _follow(app_client)
+    _wait_for(box, 1)
+    token = _token(_link(box.messages[0], "/price-follows/confirm"))
+    assert app_client.post(f"/api/price-follows/confirm?token={token}").status_code == 200
+    _price_day(session, pork, DAY + dt.timedelta(days=1), [12.0])
+
+    down = mail_settings.model_copy(update={"smtp_port": free_port()})
+    assert _cycle(session, down) == {"expired": 0, "confirmations": 0, "moves": 1, "notices": 0}
+    follow = session.scalars(select(PriceFollow)).one()
+    assert follow.pending_notice is not None and follow.notice_attempts == 1
+    assert follow.baseline_median == 12.0  # the move is recorded, not found again
+
+    assert _cycle(session, mail_settings) == {"expired": 0, "confirmations": 0, "moves": 0, "notices": 1}
+    assert _cycle(session, mail_settings)["notices"] == 0
+    _wait_for(box, 2)
+    time.sleep(0.2)
+    assert len(box.messages) == 2 and "上涨 20.0%" in box.messages[1]["Subject"]
+
+
 def test_the_price_page_offers_the_follow_form(app_client: TestClient, pork: Product) -> None:
     page = app_client.get("/prices")
     assert page.status_code == 200
