@@ -1,10 +1,11 @@
 """Complaint classification: nature (价格, 质量 …) and industry (which trade association it falls to).
 
-A linear SVM over hashed TF-IDF features — jieba words and word bigrams plus character 2-3 grams —
-with scikit-learn. The words are the search tokenizer's terms, so a complaint is cut by jieba once and
-the same terms feed the classifier and the search index. Keyword priors kept as data
-(``resources/classification.yaml``) are the first training examples, so it classifies sensibly before
-any labelled complaint exists; staff corrections and labelled complaints are added on top.
+A linear SVM (with a complement Naive Bayes) over TF-IDF features — jieba words plus character 2-3
+grams, counted with numpy over a whole batch — with scikit-learn. The words are the search tokenizer's
+terms, so a complaint is cut by jieba once and the same terms feed the classifier and the search index.
+Keyword priors kept as data (``resources/classification.yaml``) are the first training examples, so it
+classifies sensibly before any labelled complaint exists; staff corrections and labelled complaints are
+added on top.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from itertools import repeat
+from typing import Any, NamedTuple
 
 import jieba
 import numpy as np
 import yaml
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
@@ -36,8 +38,7 @@ CHARACTER_WEIGHT = 0.6
 NB_ALPHA = 0.3
 
 
-@dataclass(frozen=True)
-class Prediction:
+class Prediction(NamedTuple):  # a tuple: batches of them cross from worker processes cheaply
     label: str
     confidence: float
 
@@ -111,10 +112,11 @@ class Tokenizer:
 
 @dataclass(frozen=True)
 class TextFeatures:
-    """What the model sees of a text: its words (title words twice) and its character 2-3 grams."""
+    """What the model sees of a text: its words (title words twice) and its letters, whose character
+    2-3 grams the model counts."""
 
     words: list[str]
-    characters: list[str]
+    characters: str
 
 
 def text_features(terms: Sequence[str], text: str, title_terms: Sequence[str] = ()) -> TextFeatures:
@@ -129,9 +131,7 @@ def text_features(terms: Sequence[str], text: str, title_terms: Sequence[str] = 
         for term in (*terms, *title_terms)
         if _MEANINGFUL_TOKEN.search(term) and term not in STOPWORDS and not _DIGIT.search(term)
     ]
-    letters = _NOT_LETTER.sub("", text.lower())
-    characters = [letters[i : i + n] for n in CHARACTER_NGRAMS for i in range(len(letters) - n + 1)]
-    return TextFeatures(words, characters)
+    return TextFeatures(words, _NOT_LETTER.sub("", text.lower()))
 
 
 def features_of(text: str, title: str | None = None) -> TextFeatures:
@@ -140,12 +140,79 @@ def features_of(text: str, title: str | None = None) -> TextFeatures:
     return text_features(tokenizer.terms(text), text, tokenizer.terms(title) if title else ())
 
 
-def _as_given(features: list[str]) -> list[str]:
-    return features
+_CODE_POINTS = 0x110000  # a character n-gram's key: its code points as digits in this base (fits 64 bits)
+_SEPARATOR = "\x00"  # never among a text's letters (``_NOT_LETTER`` removes it)
 
 
-def _counter() -> CountVectorizer:
-    return CountVectorizer(analyzer=_as_given)
+@dataclass(frozen=True)
+class EncodedBatch:
+    """A batch of documents as both models read it, worked out once per batch.
+
+    Character n-grams are integer keys made with numpy over the whole batch at once (no Python string
+    per n-gram); each model maps words and keys onto its own columns.
+    """
+
+    size: int
+    words: list[str]  # every word of every document
+    word_rows: np.ndarray  # the document of each word
+    character_keys: np.ndarray  # uint64, every n-gram of every document
+    character_rows: np.ndarray  # the document of each key
+
+    @classmethod
+    def of(cls, documents: Sequence[TextFeatures]) -> EncodedBatch:
+        texts = [d.characters for d in documents]
+        joined = _SEPARATOR.join(texts) + _SEPARATOR
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+        rows = np.repeat(np.arange(len(texts)), [len(text) + 1 for text in texts])
+        keys, owners = [], []
+        for n in CHARACTER_NGRAMS:
+            count = len(codes) - n + 1
+            if count <= 0:
+                continue
+            key, valid = codes[:count].copy(), codes[:count] != 0
+            for offset in range(1, n):
+                following = codes[offset : offset + count]
+                key = key * _CODE_POINTS + following
+                valid &= following != 0
+            keys.append(key[valid])
+            owners.append(rows[:count][valid])
+        return cls(
+            len(documents),
+            [word for d in documents for word in d.words],
+            np.repeat(np.arange(len(documents)), [len(d.words) for d in documents]),
+            np.concatenate(keys) if keys else np.zeros(0, np.uint64),
+            np.concatenate(owners) if owners else np.zeros(0, np.int64),
+        )
+
+
+def _counts(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """Occurrences as a count matrix (repeated row-column pairs add up)."""
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, columns)), shape=shape)
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    """A model's columns: the words and character n-gram keys seen in its training examples."""
+
+    words: dict[str, int]
+    character_keys: np.ndarray  # sorted
+
+    @classmethod
+    def of(cls, batch: EncodedBatch) -> _Vocabulary:
+        words = sorted(set(batch.words))
+        return cls({word: column for column, word in enumerate(words)}, np.unique(batch.character_keys))
+
+    def word_counts(self, batch: EncodedBatch) -> sparse.csr_matrix:
+        columns = np.fromiter(map(self.words.get, batch.words, repeat(-1)), np.int64, len(batch.words))
+        known = columns >= 0
+        return _counts(batch.word_rows[known], columns[known], (batch.size, len(self.words)))
+
+    def character_counts(self, batch: EncodedBatch) -> sparse.csr_matrix:
+        keys, size = batch.character_keys, len(self.character_keys)
+        columns = np.searchsorted(self.character_keys, keys)
+        known = columns < size
+        known[known] = self.character_keys[columns[known]] == keys[known]
+        return _counts(batch.character_rows[known], columns[known], (batch.size, size))
 
 
 class LinearTextModel:
@@ -192,70 +259,69 @@ class LinearTextModel:
         return self.predict_many([features], fallback)[0]
 
     def predict_many(self, documents: Sequence[TextFeatures], fallback: str) -> list[Prediction]:
+        return self.predict_encoded(EncodedBatch.of(documents), fallback)
+
+    def predict_encoded(self, batch: EncodedBatch, fallback: str) -> list[Prediction]:
         """The best label of each document; ``fallback`` with a uniform confidence when none of its
         words or character pairs and triples was ever seen in training."""
-        if not documents:
+        if not batch.size:
             return []
         model = self._model()
         uniform = round(1.0 / len(self.labels), 4)
-        probabilities, known = model.probabilities(documents)
-        predictions = []
-        for row, is_known in enumerate(known):
-            if not is_known:
-                predictions.append(Prediction(fallback, uniform))
-                continue
-            best = int(probabilities[row].argmax())
-            predictions.append(Prediction(model.classes[best], round(float(probabilities[row, best]), 4)))
-        return predictions
+        probabilities, known = model.probabilities(batch)
+        best = probabilities.argmax(axis=1)
+        confidences = probabilities[np.arange(batch.size), best].round(4)
+        return [
+            Prediction(model.classes[column], float(confidence))
+            if is_known
+            else Prediction(fallback, uniform)
+            for column, confidence, is_known in zip(
+                best.tolist(), confidences.tolist(), known.tolist(), strict=True
+            )
+        ]
 
 
 @dataclass(frozen=True)
 class _FittedModel:
-    words: CountVectorizer
-    characters: CountVectorizer
+    vocabulary: _Vocabulary
     svm_words: TfidfTransformer  # sublinear TF-IDF
     svm_characters: TfidfTransformer
     nb_words: TfidfTransformer  # plain TF-IDF
-    character_evidence: np.ndarray  # 1 for character pairs and triples (a single one says nothing)
     svm: LinearSVC | None  # None when all examples have one label
     naive_bayes: ComplementNB | None
     classes: tuple[str, ...]
 
     @classmethod
     def fit(cls, examples: list[TextFeatures], targets: list[str], weights: list[float]) -> _FittedModel:
-        words, characters = _counter(), _counter()
-        word_counts = words.fit_transform([e.words for e in examples])
-        character_counts = characters.fit_transform([e.characters for e in examples])
+        batch = EncodedBatch.of(examples)
+        vocabulary = _Vocabulary.of(batch)
+        word_counts, character_counts = vocabulary.word_counts(batch), vocabulary.character_counts(batch)
         svm_words = TfidfTransformer(sublinear_tf=True).fit(word_counts)
         svm_characters = TfidfTransformer(sublinear_tf=True).fit(character_counts)
         nb_words = TfidfTransformer().fit(word_counts)
+        classes = tuple(sorted(set(targets)))
+        if len(classes) < 2:
+            return cls(vocabulary, svm_words, svm_characters, nb_words, None, None, classes)
         matrix = sparse.hstack(
             [
                 svm_words.transform(word_counts),
                 CHARACTER_WEIGHT * svm_characters.transform(character_counts),
             ]
         ).tocsr()
-        nb_matrix = nb_words.transform(word_counts)
-        evidence = np.zeros(len(characters.vocabulary_))
-        for key, column in characters.vocabulary_.items():
-            evidence[column] = len(key) > 1
-        classes = tuple(sorted(set(targets)))
-        if len(classes) < 2:
-            return cls(words, characters, svm_words, svm_characters, nb_words, evidence, None, None, classes)
         sample_weight = np.asarray(weights)
         svm = LinearSVC(C=LINEAR_C, class_weight="balanced").fit(matrix, targets, sample_weight=sample_weight)
-        naive_bayes = ComplementNB(alpha=NB_ALPHA).fit(nb_matrix, targets, sample_weight=sample_weight)
-        return cls(
-            words, characters, svm_words, svm_characters, nb_words, evidence, svm, naive_bayes, classes
+        naive_bayes = ComplementNB(alpha=NB_ALPHA).fit(
+            nb_words.transform(word_counts), targets, sample_weight=sample_weight
         )
+        return cls(vocabulary, svm_words, svm_characters, nb_words, svm, naive_bayes, classes)
 
-    def probabilities(self, documents: Sequence[TextFeatures]) -> tuple[np.ndarray, np.ndarray]:
+    def probabilities(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (columns in ``classes`` order) and whether anything in each was known."""
-        word_counts = self.words.transform([d.words for d in documents])
-        character_counts = self.characters.transform([d.characters for d in documents])
-        known = (word_counts.getnnz(axis=1) > 0) | (character_counts @ self.character_evidence > 0)
+        word_counts = self.vocabulary.word_counts(batch)
+        character_counts = self.vocabulary.character_counts(batch)
+        known = (word_counts.getnnz(axis=1) > 0) | (character_counts.getnnz(axis=1) > 0)
         if self.svm is None or self.naive_bayes is None:
-            return np.ones((len(documents), 1)), known
+            return np.ones((batch.size, 1)), known
         margins = self.svm.decision_function(
             sparse.hstack(
                 [
@@ -272,8 +338,7 @@ class _FittedModel:
         return (svm_probabilities + nb_probabilities) / 2, known
 
 
-@dataclass(frozen=True)
-class Classification:
+class Classification(NamedTuple):
     nature: Prediction
     industry: Prediction
 
@@ -298,8 +363,9 @@ class ComplaintClassifier:
 
     def classify_features(self, documents: Sequence[TextFeatures]) -> list[Classification]:
         """A batch of texts given as ``text_features``: one matrix product per model."""
-        natures = self.nature_model.predict_many(documents, NATURES.fallback)
-        industries = self.industry_model.predict_many(documents, INDUSTRIES.fallback)
+        batch = EncodedBatch.of(documents)
+        natures = self.nature_model.predict_encoded(batch, NATURES.fallback)
+        industries = self.industry_model.predict_encoded(batch, INDUSTRIES.fallback)
         return [Classification(n, i) for n, i in zip(natures, industries, strict=True)]
 
     def learn(

@@ -17,9 +17,9 @@ import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import Table, insert, or_, select
 from sqlalchemy.orm import Session
 
 from complaints.classification import (
@@ -33,8 +33,8 @@ from complaints.classification import (
 from complaints.privacy import mask_optional, mask_personal_data
 from complaints.routing import association_for_industry
 from complaints.schemas import ComplaintCreate
-from complaints.workflow import accept_deadline
-from core.clock import utcnow
+from complaints.workflow import accept_deadline, accept_deadline_on
+from core.clock import china_date, utcnow
 from core.display_names import display_name
 from core.models import Association, Complaint, ComplaintEvent, Merchant
 from core.tokenizer import get_tokenizer
@@ -88,9 +88,11 @@ def words_of(complaint: Complaint | ComplaintCreate) -> ComplaintWords:
     return (complaint.title, complaint.text, complaint.merchant_name, complaint.product_category)
 
 
-@dataclass(frozen=True)
-class TextAnalysis:
-    """A complaint's words worked out once: masked for the public index, cut by jieba, classified."""
+class TextAnalysis(NamedTuple):
+    """A complaint's words worked out once: masked for the public index, cut by jieba, classified.
+
+    A tuple, so that batches of them come back from worker processes cheaply.
+    """
 
     masked_title: str | None
     masked_text: str
@@ -141,9 +143,9 @@ def use_classifier_in_workers(classifier: ComplaintClassifier) -> None:
     _worker_classifier = classifier
 
 
-def analyse_in_worker(batch: list[ComplaintWords]) -> list[TextAnalysis]:
-    """:func:`analyse_texts` with the classifier given to :func:`use_classifier_in_workers`."""
-    return analyse_texts(batch, _worker_classifier or get_classifier())
+def worker_classifier() -> ComplaintClassifier:
+    """The classifier given to :func:`use_classifier_in_workers` (else the process-wide one)."""
+    return _worker_classifier or get_classifier()
 
 
 def _learn(
@@ -207,13 +209,22 @@ def labels_for(
 
     A given label has no confidence; the model never replaces it.
     """
+    return _labels(data.nature, data.industry, merchant_industry, classification)
+
+
+def _labels(
+    nature_given: str | None,
+    industry_given: str | None,
+    merchant_industry: str | None,
+    classification: Classification,
+) -> Labels:
     registered = INDUSTRIES.normalize(merchant_industry) if merchant_industry else None
     nature = (
-        (data.nature, None)
-        if data.nature
+        (nature_given, None)
+        if nature_given
         else (classification.nature.label, classification.nature.confidence)
     )
-    industry_given = data.industry or registered
+    industry_given = industry_given or registered
     industry = (
         (industry_given, None)
         if industry_given
@@ -309,9 +320,10 @@ def _new_complaint(
 
 @dataclass(frozen=True)
 class Filing:
-    """One complaint of a bulk filing, validated."""
+    """One complaint of a bulk filing, validated: ``values`` is its ``ComplaintCreate.model_dump()``
+    (a plain dict: it crosses from the worker process that validated it)."""
 
-    data: ComplaintCreate
+    values: dict[str, Any]
     created_at: dt.datetime | None = None
     import_key: str | None = None
 
@@ -336,8 +348,8 @@ class StoredComplaint:
 
 
 def _merchants_of(session: Session, filings: Sequence[Filing]) -> tuple[dict[str, Any], dict[str, Any]]:
-    names = {f.data.merchant_name for f in filings if f.data.merchant_name}
-    codes = {f.data.merchant_credit_code for f in filings if f.data.merchant_credit_code}
+    names = {f.values["merchant_name"] for f in filings if f.values["merchant_name"]}
+    codes = {f.values["merchant_credit_code"] for f in filings if f.values["merchant_credit_code"]}
     if not names and not codes:
         return {}, {}
     rows = session.execute(
@@ -382,37 +394,49 @@ def store_complaints(
     now = utcnow()
     by_code, by_name = _merchants_of(session, filings)
     codes = _new_tracking_codes(session, len(filings))
-    deadline = functools.lru_cache(maxsize=1024)(accept_deadline)  # imports share a few dates
+    deadline = functools.lru_cache(maxsize=1024)(accept_deadline_on)  # imports share a few days
     rows: list[dict[str, Any]] = []
     for filing, analysis, code in zip(filings, analyses, codes, strict=True):
-        data = filing.data
-        merchant = (by_code.get(data.merchant_credit_code) if data.merchant_credit_code else None) or (
-            by_name.get(data.merchant_name) if data.merchant_name else None
+        data = filing.values
+        credit_code, name = data["merchant_credit_code"], data["merchant_name"]
+        merchant = (by_code.get(credit_code) if credit_code else None) or (
+            by_name.get(name) if name else None
         )
-        labels = labels_for(data, merchant.industry if merchant else None, analysis.classification)
+        labels = _labels(
+            data["nature"], data["industry"], merchant.industry if merchant else None, analysis.classification
+        )
         created_at = filing.created_at or now
-        rows.append(
-            {
-                **data.model_dump(exclude={"nature", "industry"}),
-                **vars(labels),
-                "tracking_code": code,
-                "import_key": filing.import_key,
-                "channel": channel,
-                "created_at": created_at,
-                "updated_at": created_at,
-                "status": "received",
-                "accept_deadline": deadline(created_at),
-                "merchant_id": merchant.id if merchant else None,
-                "nature_corrected": False,
-                "industry_corrected": False,
-                "attachments": [],
-                "association_id": router.association_id(labels.industry),
-            }
+        row = dict(data)
+        row.update(vars(labels))  # nature and industry as labelled
+        row.update(
+            tracking_code=code,
+            import_key=filing.import_key,
+            channel=channel,
+            created_at=created_at,
+            updated_at=created_at,
+            status="received",
+            accept_deadline=deadline(china_date(created_at)),
+            merchant_id=merchant.id if merchant else None,
+            nature_corrected=False,
+            industry_corrected=False,
+            attachments=[],
+            association_id=router.association_id(labels.industry),
         )
-    ids = session.scalars(insert(Complaint).returning(Complaint.id, sort_by_parameter_order=True), rows).all()
+        rows.append(row)
+    # Core executemany on the tables, the ids read back by tracking code: the ORM's bulk path, and
+    # RETURNING in parameter order (one statement per row on SQLite), cost more than the INSERT itself
+    session.execute(insert(cast(Table, Complaint.__table__)), rows)
+    id_of = dict(
+        session.execute(
+            select(Complaint.tracking_code, Complaint.id).where(Complaint.tracking_code.in_(codes))
+        )
+        .tuples()
+        .all()
+    )
+    ids = [id_of[row["tracking_code"]] for row in rows]
     note = RECEIVED_NOTE.format(channel=display_name("channel", channel))
     session.execute(
-        insert(ComplaintEvent),
+        insert(cast(Table, ComplaintEvent.__table__)),
         [
             {
                 "complaint_id": complaint_id,

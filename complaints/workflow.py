@@ -48,7 +48,12 @@ class WorkflowError(ValueError):
 
 
 def accept_deadline(received_at: dt.datetime) -> dt.date:
-    return add_working_days(china_date(received_at), ACCEPT_WORKING_DAYS)
+    return accept_deadline_on(china_date(received_at))
+
+
+def accept_deadline_on(received_on: dt.date) -> dt.date:
+    """The deadline of a complaint received on this (China) day: a bulk import caches it per day."""
+    return add_working_days(received_on, ACCEPT_WORKING_DAYS)
 
 
 def mediate_deadline(accepted_at: dt.datetime) -> dt.date:

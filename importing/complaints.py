@@ -1,12 +1,15 @@
 """Importing complaints (``text`` + optional fields) through the same intake as every other channel.
 
-Each row is validated alone into a :class:`ComplaintCreate` (a bad one is rejected with its line and
-reason, the rest go on), then goes through the intake steps in batches: mask, tokenize once and classify
-(:func:`complaints.intake.analyse_texts`, in worker processes for large files), route and store
-(:func:`complaints.intake.store_complaints`, two INSERTs per batch), commit, and index the batch's
-entries on the search backend from the same terms. Its ``import_key`` hashes the row's content, not the
-file or line, so re-running a file — or importing an overlapping export — adds nothing twice. A crash
-between a commit and its indexing leaves drift that ``fairmarket reindex --check --repair`` fixes.
+This process reads the file and hands chunks of rows to :func:`prepare_rows` — in worker processes for
+large files — which judges each row alone (a bad one is rejected with its line and reason, the rest go
+on) and does the text work: mask, tokenize once and classify (:func:`complaints.intake.analyse_texts`).
+Back here, rows already stored are skipped, the batch is routed and stored
+(:func:`complaints.intake.store_complaints`: Core executemany of rows and timeline events), committed,
+and indexed on the search backend from the same terms by a writer thread. Its ``import_key`` hashes the
+row's content, not the file or line, so re-running a file — or importing an overlapping export — adds
+nothing twice (a re-run still validates and tokenizes every row: the key is known only after
+validation). A crash between a commit and its indexing leaves drift that
+``fairmarket reindex --check --repair`` fixes.
 """
 
 from __future__ import annotations
@@ -17,10 +20,9 @@ import json
 import logging
 import queue
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
@@ -33,11 +35,12 @@ from complaints.intake import (
     Router,
     StoredComplaint,
     TextAnalysis,
-    analyse_in_worker,
+    analyse_texts,
     learn_corrections,
     store_complaints,
     use_classifier_in_workers,
     words_of,
+    worker_classifier,
 )
 from complaints.schemas import ComplaintCreate
 from core.clock import CHINA
@@ -149,19 +152,49 @@ def pending_complaint(row: Row) -> PendingComplaint:
     return PendingComplaint(row.line, data, created_at, import_key(data, created_at))
 
 
-def _validated(rows: Iterable[Row | BadRow], summary: ImportSummary) -> Iterator[PendingComplaint]:
-    """Each row judged alone: the unreadable and invalid ones rejected with their line, the rest passed on."""
-    for row in rows:
-        summary.read += 1
-        if isinstance(row, BadRow):
-            summary.reject(row.line, row.reason)
-            continue
-        try:
-            yield pending_complaint(row)
-        except FieldError as exc:
-            summary.reject(row.line, str(exc))
-        except (ValueError, OverflowError, RecursionError) as exc:  # anything a value can still raise
-            summary.reject(row.line, f"无法读取此行：{exc} (unreadable row)")
+class Rejected(NamedTuple):
+    line: int
+    reason: str
+
+
+class Prepared(NamedTuple):
+    """A valid row with its text work done: what a worker process sends back (plain values, cheap to
+    pickle: a pydantic model costs far more to unpickle than to validate anew)."""
+
+    line: int
+    values: dict[str, Any]  # ComplaintCreate.model_dump()
+    created_at: dt.datetime | None
+    import_key: str
+    analysis: TextAnalysis
+
+
+def _judge(line: int, data: dict[str, Any] | None, reason: str) -> PendingComplaint | Rejected:
+    """One row judged alone: unreadable and invalid ones rejected with their line."""
+    if data is None:
+        return Rejected(line, reason)
+    try:
+        return pending_complaint(Row(line, data))
+    except FieldError as exc:
+        return Rejected(line, str(exc))
+    except (ValueError, OverflowError, RecursionError) as exc:  # anything a value can still raise
+        return Rejected(line, f"无法读取此行：{exc} (unreadable row)")
+
+
+def prepare_rows(rows: list[tuple[int, dict[str, Any] | None, str]]) -> list[Prepared | Rejected]:
+    """Validate, mask, tokenize (once) and classify a chunk of ``(line, data, unreadable reason)``.
+
+    Runs in a worker process for large files: everything here is pure computation on the row, so the
+    main process is left to read, store and index.
+    """
+    judged = [_judge(*row) for row in rows]
+    valid = [item for item in judged if isinstance(item, PendingComplaint)]
+    analyses = iter(analyse_texts([words_of(item.data) for item in valid], worker_classifier()))
+    return [
+        Prepared(item.line, item.data.model_dump(), item.created_at, item.import_key, next(analyses))
+        if isinstance(item, PendingComplaint)
+        else item
+        for item in judged
+    ]
 
 
 def _backend_of(session: Session) -> SearchBackend:
@@ -182,8 +215,8 @@ def import_complaints(
 ) -> ImportSummary:
     """Import complaint rows, committing and indexing every ``batch_size`` rows; returns what happened.
 
-    ``backend``: the search index (default: the configured one). ``workers`` ≥ 2: mask, tokenize and
-    classify in that many forked processes while this one validates, stores and indexes.
+    ``backend``: the search index (default: the configured one). ``workers`` ≥ 2: validate, mask,
+    tokenize and classify in that many forked processes while this one reads, stores and indexes.
     """
     summary = ImportSummary()
     backend = backend or _backend_of(session)
@@ -192,41 +225,48 @@ def import_complaints(
         learn_corrections(session, classifier)
     use_classifier_in_workers(classifier)
     router = Router(session)
-    in_flight: set[str] = set()  # keys handed to the workers, not yet committed
-    batches: deque[list[PendingComplaint]] = deque()
+    session.commit()  # no read transaction held while the workers run
 
-    def fresh(batch: list[PendingComplaint]) -> list[PendingComplaint]:
-        keys = [pending.import_key for pending in batch]
-        stored = set(session.scalars(select(Complaint.import_key).where(Complaint.import_key.in_(keys))))
-        session.commit()  # no read transaction held while the workers run
-        kept = []
-        for pending in batch:
-            if pending.import_key in stored or pending.import_key in in_flight:
-                summary.skipped += 1
-                continue
-            in_flight.add(pending.import_key)
-            kept.append(pending)
-        return kept
-
-    def word_batches() -> Iterator[list[Any]]:
-        for batch in chunked(_validated(rows, summary), batch_size):
-            kept = fresh(batch)
-            if kept:
-                batches.append(kept)
-                yield [words_of(pending.data) for pending in kept]
+    def chunks() -> Iterator[list[tuple[int, dict[str, Any] | None, str]]]:
+        for chunk in chunked(rows, batch_size):
+            summary.read += len(chunk)
+            yield [
+                (row.line, None, row.reason) if isinstance(row, BadRow) else (row.line, row.data, "")
+                for row in chunk
+            ]
 
     with (
-        parallel_chunks(analyse_in_worker, workers=workers) as analyse,
+        parallel_chunks(prepare_rows, workers=workers) as prepare,
         backend.bulk_writes(),
         _IndexWriter(backend, summary) as index_writer,  # its thread starts after the fork
     ):
-        for analyses in analyse(word_batches()):
-            batch = batches.popleft()
-            index_writer.put(*_store(session, router, batch, analyses, summary))
-            in_flight.difference_update(pending.import_key for pending in batch)
+        for prepared in prepare(chunks()):
+            batch = []
+            for item in prepared:
+                if isinstance(item, Rejected):
+                    summary.reject(item.line, item.reason)
+                else:
+                    batch.append(item)
+            index_writer.put(*_store(session, router, _fresh(session, batch, summary), summary))
             if on_batch is not None:
                 on_batch(summary)
     return summary
+
+
+def _fresh(session: Session, batch: list[Prepared], summary: ImportSummary) -> list[Prepared]:
+    """The rows of a batch not stored yet (by an earlier run, batch or row of this one)."""
+    if not batch:
+        return []
+    keys = [item.import_key for item in batch]
+    seen = set(session.scalars(select(Complaint.import_key).where(Complaint.import_key.in_(keys))))
+    kept = []
+    for item in batch:
+        if item.import_key in seen:
+            summary.skipped += 1
+            continue
+        seen.add(item.import_key)
+        kept.append(item)
+    return kept
 
 
 class _IndexWriter:
@@ -269,14 +309,11 @@ class _IndexWriter:
 
 
 def _store(
-    session: Session,
-    router: Router,
-    batch: list[PendingComplaint],
-    analyses: list[TextAnalysis],
-    summary: ImportSummary,
+    session: Session, router: Router, batch: list[Prepared], summary: ImportSummary
 ) -> tuple[list[StoredComplaint], list[TextAnalysis]]:
     """Store and commit a batch; returns the rows stored and their analyses, for the index."""
-    filings = [Filing(p.data, p.created_at, p.import_key) for p in batch]
+    filings = [Filing(item.values, item.created_at, item.import_key) for item in batch]
+    analyses = [item.analysis for item in batch]
     try:
         stored = store_complaints(
             session, filings, analyses, channel=IMPORT_CHANNEL, actor=IMPORT_ACTOR, router=router
