@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Request, status
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from swagger_ui_bundle import swagger_ui_path
 
 ASSETS = Path(swagger_ui_path)
@@ -42,12 +42,3 @@ def swagger_ui_redirect() -> HTMLResponse:
 @router.get("/redoc", response_class=RedirectResponse)
 def redoc() -> RedirectResponse:
     return RedirectResponse("/docs", status_code=status.HTTP_307_TEMPORARY_REDIRECT)
-
-
-@router.get(f"{ASSET_PREFIX}/{{name}}")
-def swagger_asset(name: str) -> FileResponse:
-    """Only the files shipped in the wheel's Swagger UI folder."""
-    path = ASSETS / name
-    if "/" in name or name.startswith(".") or not path.is_file():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "文件不存在")
-    return FileResponse(path, headers={"Cache-Control": ASSET_CACHE})

@@ -38,6 +38,7 @@ from core.config import Settings, get_settings
 from core.db import get_engine, prepare_database, session_factory
 from core.tokenizer import get_tokenizer
 from dashboards import pages
+from web.static import CachedStaticFiles
 
 log = logging.getLogger(__name__)
 
@@ -134,5 +135,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(api_router())
     app.include_router(docs.router)
     app.openapi = _with_nul_free_parameters(app.openapi)  # type: ignore[method-assign]
+    # The pages before the /static mounts: they serve /static/vendor/plotly.min.js (gzipped) themselves.
     app.include_router(pages.router)
+    swagger_ui = CachedStaticFiles(directory=docs.ASSETS, cache_control=docs.ASSET_CACHE)
+    app.mount(docs.ASSET_PREFIX, swagger_ui, name="swagger-ui")
+    app.mount(
+        "/static",
+        CachedStaticFiles(directory=pages.STATIC_DIR, cache_control=pages.STATIC_CACHE),
+        name="static",
+    )
     return app

@@ -14,8 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -247,15 +247,6 @@ def plotly_bundle(request: Request) -> Response:
         headers["Content-Encoding"] = "gzip"
         return Response(packed, media_type="text/javascript; charset=utf-8", headers=headers)
     return Response(raw, media_type="text/javascript; charset=utf-8", headers=headers)
-
-
-@router.get("/static/{name:path}", include_in_schema=False)
-def static_file(name: str) -> FileResponse:
-    """This package's CSS/JS; only files inside ``static/`` (no traversal, no directories)."""
-    path = (STATIC_DIR / name).resolve()
-    if not path.is_relative_to(STATIC_DIR.resolve()) or not path.is_file():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "文件不存在")
-    return FileResponse(path, headers={"Cache-Control": STATIC_CACHE})
 
 
 ERROR_PAGES = {

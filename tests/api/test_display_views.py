@@ -84,7 +84,8 @@ def test_api_docs_load_their_assets_from_this_server(client: TestClient) -> None
     assert "cdn" not in docs.text.lower() and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in docs.text
     script = client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
     assert script.status_code == 200 and len(script.content) > 100_000
-    assert client.get("/static/vendor/swagger-ui/swagger-ui.css").status_code == 200
+    css = client.get("/static/vendor/swagger-ui/swagger-ui.css")
+    assert css.status_code == 200 and css.headers["cache-control"] == "public, max-age=604800"
     assert client.get("/static/vendor/swagger-ui/..%2F..%2F__init__.py").status_code == 404
     assert client.get("/redoc", follow_redirects=False).headers["location"] == "/docs"
 

@@ -237,9 +237,7 @@ MATRIX: dict[str, Route] = {
     "GET /api/merchants/{merchant_id:int}": Route(
         Access(404, 404, 404, 404, 404), plain(path={"merchant_id": 987654})
     ),
-    "GET /static/vendor/swagger-ui/{name}": Route(ANYONE, plain(path={"name": "swagger-ui.css"})),
     "GET /static/vendor/plotly.min.js": PAGE,
-    "GET /static/{name:path}": Route(ANYONE, plain(path={"name": "site.css"})),
     "GET /api/stats/complaints": Route(ANYONE),
     "GET /openapi.json": Route(ANYONE),
     "GET /docs": Route(ANYONE),

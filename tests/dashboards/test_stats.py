@@ -55,8 +55,13 @@ def test_plotly_is_served_from_the_installed_wheel_and_static_stays_inside(clien
     plain = client.get("/static/vendor/plotly.min.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
     assert plain.content == shipped
-    assert client.get("/static/site.css").status_code == 200
+    css = client.get("/static/site.css")
+    assert css.status_code == 200 and css.headers["cache-control"] == "public, max-age=3600"
+    # StaticFiles revalidates: the same ETag back is a 304 without the body.
+    again = client.get("/static/site.css", headers={"If-None-Match": css.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
     assert client.get("/static/..%2Fpages.py").status_code == 404
+    assert client.get("/static/").status_code == 404  # no directory listings
     assert client.get("/static/missing.js").status_code == 404
 
 
