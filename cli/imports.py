@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import rich.progress
 import typer
@@ -25,6 +26,7 @@ app = typer.Typer(
     help="Bulk import of complaints and prices (CSV, JSONL, JSON or xlsx).", no_args_is_help=True
 )
 console = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
 SHOWN_PROBLEMS = 50
 
 
@@ -33,7 +35,7 @@ def _run(
 ) -> ImportSummary:
     """Stream ``path`` through ``importer``; exit 1 only when the file cannot be read at all."""
     from core.db import get_engine, prepare_database, session_factory
-    from importing.readers import ImportFileError, read_rows
+    from importing.readers import ImportFileError, is_xlsx, read_rows, xlsx_line_count
 
     if not path.is_file():
         console.print(f"[red]无法读取文件：{path}（不存在或不是文件） (cannot read {path})[/red]")
@@ -42,14 +44,41 @@ def _run(
     prepare_database(engine)
     with session_factory(engine)() as session:
         try:
-            with rich.progress.open(path, "rb", description=description, console=console) as stream:
-                summary = importer(session, read_rows(stream, path, options))
+            if is_xlsx(path):  # a workbook is unzipped as it is read: bytes say nothing of the rows
+                with _row_progress(description, xlsx_line_count(path)) as counted, path.open("rb") as stream:
+                    summary = importer(session, counted(read_rows(stream, path, options)))
+            else:
+                with rich.progress.open(path, "rb", description=description, console=console) as stream:
+                    summary = importer(session, read_rows(stream, path, options))
         except ImportFileError as exc:
             session.rollback()
             console.print(f"[red]无法读取文件 {path}：{exc}[/red]")
             raise typer.Exit(code=1) from exc
     _report(summary)
     return summary
+
+
+@contextmanager
+def _row_progress(description: str, lines: int | None) -> Iterator[Callable[[Iterable[T]], Iterator[T]]]:
+    """A progress bar that counts rows as they are read, against the sheet's ``lines`` (less its header)."""
+    columns = (
+        *rich.progress.Progress.get_default_columns()[:-1],
+        rich.progress.MofNCompleteColumn(),
+        rich.progress.TextColumn("行 (rows)"),
+        rich.progress.TimeRemainingColumn(),
+    )
+    with rich.progress.Progress(*columns, console=console) as progress:
+        task = progress.add_task(description, total=max(lines - 1, 1) if lines else None)
+
+        def counted(rows: Iterable[T]) -> Iterator[T]:
+            read = 0
+            for row in rows:
+                read += 1
+                progress.advance(task)
+                yield row
+            progress.update(task, total=read, completed=read)  # a sheet may record more than it holds
+
+        yield counted
 
 
 def _report(summary: ImportSummary) -> None:

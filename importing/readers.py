@@ -229,6 +229,30 @@ def _xlsx_rows(stream: IO[bytes], options: ReadOptions) -> Iterator[Row | BadRow
         workbook.close()
 
 
+def is_xlsx(path: Path) -> bool:
+    """Whether ``path`` is read as a workbook (by extension, else by its zip signature)."""
+    with path.open("rb") as stream:
+        return detect_format(path, stream.read(len(ZIP_MAGIC))) == "xlsx"
+
+
+def xlsx_line_count(path: Path) -> int | None:
+    """Lines of the first sheet (header included) as the workbook records them; None when it does not.
+
+    Read from the sheet's dimension, without reading its rows: a progress bar counts rows against it.
+    """
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        return None  # the import itself says what is wrong with the file
+    try:
+        lines = workbook.worksheets[0].max_row
+        return lines if isinstance(lines, int) and lines > 0 else None
+    finally:
+        workbook.close()
+
+
 def _object_row(number: int, value: Any, renames: Mapping[str, str]) -> Row | BadRow:
     if not isinstance(value, dict):
         return BadRow(number, "每行应为一个 JSON 对象 (each line must be a JSON object)")

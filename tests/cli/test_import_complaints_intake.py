@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from core.models import Complaint
+from importing.readers import xlsx_line_count
 
 # Each good row has a word no other row uses, so a search for it finds exactly that row.
 GOOD = [
@@ -136,3 +137,18 @@ def test_import_records_its_channel_and_a_first_event(
         complaint = conn.execute(select(Complaint.channel, Complaint.nature, Complaint.association_id)).one()
     engine.dispose()
     assert complaint.channel == "import" and complaint.nature == "价格"
+
+
+def test_excel_import_progress_counts_rows(cli_env: str, runner: CliRunner, tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.worksheets[0]
+    sheet.append(["text"])
+    for number in range(7):
+        sheet.append([f"第{number}家超市的鸡蛋标价每斤5元，结账按每斤8元收费。"])
+    path = tmp_path / "complaints.xlsx"
+    workbook.save(path)
+    assert xlsx_line_count(path) == 8, "the bar's total: the sheet's recorded lines, header included"
+
+    result = runner.invoke(app, ["import", "complaints", str(path)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"7/7 行 \(rows\)", result.output), result.output
