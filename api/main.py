@@ -131,6 +131,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.public_reads = PublicReads(engine, app.state.sessions)
     install_error_handlers(app, html_page=pages.error_page)
     app.add_middleware(PublicReadsFastPath, reads=app.state.public_reads)  # innermost: after rate limits
+    app.state.database_probe = health.DatabaseProbe(engine)
+    app.add_middleware(health.HealthFastPath, settings=settings, probe=app.state.database_probe)
     install_middleware(app, settings)
     app.include_router(api_router())
     app.include_router(docs.router)

@@ -121,8 +121,12 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 1
 
 
 @contextmanager
-def server(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """The server running ``command``; its log goes to a temporary file, shown if it fails to start."""
+def server(
+    command: list[str], env: dict[str, str], ready_url: str, workers: int = 1
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The server running ``command``, once all ``workers`` have started (the first answers while the
+    others still load jieba and the classifier, which would be measured as a server doing half its work);
+    its log goes to a temporary file, shown if it fails to start."""
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
@@ -130,6 +134,11 @@ def server(command: list[str], env: dict[str, str], ready_url: str) -> Iterator[
         try:
             try:
                 wait_until_up(ready_url, process)
+                deadline = time.monotonic() + 180
+                while Path(f"/proc/self/fd/{log.fileno()}").read_bytes().count(STARTED) < workers:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"not all {workers} workers started")
+                    time.sleep(0.2)
             except RuntimeError:
                 log.seek(0)
                 sys.stderr.write(log.read().decode(errors="replace")[-3000:])
@@ -191,6 +200,8 @@ def etag_of(url: str) -> str:
         return str(answer.headers.get("ETag", ""))
 
 
+#: What uvicorn logs when a worker has run its lifespan start-up.
+STARTED = b"Application startup complete"
 WRK_LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -334,8 +345,8 @@ def measure(args: argparse.Namespace, database: Path, token: str, workers: int) 
         "|-----------|--------|----------|"
     )
     with (
-        server(bare_command, env, bare_url),
-        server(app_command, env, f"{base}/api/health") as app,
+        server(bare_command, env, bare_url, workers),
+        server(app_command, env, f"{base}/api/health", workers) as app,
     ):
         drive(f"{base}/api/health", [], 1, args.connections)  # warm every worker's connections
         drive(bare_url, [], 1, args.connections)
