@@ -26,6 +26,7 @@ from alerts import messages
 from alerts.channels import DeliveryError, Message, email, im, webhook
 from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
 from alerts.subscriptions import end_of_quiet_hours
+from core.backoff import backoff_seconds, with_equal_jitter
 from core.clock import china_date
 from core.config import Settings
 from core.models import Delivery, Subscription, Watch, utcnow
@@ -37,7 +38,8 @@ DUE_STATUSES = ("pending", "retrying", "sending")
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with a cap and "equal jitter", a lease per claim, and a last attempt."""
+    """Exponential backoff with a cap and "equal jitter" (:mod:`core.backoff`, the crawler's rule too), a
+    lease per claim, and a last attempt."""
 
     base_seconds: float = 30.0
     cap_seconds: float = 3600.0
@@ -45,8 +47,8 @@ class RetryPolicy:
     lease_seconds: float = 300.0
 
     def delay(self, attempts: int, rng: random.Random) -> dt.timedelta:
-        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** max(attempts - 1, 0))
-        return dt.timedelta(seconds=ceiling / 2 + rng.uniform(0, ceiling / 2))
+        ceiling = backoff_seconds(attempts, base=self.base_seconds, cap=self.cap_seconds)
+        return dt.timedelta(seconds=with_equal_jitter(ceiling, rng))
 
 
 DEFAULT_RETRY = RetryPolicy()

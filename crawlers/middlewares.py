@@ -9,9 +9,12 @@ from scrapy.crawler import Crawler
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
+from core.backoff import backoff_seconds
+
 
 class BackoffRetryMiddleware:
-    """Delay a retried request by ``RETRY_BACKOFF_BASE * 2**(n-1)`` seconds (capped) before it is sent.
+    """Delay a retried request by ``RETRY_BACKOFF_BASE * 2**(n-1)`` seconds (capped at ``RETRY_BACKOFF_MAX``;
+    :func:`core.backoff.backoff_seconds`, the rule alert deliveries use too) before it is sent.
 
     Scrapy's RetryMiddleware re-schedules at once and counts attempts in ``meta["retry_times"]``; this
     middleware only adds the wait, without blocking other requests.
@@ -28,9 +31,9 @@ class BackoffRetryMiddleware:
         )
 
     def backoff_seconds(self, retry_times: int) -> float:
-        if retry_times <= 0 or self.base <= 0:
+        if retry_times <= 0:  # a first attempt, not a retry
             return 0.0
-        return float(min(self.maximum, self.base * 2 ** (retry_times - 1)))
+        return backoff_seconds(retry_times, base=self.base, cap=self.maximum)
 
     async def process_request(self, request: Request) -> Any:
         retry_times = int(request.meta.get("retry_times", 0))
