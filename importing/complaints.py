@@ -18,10 +18,13 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -247,10 +250,26 @@ def import_complaints(
                     summary.reject(item.line, item.reason)
                 else:
                     batch.append(item)
-            index_writer.put(*_store(session, router, _fresh(session, batch, summary), summary))
+            stored = _store(session, router, _fresh(session, batch, summary), summary)
+            _pause_for_crash_test()
+            index_writer.put(*stored)
             if on_batch is not None:
                 on_batch(summary)
     return summary
+
+
+PAUSE_AFTER_COMMIT = "FAIRMARKET_TEST_PAUSE_AFTER_COMMIT"
+
+
+def _pause_for_crash_test() -> None:
+    """Crash tests: with ``FAIRMARKET_TEST_PAUSE_AFTER_COMMIT=FILE`` the import stops for good right after
+    its first batch is committed and before that batch is indexed, and creates FILE to say so; the test
+    then kills the process (SIGKILL), the one moment a crash leaves rows the index does not have."""
+    marker = os.environ.get(PAUSE_AFTER_COMMIT)
+    if marker:
+        Path(marker).touch()
+        while True:
+            time.sleep(1)
 
 
 def _fresh(session: Session, batch: list[Prepared], summary: ImportSummary) -> list[Prepared]:
