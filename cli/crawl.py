@@ -54,6 +54,7 @@ def crawl(
     from core.models import CrawlRun
     from crawlers.runner import UnknownSourceError, run_crawl
     from crawlers.sources import SourceConfigError, available_sources
+    from jobs.index_series import publish_all
 
     try:
         sources = available_sources()
@@ -77,6 +78,8 @@ def crawl(
         raise typer.Exit(code=2) from exc
     with session_factory(engine)() as session:
         runs = list(session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids)).order_by(CrawlRun.id)))
+        if any(run.items_stored for run in runs):
+            publish_all(session, settings.data_dir)  # index reads stay slices of stored series
     engine.dispose()
     rows = [_run_row(run) for run in runs]
     if as_json:

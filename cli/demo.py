@@ -129,6 +129,7 @@ def analyse_demo(session: Session, settings: Settings, engine: Engine, started: 
     """Index the complaints, run detection and queue alert deliveries, as the scheduler would."""
     from alerts.enqueue import enqueue_pending
     from jobs.detection import run_detection
+    from jobs.index_series import publish_all
     from search.service import get_search_backend, reindex_all
 
     indexed = reindex_all(session, get_search_backend(settings, engine))
@@ -137,6 +138,11 @@ def analyse_demo(session: Session, settings: Settings, engine: Engine, started: 
     console.print(f"  ✓ 价格监测 detection: {len(alerts)} alerts ({time.perf_counter() - started:.1f}s)")
     queued = enqueue_pending(session)
     console.print(f"  ✓ 预警分发 queued {queued} inbox/deliveries ({time.perf_counter() - started:.1f}s)")
+    published = publish_all(session, settings.data_dir)
+    console.print(
+        f"  ✓ 价格指数 published {published.series} index series, {published.days:,} days"
+        f" ({time.perf_counter() - started:.1f}s)"
+    )
 
 
 def build_demo(data_dir: Path, *, days: int, complaints: int) -> Settings:

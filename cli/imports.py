@@ -169,9 +169,25 @@ def prices(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(code=2) from exc
     price_type = "wholesale" if wholesale or source == "xinfadi" else "retail"
-    _run(
+    summary = _run(
         file,
         "导入价格",
         lambda session, rows: import_prices(session, rows, source=source, price_type=price_type),
         read_options(source, columns),
+    )
+    if summary.imported:
+        _publish_indices()
+
+
+def _publish_indices() -> None:
+    """Extend the published price indices by the imported days, so that index reads stay slices."""
+    from core.config import get_settings
+    from core.db import get_engine, session_factory
+    from jobs.index_series import publish_all
+
+    with session_factory(get_engine())() as session, console.status("更新价格指数 publishing price indices…"):
+        published = publish_all(session, get_settings().data_dir)
+    typer.echo(
+        f"价格指数已更新 {published.refreshed}/{published.series} 个序列，{published.days} 天"
+        f"  (price indices: {published.refreshed} of {published.series} series, {published.days} days)"
     )

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     )
     schedule_crawl: str = "0 6 * * *"
     schedule_detect: str = "30 6 * * *"
+    schedule_index: str = Field(
+        default="45 6 * * *", description="keeps the published price indices current; empty turns it off"
+    )
     schedule_deliver_seconds: int = Field(default=30, ge=0, description="0 turns the deliver job off")
     schedule_price_check_seconds: int = Field(
         default=120, ge=0, description="complaint-triggered price checks; 0 turns them off"

@@ -2,4 +2,4 @@
 
 # Here rather than in jobs.scheduler, so that naming the jobs (``fairmarket scheduler --help``) does not
 # import APScheduler and everything the jobs run.
-JOB_NAMES = ("crawl", "detect", "deliver", "price_checks", "price_follows")
+JOB_NAMES = ("crawl", "detect", "deliver", "price_checks", "price_follows", "index")

@@ -17,14 +17,17 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, delete, func, insert, select
+import yaml
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from analysis.baskets import BASKETS_FILE, Basket, BasketError, parse_baskets
 from analysis.price_index import (
     WINDOW_DAYS,
     Splice,
@@ -34,11 +37,12 @@ from analysis.price_index import (
     price_index_jevons,
 )
 from core.clock import utcnow
-from core.models import PriceIndexSeries, PriceIndexValue, PriceObservation
+from core.models import Category, PriceIndexSeries, PriceIndexValue, PriceObservation, Product
 from core.price_reads import read_observations
 
 log = logging.getLogger(__name__)
 
+Kind = Literal["basket", "category"]
 Method = Literal["geks_jevons", "chained_jevons"]
 METHODS: tuple[Method, ...] = ("geks_jevons", "chained_jevons")
 DEFAULT_METHOD: Method = "geks_jevons"
@@ -54,7 +58,7 @@ BASKET_MIN_WEIGHT_SHARE = 0.5
 class IndexSpec:
     """What a series is of: a category's goods (equal item weights) or a basket (weights per good code)."""
 
-    kind: Literal["basket", "category"]
+    kind: Kind
     code: str
     product_codes: Mapping[int, str]
     weights: Mapping[str, float] | None
@@ -229,16 +233,21 @@ def refresh_series(session: Session, spec: IndexSpec) -> PriceIndexSeries | None
     Commits its own writes. Two processes refreshing at once both compute; the second write loses
     and is rolled back (its answer was the same).
     """
+    return _refresh(session, spec)[0]
+
+
+def _refresh(session: Session, spec: IndexSpec) -> tuple[PriceIndexSeries | None, int]:
+    """:func:`refresh_series`, and how many days it computed (0: the stored series was current)."""
     state = _data_state(session, spec)
     series = session.scalar(select(PriceIndexSeries).where(PriceIndexSeries.series_key == spec.series_key))
     if state.latest is None:
-        return series
+        return series, 0
     if (
         series is not None
         and series.subject_hash == spec.subject_hash
         and (series.observations_max_id, series.observations_count) == (state.max_id, state.count)
     ):
-        return series
+        return series, 0
     since = _first_day_to_compute(session, spec, series, state)
     values = _compute(session, spec, since, state, None if series is None else series.id)
     try:
@@ -290,7 +299,7 @@ def refresh_series(session: Session, spec: IndexSpec) -> PriceIndexSeries | None
         series = session.scalar(
             select(PriceIndexSeries).where(PriceIndexSeries.series_key == spec.series_key)
         )
-    return series
+    return series, len(values)
 
 
 def _first_day_to_compute(
@@ -353,3 +362,118 @@ def published_index(session: Session, spec: IndexSpec, *, start: dt.date, end: d
         provisional_from=provisional_start(latest, spec.window_days, series.base_date),
         values=values if rows else empty,
     )
+
+
+# --- keeping the published series up to date --------------------------------------------------------
+
+#: Price types a category or basket series is published for (where it has prices).
+PRICE_TYPES = ("retail", "wholesale")
+
+
+def category_goods(session: Session, category: Category) -> dict[int, str]:
+    """The goods of a category and of its sub-categories, by id: what its index covers."""
+    rows = session.execute(
+        select(Product.id, Product.code)
+        .join(Product.category)
+        .where(or_(Category.id == category.id, Category.parent_id == category.id))
+    )
+    return {product_id: code for product_id, code in rows}
+
+
+def basket_goods(session: Session, basket: Basket) -> dict[int, str]:
+    """The catalogue goods a basket weighs, by id (codes the catalogue lacks are left out)."""
+    rows = session.execute(select(Product.id, Product.code).where(Product.code.in_(list(basket.weights))))
+    return {product_id: code for product_id, code in rows}
+
+
+def published_specs(session: Session, baskets: Mapping[str, Basket]) -> list[IndexSpec]:
+    """The series kept up to date without a reader waiting: every category and every basket over all
+    regions for each price type, and every other series a reader has asked for since (a city, the
+    chained method). Subjects that no longer exist are left out."""
+    categories = {category.code: category for category in session.scalars(select(Category))}
+    goods: dict[tuple[str, str], dict[int, str]] = {}
+    weights: dict[str, Mapping[str, float]] = {}
+    for category in categories.values():
+        goods["category", category.code] = category_goods(session, category)
+    for code, basket in baskets.items():
+        goods["basket", code] = basket_goods(session, basket)
+        weights[code] = basket.weights
+    wanted = {
+        (kind, code, None, price_type, DEFAULT_METHOD) for kind, code in goods for price_type in PRICE_TYPES
+    }
+    stored = session.execute(
+        select(
+            PriceIndexSeries.kind,
+            PriceIndexSeries.code,
+            PriceIndexSeries.region,
+            PriceIndexSeries.price_type,
+            PriceIndexSeries.method,
+        )
+    ).all()
+    wanted |= {
+        (row.kind, row.code, row.region, row.price_type, row.method)
+        for row in stored
+        if (row.kind, row.code) in goods and row.method in METHODS
+    }
+    return [
+        IndexSpec(
+            kind=cast(Kind, kind),
+            code=code,
+            product_codes=goods[kind, code],
+            weights=weights.get(code) if kind == "basket" else None,
+            region=region,
+            price_type=price_type,
+            method=method,
+        )
+        for kind, code, region, price_type, method in sorted(wanted, key=lambda key: tuple(map(str, key)))
+        if goods[kind, code]
+    ]
+
+
+@dataclass(frozen=True)
+class PublishRun:
+    """What one pass over the published series did."""
+
+    series: int  # series with prices
+    refreshed: int  # of those, how many had new prices and were computed (again)
+    days: int  # days (re)computed over all refreshed series
+
+
+def publish_indices(session: Session, baskets: Mapping[str, Basket]) -> PublishRun:
+    """Bring every kept series (:func:`published_specs`) up to date with the prices: only the days from
+    the earliest day new prices touch (never older than the splice window) are computed, so a pass
+    after a day's crawl costs one day per series. Readers then only slice stored rows."""
+    series = refreshed = days = 0
+    for spec in published_specs(session, baskets):
+        stored, computed = _refresh(session, spec)
+        if stored is None:
+            continue
+        series += 1
+        if computed:
+            refreshed += 1
+            days += computed
+    return PublishRun(series, refreshed, days)
+
+
+def publish_all(session: Session, data_dir: Path) -> PublishRun:
+    """:func:`publish_indices` with the configured baskets; a broken basket file leaves the baskets out
+    (logged) rather than the categories too."""
+    try:
+        baskets = configured_baskets(data_dir)
+    except (OSError, BasketError) as exc:
+        log.error("basket file unusable, publishing category indices only: %s", exc)
+        baskets = {}
+    return publish_indices(session, baskets)
+
+
+def configured_baskets(data_dir: Path) -> dict[str, Basket]:
+    """The deployment's ``basket.yaml`` in ``data_dir`` when there is one, else the shipped baskets.
+
+    Raises :class:`analysis.baskets.BasketError` (or an OS / YAML error) for a file that cannot be used.
+    """
+    deployment = data_dir / BASKETS_FILE.name
+    path = deployment if deployment.is_file() else BASKETS_FILE
+    try:
+        return parse_baskets(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except yaml.YAMLError as exc:
+        raise BasketError(f"{path}: {exc}") from exc

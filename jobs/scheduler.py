@@ -42,6 +42,7 @@ from core.models import CrawlRun, JobRun
 from crawlers.runner import run_crawl
 from jobs import JOB_NAMES
 from jobs.detection import run_detection_span
+from jobs.index_series import publish_all
 from jobs.leader import LeaderLock
 from jobs.price_checks import request_price_checks, run_due_checks
 from jobs.runs import fail_interrupted_runs, finish_run, prune_runs, start_run
@@ -71,7 +72,21 @@ def crawl_task(settings: Settings, engine: Engine) -> dict[str, Any]:
         raise RuntimeError(
             f"{len(failed)}/{len(runs)} 个数据源抓取失败：{', '.join(failed)}（详见 crawl_runs）"
         )
-    return {"crawl_runs": run_ids, "statuses": {str(source): state for source, state in runs}}
+    with session_factory(engine)() as session:
+        published = publish_all(session, settings.data_dir)
+    return {
+        "crawl_runs": run_ids,
+        "statuses": {str(source): state for source, state in runs},
+        "index_days": published.days,
+    }
+
+
+def index_task(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """Bring every published price index series up to date with the prices (imports, late prices,
+    crawls made outside the scheduler), so that index reads only slice stored values."""
+    with session_factory(engine)() as session:
+        published = publish_all(session, settings.data_dir)
+    return {"series": published.series, "refreshed": published.refreshed, "days": published.days}
 
 
 def detect_task(settings: Settings, engine: Engine) -> dict[str, Any]:
@@ -145,6 +160,7 @@ TASKS: dict[str, Callable[[Settings, Engine], dict[str, Any]]] = {
     "deliver": deliver_task,
     "price_checks": price_checks_task,
     "price_follows": price_follows_task,
+    "index": index_task,
 }
 
 
@@ -194,13 +210,18 @@ def timezone_of(settings: Settings) -> ZoneInfo:
 
 
 def timetable(settings: Settings) -> dict[str, Entry]:
-    """The jobs that are on, from settings: cron strings for crawl and detect, seconds for deliver.
+    """The jobs that are on, from settings: cron strings for crawl, detect and index, seconds for
+    deliver, price checks and follows.
 
     An empty cron string or 0 seconds turns a job off.
     """
     zone = timezone_of(settings)
     entries: dict[str, Entry] = {}
-    for name, cron in (("crawl", settings.schedule_crawl), ("detect", settings.schedule_detect)):
+    for name, cron in (
+        ("crawl", settings.schedule_crawl),
+        ("detect", settings.schedule_detect),
+        ("index", settings.schedule_index),
+    ):
         if not cron.strip():
             continue
         try:

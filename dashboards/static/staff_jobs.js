@@ -3,7 +3,7 @@
 
 (async () => {
   if (!FM.requireStaff()) return;
-  const NAMES = { crawl: "价格采集", detect: "价格监测", deliver: "预警分发", price_checks: "投诉价格核查", price_follows: "公众价格关注" };
+  const NAMES = { crawl: "价格采集", detect: "价格监测", deliver: "预警分发", price_checks: "投诉价格核查", price_follows: "公众价格关注", index: "价格指数发布" };
   const STATUS = { running: "运行中", ok: "成功", failed: "失败" };
   const BADGE = { ok: "ok", failed: "error" };
   try {

@@ -31,6 +31,7 @@ def test_jobs_before_a_scheduler_ever_ran(client: TestClient, session: Session) 
         "deliver",
         "price_checks",
         "price_follows",
+        "index",
     ]
     detect = body["data"][1]
     assert detect == {
@@ -71,11 +72,12 @@ def test_jobs_off_and_bad_timetable(session: Session, settings: Settings) -> Non
             "schedule_deliver_seconds": 0,
             "schedule_price_check_seconds": 0,
             "schedule_price_follow_seconds": 0,
+            "schedule_index": "",
         }
     )
     with TestClient(create_app(quiet)) as client:
         body = client.get("/api/jobs", headers=login_headers(client, "xiehui")).json()
-    assert [job["enabled"] for job in body["data"]] == [False, True, False, False, False]
+    assert [job["enabled"] for job in body["data"]] == [False, True, False, False, False, False]
     broken = settings.model_copy(update={"schedule_detect": "at dawn"})
     with TestClient(create_app(broken)) as client:
         response = client.get("/api/jobs", headers=login_headers(client, "xiehui"))

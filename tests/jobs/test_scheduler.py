@@ -174,6 +174,7 @@ def test_timetable_from_settings(settings: Settings) -> None:
         "schedule_deliver_seconds": 0,
         "schedule_price_check_seconds": 0,
         "schedule_price_follow_seconds": 0,
+        "schedule_index": "",
     }
     entries = timetable(settings.model_copy(update=off))
     assert list(entries) == ["detect"]
@@ -217,7 +218,7 @@ def test_install_jobs_keeps_a_missed_run_due(engine: Engine, settings: Settings)
     install_jobs(scheduler, changed, owner="third")
     stop_scheduler(scheduler)
     next_runs = _stored_next_runs(changed, engine)
-    assert set(next_runs) == {"detect", "deliver", "price_checks", "price_follows"}
+    assert set(next_runs) == {"detect", "deliver", "price_checks", "price_follows", "index"}
     assert next_runs["detect"] > dt.datetime.now(dt.UTC)
     assert (next_runs["detect"].hour, next_runs["detect"].minute) == (7, 15)
 
