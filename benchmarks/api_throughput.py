@@ -5,24 +5,42 @@ Starts a bare FastAPI app (``GET /ping`` returning a constant) and ``fairmarket 
 both under uvicorn with the same options, and drives each endpoint over loopback with wrk
 (``wrk -t2 -c16 -d5s --latency``; a bounded Python client when wrk is missing). Prints req/s, p50 and
 p99 per endpoint and the ratio to bare, first with one worker per server, then with ``--workers 2``.
-Bare is measured before and after the endpoints and the ratio taken to their mean, as the machine is
-shared. Rate limiting is switched off for the run (``FAIRMARKET_RATE_LIMIT_PER_MINUTE=0``).
+The machine is shared and noisy, so bare and app alternate for every endpoint (bare, app, bare, app with
+``--rounds 2``) and each app run is set against the bare run just before it; the table gives the range of
+those ratios. Measuring starts once every worker has logged its start-up. Rate limiting is switched
+off for the run (``FAIRMARKET_RATE_LIMIT_PER_MINUTE=0``).
 
 Goals (issue 18), one worker: ``/api/health`` >= 0.7 x bare; public price series and index >= 0.3 x bare;
 staff search with facets >= 0.1 x bare.
 
     .venv/bin/python benchmarks/api_throughput.py [--data-dir /tmp/fm-bench] [--duration 5]
-        [--connections 16] [--workers 1,2] [--profile DIR]
+        [--connections 16] [--workers 1,2] [--rounds 2] [--profile DIR]
 
 ``--profile DIR`` records each endpoint under load with py-spy (``pip install py-spy``) into
 ``DIR/<endpoint>.txt`` (collapsed stacks of the single worker).
 
-Measured 2026-12-02 on the shared 2-core machine (load average 10-15; ratios within one block only), two
-runs. One worker: bare 608-772 req/s; health 0.99-1.34 x bare; series 0.30-0.60 (304 revalidation 0.37);
-index 0.24-0.29; staff search with facets 0.15-0.19 (p99 339-457 ms). Two workers: bare 1,073-3,655 req/s
-(it swings within a block); health 0.14-0.25, series 0.13-0.41, 304 0.26-1.07, index 0.18-0.35, search
-0.09-0.37. With two workers each worker computes its own first answer: the index's 1.5 s computation then
-meets wrk's 2 s timeout for some requests (counted as failed; the server answered no error).
+Measured 2026-12-02 on the shared 2-core machine (load average 10-15, other sessions' tests running),
+seven runs of ``--workers 1,2`` (the health fast path in the last two); ranges over all pairs:
+
+| workers | endpoint | bare req/s | app req/s | app p50 ms | app p99 ms | x bare |
+|---|---|---|---|---|---|---|
+| 1 | health (fast path) | 400-699 | 1,407-2,688 | 5.7-11.4 | 21-239 | 3.49-5.84 |
+| 1 | health (routed, before) | 339-1,096 | 688-1,139 | 14.3-22.3 | 37-107 | 0.78-2.57 |
+| 1 | series (public) | 369-1,130 | 1,243-3,225 | 4.6-13.3 | 19-101 | 1.92-6.17 |
+| 1 | series 304 | 333-891 | 1,792-3,688 | 4.0-8.9 | 15-78 | 2.62-7.02 |
+| 1 | index (public) | 384-1,047 | 1,597-2,474 | 6.4-10.2 | 23-81 | 2.36-4.44 |
+| 1 | search + facets (staff) | 361-794 | 165-463 | 16-107 | 194-1,220 | 0.27-0.83 |
+| 2 | health (fast path) | 1,814-4,981 | 1,213-2,116 | 7.6-13.3 | 32-44 | 0.35-0.82 |
+| 2 | series (public) | 845-4,708 | 940-3,069 | 4.8-16.7 | 20-867 | 0.35-2.05 |
+| 2 | series 304 | 1,596-6,493 | 867-3,647 | 4.0-18.9 | 18-193 | 0.33-2.17 |
+| 2 | index (public) | 1,198-5,115 | 599-2,401 | 6.6-24.3 | 21-337 | 0.34-2.00 |
+| 2 | search + facets (staff) | 644-4,068 | 425-1,501 | 7-27 | 78-1,820 | 0.10-1.35 |
+
+A cached public read beats bare FastAPI because it skips what bare still does (routing, validation,
+serializing a dict). With two workers bare gains three to five times its one-worker rate on this
+oversubscribed machine while the app gains less; why was not found (wrk's connections are spread 9/7
+over the two workers). Search answers have a long tail (p99 up to 1-2 s, a few wrk timeouts counted as
+failed; the server logged no error).
 
 Where the time went before issue 18 (py-spy ``--profile``, one worker under wrk; share of the samples
 of threads doing work, idle pool threads left out):
@@ -33,15 +51,21 @@ of threads doing work, idle pool threads left out):
   a second (``DatabaseProbe``), settings and role checks async: no hop at all.
 - ``/api/prices/series`` (0.03): the route 44% — reading every observation of the window into a frame
   23% (driver rows to columns 9%), ``price_aggregates`` 12%, the ORM product lookup 7% — dependencies 8%.
-  Now: answers cached per data version (``api.public_reads``), a hit costs one ``SELECT`` of five
-  ``max``/``count`` subqueries (29% of a hit) and one hop; a miss reads ``price_daily_aggregates``.
+  Then: answers cached per data version (``api.public_reads``), a hit cost one ``SELECT`` of the data
+  version (29% of a hit), a worker-thread hop, routing (13%) and dependencies (14%). Now a repeated
+  path and query is answered before routing from the kept bytes and headers (``PublicReadsFastPath``)
+  and the version is asked at most every 0.5 s: sending the answer is 58% of the worker's samples,
+  uvicorn's access log 20%. A miss reads ``price_daily_aggregates``.
 - ``/api/prices/index`` (cold: 0 answers in 5 s): computing it 88% — reading observations 55%, the
   chained Jevons 30% — and 16 clients computing the same answer at once. Now one computation per key and
   version; the others wait for it and share it.
 - ``/api/complaints/search`` with facets (0.01): the search itself 30% (FTS5 statements 24%, of which the
   facet tally on its second connection 8%), the framework 19%, bearer-token user lookup 7%; in process
   (cProfile) highlighting the 20 hits re-cut their text with jieba behind one lock: 60% of a search. Now
-  the tokenizer keeps the tokens of recently cut texts (``TOKENS_KEPT``).
+  the tokenizer keeps the tokens of recently cut texts (``TOKENS_KEPT``), the token's user is read at
+  most every 0.5 s per worker (``web.deps.TokenAccounts``: no session, no thread hop), and a repeated
+  search is kept as the JSON sent. orjson was measured against pydantic's serializer on a 20-hit answer
+  (13.9 kB): ``orjson.dumps(model_dump(mode="json"))`` 222 us, ``model_dump_json()`` 187 us, so none.
 """
 
 from __future__ import annotations
