@@ -34,6 +34,7 @@ from api.routes import (
     users,
     watches,
 )
+from complaints.service import learned_classifier
 from core.config import Settings, get_settings
 from core.db import get_engine, prepare_database, session_factory
 from core.tokenizer import get_tokenizer
@@ -72,7 +73,7 @@ def warm_up(app: FastAPI) -> None:
     get_tokenizer()
     try:
         with app.state.sessions() as session:
-            complaints.load_classifier(app, session)
+            learned_classifier(app.state, session)
     except Exception:  # the database may be down at start; the classifier then loads on first use
         log.exception("complaint classifier not loaded at start")
 

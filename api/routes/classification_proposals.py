@@ -12,7 +12,8 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from api.routes.complaints import ClassificationCorrection, ClassifierDep, complaint_for, update_search_index
+from api.routes.complaints import ClassifierDep, complaint_for, update_search_index
+from api.schemas.complaints import ClassificationCorrection
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.reclassification import ProposalDecided, decide_proposal, propose_classification
