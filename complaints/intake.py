@@ -33,6 +33,7 @@ from complaints.classification import (
 from complaints.privacy import mask_optional, mask_personal_data
 from complaints.routing import association_for_industry
 from complaints.schemas import ComplaintCreate
+from complaints.stored import StoredComplaint
 from complaints.workflow import accept_deadline, accept_deadline_on
 from core.clock import china_date, utcnow
 from core.display_names import display_name
@@ -326,25 +327,6 @@ class Filing:
     values: dict[str, Any]
     created_at: dt.datetime | None = None
     import_key: str | None = None
-
-
-@dataclass(frozen=True)
-class StoredComplaint:
-    """What the search index needs of a complaint just stored (the columns of ``IndexedRow``)."""
-
-    id: int
-    tracking_code: str
-    title: str | None
-    text: str
-    merchant_name: str | None
-    product_category: str | None
-    nature: str | None
-    industry: str | None
-    district: str | None
-    status: str
-    created_at: dt.datetime
-    amount: Any
-    association_id: int | None
 
 
 def _merchants_of(session: Session, filings: Sequence[Filing]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -36,7 +36,6 @@ from complaints.classification import ComplaintClassifier
 from complaints.intake import (
     Filing,
     Router,
-    StoredComplaint,
     TextAnalysis,
     analyse_texts,
     learn_corrections,
@@ -46,6 +45,7 @@ from complaints.intake import (
     worker_classifier,
 )
 from complaints.schemas import ComplaintCreate
+from complaints.stored import StoredComplaint
 from core.clock import CHINA
 from core.config import get_settings
 from core.models import Complaint

@@ -14,12 +14,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from complaints.privacy import MASKING_VERSION, mask_optional, mask_personal_data
+from complaints.stored import StoredComplaint
 from core.models import Complaint
 from core.parallel import default_workers, parallel_chunks
 from core.tokenizer import get_tokenizer
@@ -150,26 +151,8 @@ def indexed_rows(session: Session, ids: Iterable[int] | None = None) -> Iterator
         last_id = rows[-1].id
 
 
-class IndexedRow(NamedTuple):
-    """One complaint's indexed columns as a plain tuple (what crosses to a worker process)."""
-
-    id: int
-    tracking_code: str
-    title: str | None
-    text: str
-    merchant_name: str | None
-    product_category: str | None
-    nature: str | None
-    industry: str | None
-    district: str | None
-    status: str
-    created_at: dt.datetime
-    amount: Any
-    association_id: int | None
-
-
 def _documents_of(rows: list[tuple[Any, ...]]) -> list[SearchDocument]:
-    return [document_for(IndexedRow(*row)) for row in rows]
+    return [document_for(StoredComplaint(*row)) for row in rows]
 
 
 @contextmanager

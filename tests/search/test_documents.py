@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from complaints.stored import StoredComplaint
 from core.models import Complaint
 from search.backends.base import SearchBackend
-from search.documents import WORK_CHUNK, IndexedRow, document_for, indexed_rows, parallel_documents
+from search.documents import WORK_CHUNK, document_for, indexed_rows, parallel_documents
 from search.service import check_consistency
 
 TEXTS = (
@@ -20,10 +21,10 @@ TEXTS = (
 )
 
 
-def _rows(count: int) -> list[IndexedRow]:
+def _rows(count: int) -> list[StoredComplaint]:
     start = dt.datetime(2026, 3, 1, 8, 30)
     return [
-        IndexedRow(
+        StoredComplaint(
             id=number,
             tracking_code=f"TS-DOCS{number:05d}",
             title="投诉" if number % 2 else None,
