@@ -17,6 +17,7 @@ from api.schemas.complaints import ClassificationCorrection
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.reclassification import ProposalDecided, decide_proposal, propose_classification
+from complaints.service import CLASSIFICATION_FIELDS
 from core import audit
 from core.models import ClassificationProposal
 from web.deps import ConsumerStaffDep, RowId, SessionDep, StaffDep
@@ -124,7 +125,7 @@ def _decide(
     if proposal is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "更正建议不存在")
     complaint = complaint_for(session, proposal.complaint_id, caller)
-    before = audit.snapshot(complaint, ("nature", "industry", "association_id"))
+    before = audit.snapshot(complaint, CLASSIFICATION_FIELDS)
     actor = caller.username or caller.role
     try:
         decide_proposal(
@@ -147,7 +148,7 @@ def _decide(
         before={"proposal": proposal.id, **before},
         after={
             "proposal": proposal.id,
-            **audit.snapshot(complaint, ("nature", "industry", "association_id")),
+            **audit.snapshot(complaint, CLASSIFICATION_FIELDS),
         },
     )
     session.commit()
