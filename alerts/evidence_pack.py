@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 from alerts.evidence_chart import ChartLine, price_chart_svg
 from alerts.lifecycle import STATUS_NAMES
 from alerts.messages import PERCENT_KINDS, SEVERITY_NAMES, UNIT_NAMES
+from analysis.variants import observation_variant
 from complaints.privacy import mask_name, mask_personal_data
 from core import audit
 from core.clock import in_china
@@ -160,13 +161,20 @@ def read_pack_facts(session: Session, alert: Alert) -> PackFacts:
         if alert.region:
             retail = retail.where(PriceObservation.region == alert.region)
         wholesale = select(PriceObservation).where(*in_window, PriceObservation.price_type == "wholesale")
+        variant = str((alert.evidence or {}).get("variant") or "")
         for query in (retail, wholesale):
-            observations.extend(
-                session.scalars(
-                    query.options(selectinload(PriceObservation.merchant)).order_by(
-                        PriceObservation.observed_date, PriceObservation.id
-                    )
+            rows = session.scalars(
+                query.options(selectinload(PriceObservation.merchant)).order_by(
+                    PriceObservation.observed_date, PriceObservation.id
                 )
+            )
+            # an alert on one variant (鲁辽 cucumbers) is judged against that variant's quotes only
+            observations.extend(
+                row
+                for row in rows
+                if not variant
+                or row.price_type == "wholesale"
+                or observation_variant(row.origin, row.spec, row.package) == variant
             )
     complaint_ids = [int(value) for value in (alert.evidence or {}).get("complaints") or []]
     complaints = (

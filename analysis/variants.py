@@ -5,8 +5,9 @@ switching from one to the other looks like a price jump. :func:`series_by_varian
 (origin, spec, package) into its ``region`` key, so every detector — all of them key series on
 (merchant, product, region) and markets on (product, region, day) — follows each variant on its own and
 compares a seller's 鲁辽 cucumbers with the market's 鲁辽 cucumbers. Rows without a variant keep their
-region as it is. The source's own name for the item is left out: sellers name one good differently, and
-those are still one market.
+region as it is. The fold is undone where an alert is stored (:func:`split_variant_region`): the alert keeps
+the plain region people filter and subscribe by, and names the variant beside it. The source's own name
+for the item is left out: sellers name one good differently, and those are still one market.
 """
 
 from __future__ import annotations
@@ -54,5 +55,21 @@ def series_by_variant(observations: pd.DataFrame) -> pd.DataFrame:
     if not has_variant.any():
         return observations
     region = observations["region"].astype("object").fillna("").astype(str)
-    folded = region.where(region == "", region + SEPARATOR) + label
+    folded = region + SEPARATOR + label
     return observations.assign(region=region.where(~has_variant, folded).str.slice(0, REGION_LENGTH))
+
+
+def fold_variant_region(region: str, variant: str) -> str:
+    """The key :func:`series_by_variant` gives a row of ``region`` and ``variant`` ("" for none)."""
+    return (region + SEPARATOR + variant)[:REGION_LENGTH] if variant else region
+
+
+def split_variant_region(folded: str) -> tuple[str, str]:
+    """``(region, variant)`` of a key :func:`series_by_variant` made; no region holds the separator."""
+    region, _, variant = folded.partition(SEPARATOR)
+    return region, variant
+
+
+def observation_variant(origin: str | None, spec: str | None, package: str | None) -> str:
+    """One stored observation's variant label, as :func:`variant_label` gives it for a frame's row."""
+    return SEPARATOR.join(part.strip() for part in (origin or "", spec or "", package or "") if part.strip())

@@ -1,7 +1,9 @@
 """Writing a detection run's alerts: one per episode, found again across runs, under one lock.
 
-An alert is one (rule, merchant, product, region, episode). An episode found again updates its alert
-(end date, evidence, severity only escalates); a dismissed alert stays dismissed. One run at a time per
+An alert is one (rule, merchant, product, region, variant, episode); the variant (origin/spec/package,
+followed by the detectors as its own series) is kept in the evidence, so the region stays the plain region.
+An episode found again updates its alert (end date, evidence, severity only escalates); a dismissed alert
+stays dismissed. One run at a time per
 database (:func:`detection_lock`): two runs started together would both find an episode new.
 """
 
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from analysis.evidence import episode_identity
 from analysis.gouging import RuleOutcome
 from analysis.rules import SEVERITIES
+from analysis.variants import fold_variant_region, split_variant_region
 from core.db import advisory_xact_lock, sqlite_file_lock
 from core.models import Alert, utcnow
 
@@ -50,9 +53,8 @@ def existing_alerts(
     ).all()
     existing: dict[tuple[Any, ...], list[Alert]] = {}
     for alert in alerts:
-        existing.setdefault((alert.rule_id, alert.merchant_id, alert.product_id, alert.region), []).append(
-            alert
-        )
+        series = fold_variant_region(alert.region, str((alert.evidence or {}).get("variant") or ""))
+        existing.setdefault((alert.rule_id, alert.merchant_id, alert.product_id, series), []).append(alert)
     return existing
 
 
@@ -74,12 +76,15 @@ def upsert_alert(
     merchants: Mapping[int, tuple[str, str | None]],
 ) -> tuple[Alert, Literal["raised", "updated"]] | None:
     rule = outcome.rule
-    merchant_id, product_id, region, start, end = episode_identity(episode)
-    candidates = existing.setdefault((rule.id, merchant_id, product_id, region), [])
+    merchant_id, product_id, series, start, end = episode_identity(episode)
+    region, variant = split_variant_region(series)
+    if variant:
+        evidence = {**evidence, "variant": variant}
+    candidates = existing.setdefault((rule.id, merchant_id, product_id, series), [])
     alert = next((alert for alert in candidates if _same_episode(alert, start, end)), None)
     if alert is None:
         alert = Alert(
-            episode_key=episode_key(rule.id, merchant_id, product_id, region, start),
+            episode_key=episode_key(rule.id, merchant_id, product_id, series, start),
             rule_id=rule.id,
             kind=rule.kind,
             merchant_id=merchant_id,

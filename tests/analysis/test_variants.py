@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.detectors import detect_market_surges, retail_with_market
-from analysis.variants import series_by_variant, variant_label
+from analysis.variants import series_by_variant, split_variant_region, variant_label
 from core.price_reads import OBSERVATION_COLUMNS
 
 DAYS = pd.date_range("2024-03-01", periods=40)
@@ -51,4 +51,7 @@ def test_rows_without_a_variant_keep_their_region() -> None:
         {"region": ["道里区", "道里区", ""], "origin": ["", "冀", "鲁辽"], "spec": [None, "鲜干花", ""]}
     )
     assert list(variant_label(frame)) == ["", "冀 · 鲜干花", "鲁辽"]
-    assert list(series_by_variant(frame)["region"]) == ["道里区", "道里区 · 冀 · 鲜干花", "鲁辽"]
+    folded = list(series_by_variant(frame)["region"])
+    assert folded == ["道里区", "道里区 · 冀 · 鲜干花", " · 鲁辽"]
+    split = [split_variant_region(key) for key in folded]
+    assert split == [("道里区", ""), ("道里区", "冀 · 鲜干花"), ("", "鲁辽")]

@@ -33,8 +33,11 @@ def _day(index: int) -> dt.date:
     return FIRST_DAY + dt.timedelta(days=index)
 
 
-def _seed(session: Session) -> dict[str, int]:
-    """Six 南岗区 supermarkets selling 大白菜 on top of a noisy wholesale series, seller 1 gouging."""
+def _seed(session: Session, spec: str | None = None) -> dict[str, int]:
+    """Six 南岗区 supermarkets selling 大白菜 on top of a noisy wholesale series, seller 1 gouging.
+
+    With ``spec``, every retail quote is of that variant (a packaging of the good).
+    """
     category = Category(code="vegetables", name="蔬菜")
     product = Product(code="chinese_cabbage", name="大白菜", category=category, standard_unit="500g")
     merchants = [
@@ -71,6 +74,7 @@ def _seed(session: Session) -> dict[str, int]:
                     standard_unit="500g",
                     price_type=price_type,
                     availability="in_stock",
+                    spec=spec if price_type == "retail" else None,
                 )
             )
         rows.clear()
@@ -113,6 +117,24 @@ def test_run_detection_flags_the_gouging_seller_not_the_market_move(
         "market_surge", ids["gouger"], ids["product"], "南岗区", _day(50)
     )
     assert surges[0].industry == "超市"
+
+
+def test_an_alert_on_a_variant_keeps_the_plain_region_and_names_the_variant(
+    session: Session, settings: Settings
+) -> None:
+    ids = _seed(session, spec="整棵装")
+
+    run_detection(session, settings, as_of=_day(DAYS - 1))
+    again = run_detection(session, settings, as_of=_day(DAYS - 1))
+
+    surges = _alerts(session, "market_surge")
+    assert [(alert.merchant_id, alert.region, alert.evidence["variant"]) for alert in surges] == [
+        (ids["gouger"], "南岗区", "整棵装")
+    ]
+    assert surges[0].episode_key == episode_key(
+        "market_surge", ids["gouger"], ids["product"], "南岗区 · 整棵装", _day(50)
+    )
+    assert not [result for result in again if result.rule == "market_surge"]
 
 
 def test_evidence_carries_reference_peers_complaints_and_series(session: Session, settings: Settings) -> None:
