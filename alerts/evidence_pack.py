@@ -184,7 +184,7 @@ def read_pack_facts(session: Session, alert: Alert) -> PackFacts:
     )
     product_ids = {c.product_id for c in complaints if c.product_id is not None}
     names = (
-        dict(session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids))).tuples())
+        dict(session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids))))
         if product_ids
         else {}
     )

@@ -411,9 +411,7 @@ def store_complaints(
     id_of = dict(
         session.execute(
             select(Complaint.tracking_code, Complaint.id).where(Complaint.tracking_code.in_(codes))
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     ids = [id_of[row["tracking_code"]] for row in rows]
     note = RECEIVED_NOTE.format(channel=display_name("channel", channel))

@@ -164,12 +164,12 @@ def merchant_ids_by_name(session: Session, names: set[str]) -> dict[str, int]:
     if not wanted:
         return {}
     lookup = select(Merchant.name, Merchant.id).where(Merchant.name.in_(wanted))
-    found: dict[str, int] = dict(session.execute(lookup).tuples().all())
+    found: dict[str, int] = dict(session.execute(lookup).all())
     missing = sorted(wanted - found.keys())
     if missing:
         insert = _insert(session, Merchant).on_conflict_do_nothing(index_elements=["name"])
         session.execute(insert, [{"name": name} for name in missing])
-        found = dict(session.execute(lookup).tuples().all())
+        found = dict(session.execute(lookup).all())
     return {name: found[plain] for name, plain in stripped.items()}
 
 
@@ -284,9 +284,7 @@ def _rekey_legacy_rows(
             select(PriceObservation.legacy_key, PriceObservation.id).where(
                 PriceObservation.legacy_key.in_(set(keys))
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     if not found:
         return rows

@@ -153,7 +153,7 @@ def test_rows_stored_before_variants_are_not_added_again_after_0011(db_url: str)
             ("北京", "鲁辽", "袋\\箱"),
         ]
         assert all(row.legacy_key for row in session.scalars(select(PriceObservation)))
-        days = session.execute(select(PriceDailyAggregate.region, PriceDailyAggregate.count)).tuples().all()
+        days = session.execute(select(PriceDailyAggregate.region, PriceDailyAggregate.count)).all()
         assert sorted(days) == [("北京", 2), ("南岗区", 1)]
 
         # the same Xinfadi rows crawled again (the crawler keys them by the site's ids) ...
@@ -196,6 +196,6 @@ def test_rows_stored_before_variants_are_not_added_again_after_0011(db_url: str)
             "1294533",
             "黄瓜",
         ]
-        days = session.execute(select(PriceDailyAggregate.region, PriceDailyAggregate.count)).tuples().all()
+        days = session.execute(select(PriceDailyAggregate.region, PriceDailyAggregate.count)).all()
         assert sorted(days) == [("北京", 3), ("南岗区", 1)]
     engine.dispose()
