@@ -48,7 +48,7 @@ METHODS: tuple[Method, ...] = ("geks_jevons", "chained_jevons")
 DEFAULT_METHOD: Method = "geks_jevons"
 SPLICE: Splice = "mean"
 #: Changes whenever the computation changes, so stored series made by an older one are recomputed.
-ALGORITHM_VERSION = 2
+ALGORITHM_VERSION = 3
 FIRST_DAY = dt.date(1, 1, 1)
 #: A basket day needs goods carrying half its weight priced.
 BASKET_MIN_WEIGHT_SHARE = 0.5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,7 +50,7 @@ def reference_geks(prices: dict[tuple[int, int], float], days: list[int]) -> dic
 
 
 def reference_spliced(prices: dict[tuple[int, int], float], window: int) -> dict[int, float]:
-    """Rolling-window GEKS with a mean splice, one window at a time, from the definitions."""
+    """Rolling-window GEKS with a mean splice on the published values, from the definitions."""
     days = sorted({day for day, _ in prices})
     published: dict[int, float] = {}
     for t in days:
@@ -61,6 +63,22 @@ def reference_spliced(prices: dict[tuple[int, int], float], window: int) -> dict
         published[t] = float(
             np.prod([published[k] * geks[t] / geks[k] for k in anchors]) ** (1 / len(anchors))
         )
+    return published
+
+
+def reference_mean_splice(prices: dict[tuple[int, int], float], window: int) -> dict[int, float]:
+    """Rolling-window GEKS with the mean splice (Diewert & Fox): day t's value is day t-1's times the
+    geometric mean, over the days k both windows share, of the new window's index from k to t over the
+    previous window's index from k to t-1."""
+    days = sorted({day for day, _ in prices})
+    published = {days[0]: 100.0}
+    for before, t in itertools.pairwise(days):
+        new_days = [day for day in days if t - window < day <= t]
+        old_days = [day for day in days if before - window < day <= before]
+        new, old = reference_geks(prices, new_days), reference_geks(prices, old_days)
+        shared = [day for day in new_days if day in old]
+        links = [(new[t] / new[k]) / (old[before] / old[k]) for k in shared]
+        published[t] = published[before] * float(np.prod(links) ** (1 / len(links)))
     return published
 
 
@@ -122,6 +140,13 @@ def test_full_window_matches_reference_from_the_definition() -> None:
 def test_mean_splice_matches_reference_from_the_definition() -> None:
     prices = _random_panel(25, 6, seed=5)
     result = price_index_geks(_panel(prices), window_days=7)
+    expected = reference_mean_splice(prices, window=7)
+    np.testing.assert_allclose(_values(result), [expected[day] for day in sorted(expected)], rtol=1e-9)
+
+
+def test_mean_splice_on_published_values_matches_reference_from_the_definition() -> None:
+    prices = _random_panel(25, 6, seed=5)
+    result = price_index_geks(_panel(prices), window_days=7, splice="mean_published")
     expected = reference_spliced(prices, window=7)
     np.testing.assert_allclose(_values(result), [expected[day] for day in sorted(expected)], rtol=1e-9)
 
