@@ -33,9 +33,19 @@ _MEANINGFUL_TOKEN = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 _NOT_LETTER = re.compile(r"[\W_\d]+")
 _DIGIT = re.compile(r"\d")
 CHARACTER_NGRAMS = (2, 3)  # single characters: a third more to count for macro-F1 +0.002 on TipDM
-LINEAR_C = 1.0
-CHARACTER_WEIGHT = 0.6
-NB_ALPHA = 0.3
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """The linear models' settings. The shipped ones are those nested cross-validation picks most often
+    on the TipDM messages (benchmarks/classifier_eval.py reports how each outer fold chose)."""
+
+    c: float = 1.0  # the SVM's inverse regularisation
+    character_weight: float = 0.6  # character n-grams' TF-IDF against the words'
+    nb_alpha: float = 0.3  # complement Naive Bayes smoothing
+
+
+SHIPPED = Hyperparameters()
 
 
 class Prediction(NamedTuple):  # a tuple: batches of them cross from worker processes cheaply
@@ -227,8 +237,9 @@ class LinearTextModel:
     learnt (well under a second for thousands of examples); predictions are batched.
     """
 
-    def __init__(self, labels: Sequence[str]) -> None:
+    def __init__(self, labels: Sequence[str], hyperparameters: Hyperparameters = SHIPPED) -> None:
         self.labels = tuple(labels)
+        self.hyperparameters = hyperparameters
         self._examples: list[TextFeatures] = []
         self._targets: list[str] = []
         self._weights: list[float] = []
@@ -252,7 +263,9 @@ class LinearTextModel:
     def _model(self) -> _FittedModel:
         with self._lock:
             if self._fitted is None:
-                self._fitted = _FittedModel.fit(self._examples, self._targets, self._weights)
+                self._fitted = _FittedModel.fit(
+                    self._examples, self._targets, self._weights, self.hyperparameters
+                )
             return self._fitted
 
     def predict(self, features: TextFeatures, fallback: str) -> Prediction:
@@ -284,6 +297,7 @@ class LinearTextModel:
 @dataclass(frozen=True)
 class _FittedModel:
     vocabulary: _Vocabulary
+    character_weight: float
     svm_words: TfidfTransformer  # sublinear TF-IDF
     svm_characters: TfidfTransformer
     nb_words: TfidfTransformer  # plain TF-IDF
@@ -292,7 +306,13 @@ class _FittedModel:
     classes: tuple[str, ...]
 
     @classmethod
-    def fit(cls, examples: list[TextFeatures], targets: list[str], weights: list[float]) -> _FittedModel:
+    def fit(
+        cls,
+        examples: list[TextFeatures],
+        targets: list[str],
+        weights: list[float],
+        hyperparameters: Hyperparameters,
+    ) -> _FittedModel:
         batch = EncodedBatch.of(examples)
         vocabulary = _Vocabulary.of(batch)
         word_counts, character_counts = vocabulary.word_counts(batch), vocabulary.character_counts(batch)
@@ -300,20 +320,23 @@ class _FittedModel:
         svm_characters = TfidfTransformer(sublinear_tf=True).fit(character_counts)
         nb_words = TfidfTransformer().fit(word_counts)
         classes = tuple(sorted(set(targets)))
+        weight = hyperparameters.character_weight
         if len(classes) < 2:
-            return cls(vocabulary, svm_words, svm_characters, nb_words, None, None, classes)
+            return cls(vocabulary, weight, svm_words, svm_characters, nb_words, None, None, classes)
         matrix = sparse.hstack(
             [
                 svm_words.transform(word_counts),
-                CHARACTER_WEIGHT * svm_characters.transform(character_counts),
+                weight * svm_characters.transform(character_counts),
             ]
         ).tocsr()
         sample_weight = np.asarray(weights)
-        svm = LinearSVC(C=LINEAR_C, class_weight="balanced").fit(matrix, targets, sample_weight=sample_weight)
-        naive_bayes = ComplementNB(alpha=NB_ALPHA).fit(
+        svm = LinearSVC(C=hyperparameters.c, class_weight="balanced").fit(
+            matrix, targets, sample_weight=sample_weight
+        )
+        naive_bayes = ComplementNB(alpha=hyperparameters.nb_alpha).fit(
             nb_words.transform(word_counts), targets, sample_weight=sample_weight
         )
-        return cls(vocabulary, svm_words, svm_characters, nb_words, svm, naive_bayes, classes)
+        return cls(vocabulary, weight, svm_words, svm_characters, nb_words, svm, naive_bayes, classes)
 
     def probabilities(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities (columns in ``classes`` order) and whether anything in each was known."""
@@ -326,7 +349,7 @@ class _FittedModel:
             sparse.hstack(
                 [
                     self.svm_words.transform(word_counts),
-                    CHARACTER_WEIGHT * self.svm_characters.transform(character_counts),
+                    self.character_weight * self.svm_characters.transform(character_counts),
                 ]
             ).tocsr()
         )
