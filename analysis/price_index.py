@@ -31,10 +31,10 @@ References
    (elementary indices: the Jevons index as the geometric mean of price relatives).
 .. [2] Eurostat (2022). *Guide on Multilateral Methods in the Harmonised Index of Consumer Prices*,
    sections 2 (GEKS) and 3 (extension methods: window length, mean and half splice).
-.. [4] Diewert, W. E., Fox, K. J. (2022). Substitution bias in multilateral methods for CPI
-   construction. *Journal of Business & Economic Statistics* 40(1), 355-369 (the mean splice).
 .. [3] Ivancic, L., Diewert, W. E., Fox, K. J. (2011). Scanner data, time aggregation and the
    construction of price indexes. *Journal of Econometrics* 161(1), 24-35.
+.. [4] Diewert, W. E., Fox, K. J. (2022). Substitution bias in multilateral methods for CPI
+   construction. *Journal of Business & Economic Statistics* 40(1) (the mean splice).
 """
 
 from __future__ import annotations
@@ -638,7 +638,10 @@ def price_index_geks(
         The columns that identify an item; default :func:`item_keys`.
     window_days : int
         Length of the rolling window in calendar days (395: 13 months).
-    splice : {"mean", "half"}
+    splice : {"mean", "mean_published", "half"}
+        ``mean``: onto the previous day's value over the days both windows share (the default);
+        ``mean_published``: onto the published values of the window's earlier days; ``half``: onto
+        the published value of the day nearest the window's middle.
     weights : mapping, optional
         Weight per value of ``weight_key`` (e.g. expenditure weight per good); each good's matched
         items count as their mean. Equal item weights when None.
