@@ -2,20 +2,26 @@
 
 Xinfadi quotes 黄瓜 鲁辽 袋\\箱 at 0.85 and 黄瓜 冀 鲜干花 at 0.9 on one day; judged as one series, a seller
 switching from one to the other looks like a price jump. :func:`series_by_variant` folds a row's variant
-(origin, spec, package) into its ``region`` key, so every detector — all of them key series on
-(merchant, product, region) and markets on (product, region, day) — follows each variant on its own and
-compares a seller's 鲁辽 cucumbers with the market's 鲁辽 cucumbers. Rows without a variant keep their
-region as it is. The fold is undone where an alert is stored (:func:`split_variant_region`): the alert keeps
-the plain region people filter and subscribe by, and names the variant beside it. The source's own name
-for the item is left out: sellers name one good differently, and those are still one market.
+(origin, and a spec that grades rather than measures) into its ``region`` key, so every detector — all
+of them key series on (merchant, product, region) and markets on (product, region, day) — follows each
+variant on its own and compares a seller's 鲁辽 cucumbers with the market's 鲁辽 cucumbers. Rows without
+a variant keep their region as it is. The fold is undone where an alert is stored
+(:func:`split_variant_region`): the alert keeps the plain region people filter and subscribe by, and names
+the variant beside it. Left out: a spec or package that states a quantity (``5L/桶``, ``500g/袋``: the
+price is already per standard unit, so pack sizes are one market) and the source's own name for the item
+(sellers name one good differently, and those are still one market).
 """
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 #: The columns that make a variant of a good for the detectors.
-VARIANT_KEYS = ("origin", "spec", "package")
+VARIANT_KEYS = ("origin", "spec")
+#: A spec with a number measures a pack (normalised away), it does not grade the good.
+MEASURES = re.compile(r"\d|[一二两三四五六七八九十半]")
 #: Between a region and a variant's parts in the folded key (and the alerts that carry it).
 SEPARATOR = " · "
 #: The stored region of an alert holds this many characters.
@@ -31,6 +37,8 @@ def variant_label(observations: pd.DataFrame) -> pd.Series:
     ]
     if not parts:
         return pd.Series("", index=observations.index, dtype="object")
+    if "spec" in observations.columns:
+        parts[-1] = parts[-1].where(~parts[-1].str.contains(MEASURES), "")
     label = parts[0]
     for part in parts[1:]:
         label = label.where(part == "", label.where(label == "", label + SEPARATOR) + part)
@@ -70,6 +78,12 @@ def split_variant_region(folded: str) -> tuple[str, str]:
     return region, variant
 
 
-def observation_variant(origin: str | None, spec: str | None, package: str | None) -> str:
-    """One stored observation's variant label, as :func:`variant_label` gives it for a frame's row."""
-    return SEPARATOR.join(part.strip() for part in (origin or "", spec or "", package or "") if part.strip())
+def observation_variant(origin: str | None, spec: str | None, package: str | None = None) -> str:
+    """One stored observation's variant label, as :func:`variant_label` gives it for a frame's row.
+
+    ``package`` is accepted and left out, as a spec that states a quantity is.
+    """
+    grade = (spec or "").strip()
+    if MEASURES.search(grade):
+        grade = ""
+    return SEPARATOR.join(part for part in ((origin or "").strip(), grade) if part)

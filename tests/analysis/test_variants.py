@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.detectors import detect_market_surges, retail_with_market
-from analysis.variants import series_by_variant, split_variant_region, variant_label
+from analysis.variants import observation_variant, series_by_variant, split_variant_region, variant_label
 from core.price_reads import OBSERVATION_COLUMNS
 
 DAYS = pd.date_range("2024-03-01", periods=40)
@@ -48,10 +48,16 @@ def test_a_jump_within_one_variant_is_flagged() -> None:
 
 def test_rows_without_a_variant_keep_their_region() -> None:
     frame = pd.DataFrame(
-        {"region": ["道里区", "道里区", ""], "origin": ["", "冀", "鲁辽"], "spec": [None, "鲜干花", ""]}
+        {
+            "region": ["道里区", "道里区", "", "道里区"],
+            "origin": ["", "冀", "鲁辽", ""],
+            "spec": [None, "鲜干花", "", "5L/桶"],  # a pack size is normalised away: no variant
+        }
     )
-    assert list(variant_label(frame)) == ["", "冀 · 鲜干花", "鲁辽"]
+    assert list(variant_label(frame)) == ["", "冀 · 鲜干花", "鲁辽", ""]
+    assert observation_variant("冀", "鲜干花", "") == "冀 · 鲜干花"
+    assert observation_variant("", "5L/桶", "2桶") == ""
     folded = list(series_by_variant(frame)["region"])
-    assert folded == ["道里区", "道里区 · 冀 · 鲜干花", " · 鲁辽"]
+    assert folded == ["道里区", "道里区 · 冀 · 鲜干花", " · 鲁辽", "道里区"]
     split = [split_variant_region(key) for key in folded]
-    assert split == [("道里区", ""), ("道里区", "冀 · 鲜干花"), ("", "鲁辽")]
+    assert split == [("道里区", ""), ("道里区", "冀 · 鲜干花"), ("", "鲁辽"), ("道里区", "")]
