@@ -34,7 +34,7 @@ def period_start(dates: pd.Series, frequency: Frequency) -> pd.Series:
     if frequency == "day":
         return days
     if frequency == "week":
-        return days - pd.to_timedelta(days.dt.weekday, unit="D")
+        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     if frequency == "month":
         return days.dt.to_period("M").dt.start_time
     raise ValueError(f"unknown frequency {frequency!r}; expected one of {FREQUENCIES}")
