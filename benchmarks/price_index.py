@@ -50,6 +50,7 @@ from core.config import Settings
 from core.db import make_engine, session_factory, upgrade_database
 from core.models import Category, Merchant, PriceObservation, Product
 from core.price_reads import read_observations
+from jobs.index_series import category_goods
 
 #: ``shared`` sits beside the clone (CI, /work/main) or beside the worktrees' folder.
 REAL = next(
@@ -227,8 +228,10 @@ def part_api_speed(sellers: int, days: int) -> None:
         sessions = session_factory(engine)
         with sessions() as session:
             ids = {code: product_id for code, product_id in session.execute(select(Product.code, Product.id))}
-            vegetables = list(
-                session.scalars(select(Product.id).join(Category).where(Category.code == "vegetables"))
+            vegetables = list(  # the category's goods and its sub-categories', as the API reads them
+                category_goods(
+                    session, session.scalars(select(Category).where(Category.code == "vegetables")).one()
+                )
             )
         basket = [ids[code] for code in _livelihood_codes() if code in ids]
         end = FIRST_DAY + dt.timedelta(days=days - 1)
