@@ -17,11 +17,12 @@ before each run is printed, jieba is timed before and after each import, and CPU
 complaints (this process, its workers and the search server) are printed next to jieba's, which a busy
 machine does not distort.
 
-Measured 2026-12-02 (2 cores shared with other work, load ~10, 20,000 complaints): FTS5 ratio 0.65,
-import 0.59 CPU-s per 1k against jieba's 0.26 (both cores free, at most 2 × 0.26 / 0.59 ≈ 0.88);
-osmem-server ratio 0.27, 1.11 CPU-s per 1k of which the server's own indexing is ~0.5 (about twice
-jieba per document, measured from /proc), so on two cores that also run the server 0.8 is out of reach
-there whatever the import does. Before this session's changes: 0.28 and 0.12.
+Measured 2026-12-02, 54,000 complaints: on a quiet machine (load 1.1) FTS5 ratio 0.72 (jieba 4,967 and
+4,131 texts/s, import+index 3,262/s; 0.56 CPU-s per 1k against jieba's 0.20, so CPU-bound on both cores:
+2 × 0.20 / 0.56 ≈ 0.71); under load 8-10 from other work 0.43-0.65. osmem-server ratio 0.27,
+1.11 CPU-s per 1k of which the server's own indexing is ~0.5 (about twice jieba per document,
+measured from /proc), so on two cores that also run the server 0.8 is out of reach there whatever the
+import does. Before this session's changes: 0.28 and 0.12.
 
     .venv/bin/python benchmarks/complaint_intake.py [--complaints 60000] [--workers N] [--skip-osmem]
 """
