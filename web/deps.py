@@ -44,11 +44,13 @@ def get_db(request: Request) -> Iterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_db)]
 
+#: The largest id a row can have (PostgreSQL's 32-bit integer columns).
+ROW_ID_MAX = 2**31 - 1
 # A row id in a path: the schema names the range the id columns hold (32-bit on PostgreSQL), so an id
 # past it is a 422 for malformed input and any id inside it is well formed (a 404 when absent).
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 # The same range for a row id given as a query filter.
-RowIdFilter = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+RowIdFilter = Annotated[int | None, Query(ge=1, le=ROW_ID_MAX)]
 
 # Appended to an operation's OpenAPI security: login is optional there (the public gets a public view).
 OPTIONAL_LOGIN: dict[str, list[dict[str, list[str]]]] = {"security": [{}]}

@@ -25,7 +25,7 @@ from alerts.subscriptions import SEVERITIES
 from api.timestamps import UtcDateTime
 from core.display_names import display_name
 from core.models import Alert, Delivery, utcnow
-from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, SessionDep, SettingsDep, StaffDep
+from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, RowIdFilter, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -219,8 +219,8 @@ def list_alerts(
     severity: Annotated[list[Severity] | None, Query()] = None,
     min_severity: Severity | None = None,
     rule: Annotated[list[str] | None, Query()] = None,
-    product_id: int | None = None,
-    merchant_id: int | None = None,
+    product_id: RowIdFilter = None,
+    merchant_id: RowIdFilter = None,
     region: str | None = None,
     industry: str | None = None,
     since: Annotated[dt.date | None, Query(description="只看此日及以后仍在持续的预警")] = None,

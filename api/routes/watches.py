@@ -24,7 +24,7 @@ from alerts.watches import SEARCH_FILTERS, owning_association
 from api.timestamps import UtcDateTime
 from core import audit
 from core.models import Category, Merchant, Product, User, Watch
-from web.deps import Caller, RowId, SessionDep, SettingsDep, StaffDep
+from web.deps import ROW_ID_MAX, Caller, RowId, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/watches", tags=["watches"])
 
@@ -49,9 +49,9 @@ class WatchCreate(BaseModel):
         default_factory=dict,
         description="检索筛选：nature industry district merchant status（可加 not_）amount_min amount_max",
     )
-    merchant_id: int | None = None
-    product_id: int | None = None
-    category_id: int | None = None
+    merchant_id: int | None = Field(default=None, ge=1, le=ROW_ID_MAX)
+    product_id: int | None = Field(default=None, ge=1, le=ROW_ID_MAX)
+    category_id: int | None = Field(default=None, ge=1, le=ROW_ID_MAX)
     items: list[Item] = Field(default=["complaints", "alerts"], min_length=1)
     channels: list[Channel] = Field(default=["inbox"])
     webhook_url: str | None = Field(default=None, max_length=500)

@@ -57,6 +57,21 @@ def test_an_association_filter_beyond_the_id_range_is_refused_by_the_schema(
     assert client.get(path, params={"association_id": 1}, headers=consumer).status_code == 200
 
 
+@pytest.mark.parametrize("field", ["merchant_id", "product_id"])
+def test_alert_filters_beyond_the_id_range_are_refused_by_the_schema(
+    client: TestClient, consumer: dict[str, str], field: str
+) -> None:
+    """Found by schemathesis on PostgreSQL: merchant_id=26286026024903040 overflowed the 32-bit column."""
+    for value in ("26286026024903040", "0", str(2**31)):
+        response = client.get("/api/alerts", params={field: value}, headers=consumer)
+        assert response.status_code == 422, (field, value, response.text)
+    assert client.get("/api/alerts", params={field: 1}, headers=consumer).status_code == 200
+    schema = client.get("/openapi.json").json()
+    parameters = schema["paths"]["/api/alerts"]["get"]["parameters"]
+    declared = next(parameter for parameter in parameters if parameter["name"] == field)
+    assert {"minimum": 1, "maximum": 2**31 - 1}.items() <= declared["schema"]["anyOf"][0].items()
+
+
 @pytest.mark.parametrize("value", ["0", "20240101", "-1"])
 def test_a_bare_number_is_not_a_date(client: TestClient, consumer: dict[str, str], value: str) -> None:
     for path in ("/api/complaints", "/api/complaints/search"):
