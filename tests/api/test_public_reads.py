@@ -2,46 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.catalogue import seed_catalogue
 from core.models import Product
-from core.prices import PriceInput, store_observations
-
-DAY = dt.date(2024, 3, 4)
-SERIES = {"product": "pork", "from": "2024-03-04", "to": "2024-03-10"}
-
-
-def _pork_price(pork: Product, merchant: str, day: dt.date, unit_price: float) -> PriceInput:
-    return PriceInput(
-        source="test_market",
-        product_id=pork.id,
-        observed_at=dt.datetime.combine(day, dt.time(9)),
-        price=unit_price,
-        raw_unit="斤",
-        unit_price=unit_price,
-        standard_unit=pork.standard_unit,
-        merchant=merchant,
-        region="哈尔滨",
-    )
+from core.prices import store_observations
+from tests.utils.prices import DAY, SERIES, pork_price, seed_pork_series
 
 
 @pytest.fixture
 def pork(engine: object, session: Session) -> Product:
-    """Three days of 猪肉 at one Harbin supermarket, 13.00 each day."""
-    seed_catalogue(session)
-    session.commit()
-    good = session.scalars(select(Product).where(Product.code == "pork")).one()
-    store_observations(
-        session, [_pork_price(good, "家乐福", DAY + dt.timedelta(days=n), 13.0) for n in range(3)]
-    )
-    session.commit()
-    return good
+    return seed_pork_series(session)
 
 
 def test_series_carries_validators_and_answers_304_on_revalidation(client: TestClient, pork: Product) -> None:
@@ -72,7 +44,7 @@ def test_new_prices_change_the_answer_and_its_etag(
     first = client.get("/api/prices/series", params=SERIES)
     assert [point["count"] for point in first.json()["data"]] == [1, 1, 1]
 
-    store_observations(session, [_pork_price(pork, "大润发", DAY, 15.0)])
+    store_observations(session, [pork_price(pork, "大润发", DAY, 15.0)])
     session.commit()
     again = client.get("/api/prices/series", params=SERIES, headers={"If-None-Match": first.headers["etag"]})
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import subprocess
 import sys
@@ -11,17 +10,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.catalogue import seed_catalogue
 from core.config import Settings
 from core.models import Product
-from core.prices import PriceInput, store_observations
+from tests.utils.prices import SERIES, seed_pork_series
 
 ROOT = Path(__file__).resolve().parents[2]
-DAY = dt.date(2024, 3, 4)
-SERIES = {"product": "pork", "from": "2024-03-04", "to": "2024-03-10"}
 #: Headers a repeated answer must carry exactly as the route's first answer did.
 SAME_HEADERS = (
     "etag",
@@ -35,31 +30,9 @@ SAME_HEADERS = (
 )
 
 
-def _pork_price(pork: Product, merchant: str, day: dt.date, unit_price: float) -> PriceInput:
-    return PriceInput(
-        source="test_market",
-        product_id=pork.id,
-        observed_at=dt.datetime.combine(day, dt.time(9)),
-        price=unit_price,
-        raw_unit="斤",
-        unit_price=unit_price,
-        standard_unit=pork.standard_unit,
-        merchant=merchant,
-        region="哈尔滨",
-    )
-
-
 @pytest.fixture
 def pork(engine: object, session: Session) -> Product:
-    """Three days of 猪肉 at one Harbin supermarket, 13.00 each day."""
-    seed_catalogue(session)
-    session.commit()
-    good = session.scalars(select(Product).where(Product.code == "pork")).one()
-    store_observations(
-        session, [_pork_price(good, "家乐福", DAY + dt.timedelta(days=n), 13.0) for n in range(3)]
-    )
-    session.commit()
-    return good
+    return seed_pork_series(session)
 
 
 @pytest.mark.parametrize(

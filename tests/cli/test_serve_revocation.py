@@ -8,13 +8,8 @@ into 401 promptly, although nothing in that other process committed.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -22,47 +17,9 @@ import pytest
 
 from core.db import make_engine, session_factory
 from tests.utils.auth import make_user
+from tests.utils.serve import serve
 
-REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _serve(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "FAIRMARKET_DATA_DIR": str(tmp_path),
-        "FAIRMARKET_DATABASE_URL": f"sqlite:///{tmp_path / 'fairmarket.db'}",
-        "FAIRMARKET_SEARCH_URL": "",
-        "FAIRMARKET_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port), "--workers", "1"]
-    server = subprocess.Popen(
-        command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and server.poll() is None:
-            try:
-                httpx.get(f"{base}/api/health", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.3)
-        else:
-            pytest.fail(server.stdout.read().decode() if server.stdout else "serve did not start")
-        yield base
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 def _bearer(base: str, username: str) -> dict[str, str]:
@@ -76,13 +33,13 @@ def _bearer(base: str, username: str) -> dict[str, str]:
 @pytest.mark.slow
 def test_a_user_disabled_through_one_process_is_refused_by_the_other(tmp_path: Path) -> None:
     with ExitStack() as servers:
-        first = servers.enter_context(_serve(tmp_path))  # migrates the database
+        first = servers.enter_context(serve(tmp_path, RATE_LIMIT_PER_MINUTE="0"))  # migrates the database
         engine = make_engine(f"sqlite:///{tmp_path / 'fairmarket.db'}")
         with session_factory(engine)() as session:
             make_user(session, "root", "admin")
             clerk_id = make_user(session, "clerk", "consumer_staff").id
         engine.dispose()
-        second = servers.enter_context(_serve(tmp_path))
+        second = servers.enter_context(serve(tmp_path, RATE_LIMIT_PER_MINUTE="0"))
         clerk = _bearer(first, "clerk")
         # The second process has read the clerk's account and keeps it.
         for _ in range(3):
