@@ -105,8 +105,10 @@ def test_import_killed_half_way_loses_and_doubles_nothing(db_url: str, tmp_path:
     assert committed <= stored
     assert len(stored) == IMPORT_ROWS == len({key for _, key in stored}) == len(set(markers))
 
+    # whether the kill fell between a batch's commit and its index write is timing; the index may or may
+    # not have drifted (tests/cli/test_import_crash.py stops there on purpose), but a repair always mends it
     drift = _cli(environment, "reindex", "--check")
-    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert drift.returncode in (0, 1), drift.stdout + drift.stderr
     repaired = _cli(environment, "reindex", "--check", "--repair", "--json")
     assert repaired.returncode == 0, repaired.stderr
     assert json.loads(repaired.stdout)["consistent_after_repair"] is True
