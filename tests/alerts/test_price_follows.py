@@ -4,8 +4,6 @@ double opt-in, one notice per move beyond the threshold, one-click unsubscribe, 
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import re
 import time
 from collections.abc import Iterator
@@ -14,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +23,7 @@ from core.config import Settings
 from core.models import PriceFollow, Product
 from core.prices import PriceInput, store_observations
 from tests.alerts.receiver import free_port
+from tests.utils.mail import Mailbox, serving
 
 PUBLIC_URL = "https://jiage.example.cn"
 ADDRESS = "Reader@Example.cn"
@@ -34,26 +32,10 @@ DAY = dt.date(2026, 11, 2)
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/[^\s]+")
 
 
-class Mailbox:
-    """Mail the test's SMTP server took. A message is stored before the server's 250 reply, and every send
-    here (the delivery cycle, the API's background task under TestClient) returns only after that reply, so
-    counting right after a send sees all it sent: no sleep is needed to show nothing more arrived."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
+    with serving(Mailbox()) as served:
+        yield served
 
 
 @pytest.fixture

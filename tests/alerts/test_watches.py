@@ -3,8 +3,6 @@ restart of the delivering process; scoping, merchant watches on alerts, validati
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import re
 import signal
@@ -13,10 +11,8 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -26,10 +22,11 @@ from core.config import Settings
 from core.db import session_factory
 from core.models import Complaint, Delivery, Watch
 from search.service import get_search_backend
-from tests.alerts.receiver import Receiver, free_port
+from tests.alerts.receiver import Receiver
 from tests.alerts.watch_worker import cycles_path, finished_cycles
 from tests.utils.alerts import make_alert, make_merchant, make_product, staff_headers
 from tests.utils.auth import make_association
+from tests.utils.mail import Mailbox, serving
 from tests.utils.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,14 +34,7 @@ SECRET = "watch-test-secret-0123456789"
 CODE = re.compile(r"TS-[0-9A-Z]{10}")
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
+class TrackingMailbox(Mailbox):
     def tracking_codes(self) -> Counter[str]:
         codes: Counter[str] = Counter()
         for message in self.messages:
@@ -70,12 +60,9 @@ def _webhook_codes(receiver: Receiver) -> Counter[str]:
 
 
 @pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
+def mailbox() -> Iterator[tuple[TrackingMailbox, int]]:
+    with serving(TrackingMailbox()) as served:
+        yield served
 
 
 @pytest.fixture
@@ -107,7 +94,7 @@ def test_saved_search_delivers_each_new_match_once_across_a_restart(
     settings: Settings,
     db_url: str,
     receiver: Receiver,
-    mailbox: tuple[Mailbox, int],
+    mailbox: tuple[TrackingMailbox, int],
     workers: list[subprocess.Popen[bytes]],
 ) -> None:
     box, smtp_port = mailbox
