@@ -199,9 +199,12 @@ def reindex(
             "consistent": report.consistent,
             "examples": (report.missing + report.stale + report.orphaned)[:20],
         }
-        if fix and not report.consistent:
-            summary["repaired"] = repair(session, backend, report)
-            summary["consistent_after_repair"] = check_consistency(session, backend).consistent
+        if fix:
+            # a repair run always reports its outcome, also when there was nothing to mend
+            summary["repaired"] = 0 if report.consistent else repair(session, backend, report)
+            summary["consistent_after_repair"] = (
+                True if report.consistent else check_consistency(session, backend).consistent
+            )
         if as_json:
             typer.echo(json.dumps(summary, ensure_ascii=False))
         else:

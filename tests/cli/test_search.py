@@ -73,6 +73,15 @@ def test_reindex_check_reports_and_repairs_drift(cli_env: str, runner: CliRunner
     assert runner.invoke(app, ["reindex", "--check"]).exit_code == 0
 
 
+def test_reindex_repair_on_a_clean_index_reports_nothing_to_mend(cli_env: str, runner: CliRunner) -> None:
+    _seed(cli_env, copies=1)
+    assert runner.invoke(app, ["reindex"]).exit_code == 0
+    repaired = runner.invoke(app, ["reindex", "--check", "--repair", "--json"])
+    assert repaired.exit_code == 0, repaired.output
+    report = json.loads(repaired.stdout)
+    assert (report["consistent"], report["repaired"], report["consistent_after_repair"]) == (True, 0, True)
+
+
 def test_search_refuses_an_unknown_sort(cli_env: str, runner: CliRunner) -> None:
     _seed(cli_env, copies=1)
     result = runner.invoke(app, ["search", "口罩", "--sort", "price"])

@@ -96,7 +96,12 @@ def test_alerts_page_shows_published_alerts_with_evidence_and_filters(
     expect(page.get_by_role("heading", level=1)).to_have_text("价格预警公示")
     cards = page.locator("article.alert-card")
     expect(cards.first).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    # every card's chart is drawn (or says why not) before the charts are read; the page fetches nothing more
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('article.alert-card .chart')]"
+        ".every(c => c.classList.contains('js-plotly-plot') || c.classList.contains('no-data'))",
+        timeout=30_000,
+    )
     chart = page.locator("article.alert-card .js-plotly-plot").first
     expect(chart).to_be_visible()
     for unpublished in page.locator("article.alert-card .chart.no-data").all():
