@@ -150,7 +150,7 @@ def test_api_docs_render_with_no_internet(page: Page, live_site: LiveSite, conso
 
     page.route("**/*", only_this_server)
     page.goto("/docs")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=30_000)
     assert console.errors == []
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("FairMarket")
     expect(page.locator(".opblock-tag-section").first).to_be_visible()

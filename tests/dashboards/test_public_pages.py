@@ -40,7 +40,7 @@ def test_public_page_loads_without_console_errors(
 ) -> None:
     page.goto(path)
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=30_000)
     assert console.errors == []
 
 

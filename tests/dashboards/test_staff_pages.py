@@ -173,7 +173,7 @@ def test_staff_page_loads_without_console_errors(
     page.goto(path)
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     expect(page.locator("main")).to_contain_text(shows)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=30_000)
     assert console.errors == []
 
 
