@@ -20,9 +20,13 @@
     const data = new FormData(form);
     const params = { basket: data.get("basket"), ...window_(Number(data.get("period"))) };
     const answer = await FM.api(`/api/prices/index?${FM.query(params)}`);
+    // The axis spans the days that have an index, not the whole requested period: a market watched for
+    // 60 days shown over "近 90 天" would otherwise open on a month of empty chart.
+    const priced = answer.data.filter((p) => p.index !== null).map((p) => p.date);
+    const span = priced.length ? [priced[0], priced[priced.length - 1]] : [answer.start, answer.end];
     Charts.draw(chart, [
       { x: answer.data.map((p) => p.date), y: answer.data.map((p) => p.index), name: answer.name, type: "scatter", mode: "lines", line: { color: "#b03a2e", width: 2 }, connectgaps: false },
-      { x: [answer.start, answer.end], y: [100, 100], name: "基期 = 100", type: "scatter", mode: "lines", line: { color: "#7f8c8d", dash: "dot", width: 1 }, hoverinfo: "skip" },
+      { x: span, y: [100, 100], name: "基期 = 100", type: "scatter", mode: "lines", line: { color: "#7f8c8d", dash: "dot", width: 1 }, hoverinfo: "skip" },
     ], {
       title: { text: `${answer.name}（基期 ${answer.base_period || answer.base_date || answer.start} = 100）`, font: { size: 15 } },
       yaxis: { title: { text: "指数" } },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -89,6 +90,12 @@ def test_submitted_complaint_is_found_by_its_tracking_code(page: Page, console: 
 def test_price_index_and_complaint_stats_charts_have_data(page: Page, console: ConsoleLog) -> None:
     page.goto("/price-index")
     assert plotted_points(page, "#chart")[0] > 20
+    axis = page.eval_on_selector("#chart", "el => el._fullLayout.xaxis.range")
+    priced = page.eval_on_selector("#chart", "el => el.data[0].x.filter((x, i) => el.data[0].y[i] !== null)")
+    opens, closes = (dt.date.fromisoformat(end[:10]) for end in axis)
+    first, last = dt.date.fromisoformat(min(priced)), dt.date.fromisoformat(max(priced))
+    assert first - dt.timedelta(days=1) <= opens <= first, "the axis opens where the index starts"
+    assert last <= closes <= last + dt.timedelta(days=1), "and closes where it ends"
     expect(page.locator("#categories tbody tr")).not_to_have_count(0)
     page.goto("/complaint-stats")
     assert sum(plotted_points(page, "#by-nature")) > 0

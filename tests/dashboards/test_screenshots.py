@@ -30,6 +30,8 @@ PUBLIC = {
     "track": "/track",
     "not-found": "/no-such-page",
     "docs": "/docs",
+    "staff-login": "/staff/login",
+    "price-follow-confirm": "/price-follows/confirm?token=not-a-token",
 }
 STAFF = {
     "staff-inbox": "/staff/inbox",
@@ -39,6 +41,8 @@ STAFF = {
     "staff-subscriptions": "/staff/subscriptions",
     "staff-crawls": "/staff/crawls",
     "staff-jobs": "/staff/jobs",
+    "staff-watches": "/staff/watches",
+    "staff-provisional-goods": "/staff/provisional-goods",
 }
 WIDTHS = {"desktop": 1400, "phone": 390}
 
