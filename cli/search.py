@@ -175,6 +175,7 @@ def reindex(
     Exit code 1 when ``--check`` finds differences and ``--repair`` was not given.
     """
     from core.config import get_settings
+    from search.masking import record_masking_version
     from search.service import check_consistency, reindex_all, repair
 
     session, backend = _open()
@@ -186,6 +187,7 @@ def reindex(
                 lambda done: typer.echo(f"\r已索引 {done} 条", nl=False, err=True),
                 workers=get_settings().index_workers or None,
             )
+            record_masking_version(session, backend.name)
             typer.echo(f"\n重建完成：{written} 条投诉已索引 ({backend.name})")
             return
         report = check_consistency(session, backend)
@@ -205,6 +207,8 @@ def reindex(
             summary["consistent_after_repair"] = (
                 True if report.consistent else check_consistency(session, backend).consistent
             )
+            if summary["consistent_after_repair"]:
+                record_masking_version(session, backend.name)
         if as_json:
             typer.echo(json.dumps(summary, ensure_ascii=False))
         else:

@@ -6,11 +6,15 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic.json_schema import JsonDict
 
 from complaints.classification import INDUSTRIES, NATURES
-from core.text import cleaned_text, optional_text
+from core.text import OPTIONAL_TEXT_PATTERN, optional_text, required_text, visible_text_pattern
 
 MAX_TEXT_LENGTH = 5000
+MIN_VISIBLE_TEXT = 5
+# Blank (none) or something visible: the schema says what the validators below enforce.
+OPTIONAL_TEXT: JsonDict = {"pattern": OPTIONAL_TEXT_PATTERN}
 
 
 def _text_only(value: object) -> object:
@@ -26,17 +30,24 @@ def _text_only(value: object) -> object:
 class ComplaintBase(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    title: str | None = Field(default=None, max_length=200)
-    text: str = Field(min_length=5, max_length=MAX_TEXT_LENGTH, description="投诉内容")
-    demands: str | None = Field(default=None, max_length=2000, description="诉求")
-    merchant_name: str | None = Field(default=None, max_length=120)
+    title: str | None = Field(default=None, max_length=200, json_schema_extra=OPTIONAL_TEXT)
+    text: str = Field(
+        min_length=MIN_VISIBLE_TEXT,
+        max_length=MAX_TEXT_LENGTH,
+        description=f"投诉内容，至少 {MIN_VISIBLE_TEXT} 个可见字符",
+        json_schema_extra={"pattern": visible_text_pattern(MIN_VISIBLE_TEXT)},
+    )
+    demands: str | None = Field(
+        default=None, max_length=2000, description="诉求", json_schema_extra=OPTIONAL_TEXT
+    )
+    merchant_name: str | None = Field(default=None, max_length=120, json_schema_extra=OPTIONAL_TEXT)
     merchant_credit_code: str | None = Field(
         default=None,
         pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$",
         description="统一社会信用代码 (18 characters)",
     )
-    product_category: str | None = Field(default=None, max_length=40)
-    district: str | None = Field(default=None, max_length=40)
+    product_category: str | None = Field(default=None, max_length=40, json_schema_extra=OPTIONAL_TEXT)
+    district: str | None = Field(default=None, max_length=40, json_schema_extra=OPTIONAL_TEXT)
     # The schema says number with cents (a Decimal's default schema would also admit any string).
     amount: (
         Annotated[
@@ -55,7 +66,7 @@ class ComplaintBase(BaseModel):
     @field_validator("text", mode="before")
     @classmethod
     def _clean_text(cls, value: object) -> object:
-        return cleaned_text(_text_only(value))
+        return required_text(_text_only(value), MIN_VISIBLE_TEXT)
 
     @field_validator(
         "title",
@@ -96,8 +107,10 @@ class ComplaintBase(BaseModel):
 class ComplaintCreate(ComplaintBase):
     """A complaint as filed by a consumer; name and contact are personal data."""
 
-    consumer_name: str | None = Field(default=None, max_length=60)
-    contact: str | None = Field(default=None, max_length=120, description="电话或邮箱")
+    consumer_name: str | None = Field(default=None, max_length=60, json_schema_extra=OPTIONAL_TEXT)
+    contact: str | None = Field(
+        default=None, max_length=120, description="电话或邮箱", json_schema_extra=OPTIONAL_TEXT
+    )
 
     @field_validator("consumer_name", "contact", mode="before")
     @classmethod

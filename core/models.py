@@ -640,6 +640,17 @@ class RateLimitWindow(Base):
     hits: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class SearchIndexMasking(Base):
+    """The masking rules' version (``complaints.privacy.MASKING_VERSION``) a search backend's complaint
+    documents were last brought in line with; a start that finds another re-masks them (search.masking)."""
+
+    __tablename__ = "search_index_masking"
+
+    backend: Mapped[str] = mapped_column(String(40), primary_key=True)  # SearchBackend.name
+    masking_version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
 class ClassificationProposal(Base):
     """A trade association's proposed correction of a complaint's nature/industry, which would re-route it;
     the consumer association accepts (the correction is applied and learnt) or refuses it."""

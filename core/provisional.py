@@ -279,7 +279,7 @@ def find_good(session: Session, reference: str) -> Product:
     """A good by code, name or id; :class:`MergeError` when there is none."""
     reference = reference.strip()
     conditions = [Product.code == reference, Product.name == reference]
-    if reference.isdigit() and len(reference) <= 9:
+    if reference.isascii() and reference.isdigit() and len(reference) <= 9:
         conditions.append(Product.id == int(reference))
     for condition in conditions:
         product = session.scalar(select(Product).where(condition).options(selectinload(Product.category)))

@@ -242,6 +242,13 @@ def compute_series(
     )
 
 
+def default_basket(baskets: dict[str, Basket]) -> str:
+    """The standard basket: the first one of the basket file (the shipped file's is ``livelihood``)."""
+    if not baskets:
+        raise _not_found("未配置价格篮子 (no basket configured)")
+    return next(iter(baskets))
+
+
 @dataclass(frozen=True)
 class IndexSubject:
     """What an index request is about: a basket (with weights) or a category, and its goods."""
@@ -256,9 +263,10 @@ class IndexSubject:
 def find_index_subject(
     session: Session, baskets: dict[str, Basket], *, basket: str | None, category: str | None
 ) -> IndexSubject:
-    if (basket is None) == (category is None):
-        raise _invalid("请指定 basket（价格篮子）或 category（商品类别）之一")
-    if basket is not None:
+    if basket is not None and category is not None:
+        raise _invalid("basket（价格篮子）与 category（商品类别）只能指定其一")
+    if category is None:
+        basket = basket if basket is not None else default_basket(baskets)
         chosen = baskets.get(basket)
         if chosen is None:
             raise _not_found(f"未知的价格篮子：{basket}")
@@ -307,13 +315,18 @@ async def price_index(
 ) -> Response:
     """The published index of a category, or of a basket of goods with configured weights.
 
+    Neither given: the standard basket (the first of the basket file); both given: 422.
+
     One series per index, region, price type and method, computed over all history with a fixed
     base: any window is a slice of it, never rebased. GEKS-Jevons over a rolling 395-day window with a
     mean splice by default; the chained daily Jevons on request.
     """
     # Stamped before reading: a file written meanwhile makes the repeated answer fail its guard.
-    guard = (partial(baskets_stamp, settings), baskets_stamp(settings)) if basket is not None else None
-    baskets = read_baskets(settings) if basket is not None else {}
+    by_basket = category is None
+    guard = (partial(baskets_stamp, settings), baskets_stamp(settings)) if by_basket else None
+    baskets = read_baskets(settings) if by_basket else {}
+    if by_basket and basket is None and baskets:
+        basket = default_basket(baskets)
 
     def compute(session: Session) -> PriceIndexPublic:
         subject = find_index_subject(session, baskets, basket=basket, category=category)

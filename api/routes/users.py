@@ -28,6 +28,18 @@ class UserBase(BaseModel):
 
 
 class UserCreate(UserBase):
+    """Association staff name their association (the schema says so, so clients know before they send)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"role": {"const": "association_staff"}}},
+            "then": {
+                "required": ["association"],
+                "properties": {"association": {"type": "string", "minLength": 1}},
+            },
+        }
+    )
+
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
     association: str | None = Field(
         default=None, max_length=80, description="所属协会的代码或名称；行业协会工作人员必填"

@@ -24,6 +24,7 @@ from alerts.watches import SEARCH_FILTERS, owning_association
 from api.timestamps import UtcDateTime
 from core import audit
 from core.models import Category, Merchant, Product, User, Watch
+from core.text import NOT_BLANK_PATTERN
 from web.deps import ROW_ID_MAX, Caller, RowId, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/watches", tags=["watches"])
@@ -40,7 +41,20 @@ _TARGET = {
 
 
 class WatchCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    """A saved search needs a query or a filter (the schema says so, so clients know before they send)."""
+
+    model_config = ConfigDict(
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "search"}}},
+            "then": {
+                "anyOf": [
+                    {"required": ["query"], "properties": {"query": {"pattern": NOT_BLANK_PATTERN}}},
+                    {"required": ["filters"], "properties": {"filters": {"minProperties": 1}}},
+                ]
+            },
+        },
+    )
 
     name: str = Field(min_length=1, max_length=80)
     kind: Kind

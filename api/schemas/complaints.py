@@ -10,15 +10,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema
 
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.privacy import mask_contact, mask_name, mask_optional
-from complaints.workflow import STATUS_NAMES, is_overdue
+from complaints.workflow import NOTE_REQUIRED, STATUS_NAMES, is_overdue
 from core.display_names import display_name
 from core.models import Complaint, ComplaintEvent, PriceCheck, PriceObservation
-from core.text import optional_text
+from core.text import OPTIONAL_TEXT_PATTERN, VISIBLE_CLASS, optional_text
 
 
 class ComplaintCreated(BaseModel):
@@ -131,8 +131,11 @@ class ComplaintDetail(ComplaintSummary):
 
 # The channels that file through this endpoint (bulk import records "import").
 FilingChannel = Literal["api", "web_form"]
-# A reason or note: control characters dropped, blank as none, invisible-only text refused (422).
-Note = Annotated[str | None, BeforeValidator(optional_text)]
+# A reason or note: control characters dropped, blank as none, invisible-only text refused (422); the
+# schema's pattern states the same rule.
+Note = Annotated[
+    str | None, BeforeValidator(optional_text), Field(json_schema_extra={"pattern": OPTIONAL_TEXT_PATTERN})
+]
 
 
 # The schema lists the statuses, so a client (and schemathesis) knows which values exist.
@@ -146,6 +149,18 @@ IndustryLabel = Annotated[str, WithJsonSchema(INDUSTRIES.json_schema())]
 
 
 class TransitionRequest(BaseModel):
+    """Rejecting a complaint or ending its mediation needs a reason (the schema says so)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"to_status": {"enum": list[JsonValue](sorted(NOTE_REQUIRED))}}},
+            "then": {
+                "required": ["note"],
+                "properties": {"note": {"type": "string", "pattern": VISIBLE_CLASS}},
+            },
+        }
+    )
+
     to_status: StatusName = Field(description="目标状态：" + "、".join(STATUS_NAMES))
     note: Note = Field(default=None, max_length=2000)
 

@@ -209,6 +209,18 @@ def test_basket_index_weights_goods(
     assert body["data"][7]["index"] == pytest.approx(100 * 1.5 ** (0.5 / 4), abs=1e-3)
     assert (body["data"][7]["matched"], body["data"][7]["priced"]) == (4, 4)
     assert (body["method"], body["window"], body["splice"]) == ("geks_jevons", 395, "mean")
+    # Neither basket nor category: the standard basket, the first of the deployment's file.
+    default = client.get("/api/prices/index", params={"city": "哈尔滨"}).json()
+    assert default == body
+
+
+def test_without_basket_or_category_the_index_is_the_shipped_first_basket(
+    client: TestClient, goods: dict[str, Product]
+) -> None:
+    shipped = parse_baskets(yaml.safe_load(BASKETS_FILE.read_text(encoding="utf-8")))
+    response = client.get("/api/prices/index")
+    assert response.status_code == 200, response.text
+    assert (response.json()["kind"], response.json()["code"]) == ("basket", next(iter(shipped)))
 
 
 def test_shipped_basket_needs_half_its_weight_priced(client: TestClient, goods: dict[str, Product]) -> None:
@@ -231,8 +243,7 @@ def test_broken_deployment_basket_file_is_503(
 
 
 INDEX_BAD_REQUESTS: list[tuple[dict[str, object], int, str]] = [
-    ({}, 422, "之一"),
-    ({"basket": "livelihood", "category": "vegetables"}, 422, "之一"),
+    ({"basket": "livelihood", "category": "vegetables"}, 422, "其一"),
     ({"basket": "luxury"}, 404, "未知的价格篮子"),
     ({"category": "spaceships"}, 404, "未知的商品类别"),
     ({"category": "vegetables", "to": "yesterday"}, 422, "请求参数无效"),

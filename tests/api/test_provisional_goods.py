@@ -70,6 +70,8 @@ def test_staff_review_merge_and_undo(client: TestClient, session: Session) -> No
     actions = session.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
     assert actions[-2:] == ["product.merge", "product.unmerge"]
     assert client.post("/api/provisional-goods/nothing-here/unmerge", headers=headers).status_code == 404
+    # Digits of other kinds ("²" is a digit to str.isdigit, not to int) name no good either.
+    assert client.post("/api/provisional-goods/²²0/unmerge", headers=headers).status_code == 404
 
 
 def test_only_consumer_association_staff(client: TestClient, session: Session) -> None:
