@@ -114,10 +114,13 @@ def cleaned_text(value: object) -> object:
 
 
 def required_text(value: object, min_visible: int) -> object:
-    """``cleaned_text`` that must show at least ``min_visible`` characters."""
+    """``cleaned_text`` that must show at least ``min_visible`` characters (shorter text is left to the
+    field's length check, which says so in the channel's own words)."""
     text = cleaned_text(value)
-    if isinstance(text, str) and text and visible_count(text) < min_visible:
-        raise ValueError(f"至少需要 {min_visible} 个可见字符 (at least {min_visible} visible characters)")
+    if isinstance(text, str) and len(text) >= min_visible and visible_count(text) < min_visible:
+        raise ValueError(
+            f"内容太短：至少需要 {min_visible} 个可见字符 (at least {min_visible} visible characters)"
+        )
     return text
 
 

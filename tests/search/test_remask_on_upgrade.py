@@ -2,7 +2,8 @@
 
 The index is planted as older rules left it: personal data in the documents' text, title and merchant,
 documents hashed under other rules, and ``search_index_masking`` at an older version. Then the upgrade
-paths run for real — ``fairmarket db upgrade`` and an API worker's start — on FTS5 and Elasticsearch,
+paths run for real — ``fairmarket db upgrade``, an API worker's start and ``fairmarket scheduler``'s
+start — on FTS5 and Elasticsearch,
 SQLite and PostgreSQL; afterwards nothing a trade association or the public can reach in the index
 holds the personal data, and the recorded version is the current one.
 """
@@ -11,7 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -152,3 +159,33 @@ def test_a_worker_start_remasks_before_serving_searches(
     session.expire_all()
     assert _leaks(session, search_settings, engine) == []
     assert recorded_masking_version(session, backend.name) == MASKING_VERSION
+
+
+@pytest.mark.slow
+def test_the_scheduler_start_remasks(
+    session: Session, backend: SearchBackend, search_settings: Settings, engine: Engine
+) -> None:
+    _plant_old_index(session, backend)
+    environment = {
+        **os.environ,
+        "FAIRMARKET_DATABASE_URL": search_settings.database_url,
+        "FAIRMARKET_DATA_DIR": str(search_settings.data_dir),
+        "FAIRMARKET_SEARCH_URL": search_settings.search_url,
+    }
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "scheduler"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while recorded_masking_version(session, backend.name) != MASKING_VERSION:
+            assert scheduler.poll() is None and time.monotonic() < deadline, "the scheduler did not re-mask"
+            time.sleep(0.2)
+            session.rollback()  # the next read sees what the scheduler committed
+    finally:
+        scheduler.send_signal(signal.SIGTERM)
+        scheduler.wait(timeout=60)
+    assert _leaks(session, search_settings, engine) == []
