@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, insert, or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.orm import Session
 
 from complaints.classification import (
@@ -36,6 +36,7 @@ from complaints.schemas import ComplaintCreate
 from complaints.stored import StoredComplaint
 from complaints.workflow import accept_deadline, accept_deadline_on
 from core.clock import china_date, utcnow
+from core.db import insert_rows
 from core.display_names import display_name
 from core.models import Association, Complaint, ComplaintEvent, Merchant
 from core.tokenizer import get_tokenizer
@@ -377,7 +378,8 @@ def store_complaints(
     by_code, by_name = _merchants_of(session, filings)
     codes = _new_tracking_codes(session, len(filings))
     deadline = functools.lru_cache(maxsize=1024)(accept_deadline_on)  # imports share a few days
-    rows: list[dict[str, Any]] = []
+    stored: list[StoredComplaint] = []
+    rows: list[tuple[Any, ...]] = []
     for filing, analysis, code in zip(filings, analyses, codes, strict=True):
         data = filing.values
         credit_code, name = data["merchant_credit_code"], data["merchant_name"]
@@ -388,65 +390,88 @@ def store_complaints(
             data["nature"], data["industry"], merchant.industry if merchant else None, analysis.classification
         )
         created_at = filing.created_at or now
-        row = dict(data)
-        row.update(vars(labels))  # nature and industry as labelled
-        row.update(
-            tracking_code=code,
-            import_key=filing.import_key,
-            channel=channel,
-            created_at=created_at,
-            updated_at=created_at,
-            status="received",
-            accept_deadline=deadline(china_date(created_at)),
-            merchant_id=merchant.id if merchant else None,
-            nature_corrected=False,
-            industry_corrected=False,
-            attachments=[],
-            association_id=router.association_id(labels.industry),
+        association_id = router.association_id(labels.industry)
+        rows.append(
+            (
+                *[data[field] for field in _FILED_COLUMNS],
+                labels.nature,
+                labels.nature_confidence,
+                labels.industry,
+                labels.industry_confidence,
+                code,
+                filing.import_key,
+                channel,
+                created_at,
+                created_at,
+                "received",
+                deadline(china_date(created_at)),
+                merchant.id if merchant else None,
+                False,
+                False,
+                [],
+                association_id,
+            )
         )
-        rows.append(row)
-    # Core executemany on the tables, the ids read back by tracking code: the ORM's bulk path, and
-    # RETURNING in parameter order (one statement per row on SQLite), cost more than the INSERT itself
-    session.execute(insert(cast(Table, Complaint.__table__)), rows)
+        stored.append(
+            StoredComplaint(
+                0,
+                code,
+                data["title"],
+                data["text"],
+                name,
+                data["product_category"],
+                labels.nature,
+                labels.industry,
+                data["district"],
+                "received",
+                created_at,
+                data["amount"],
+                association_id,
+            )
+        )
+    # Tuples straight to the driver's executemany, the ids read back by tracking code: SQLAlchemy's
+    # per-row parameter processing, the ORM's bulk path and RETURNING in parameter order (one
+    # statement per row on SQLite) each cost more than the INSERT itself
+    connection = session.connection()
+    insert_rows(connection, cast(Table, Complaint.__table__), _STORED_COLUMNS, rows)
     id_of = dict(
         session.execute(
             select(Complaint.tracking_code, Complaint.id).where(Complaint.tracking_code.in_(codes))
         ).all()
     )
-    ids = [id_of[row["tracking_code"]] for row in rows]
+    stored = [complaint._replace(id=id_of[complaint.tracking_code]) for complaint in stored]
     note = RECEIVED_NOTE.format(channel=display_name("channel", channel))
-    session.execute(
-        insert(cast(Table, ComplaintEvent.__table__)),
-        [
-            {
-                "complaint_id": complaint_id,
-                "at": row["created_at"],
-                "actor": actor,
-                "action": "received",
-                "to_status": "received",
-                "note": note,
-            }
-            for complaint_id, row in zip(ids, rows, strict=True)
-        ],
+    insert_rows(
+        connection,
+        cast(Table, ComplaintEvent.__table__),
+        ("complaint_id", "at", "actor", "action", "to_status", "note"),
+        [(c.id, c.created_at, actor, "received", "received", note) for c in stored],
     )
-    return [
-        StoredComplaint(
-            id=complaint_id,
-            tracking_code=row["tracking_code"],
-            title=row["title"],
-            text=row["text"],
-            merchant_name=row["merchant_name"],
-            product_category=row["product_category"],
-            nature=row["nature"],
-            industry=row["industry"],
-            district=row["district"],
-            status="received",
-            created_at=row["created_at"],
-            amount=row["amount"],
-            association_id=row["association_id"],
-        )
-        for complaint_id, row in zip(ids, rows, strict=True)
-    ]
+    return stored
+
+
+# The filed fields a bulk filing stores as given (``ComplaintCreate`` without the labels), then the
+# columns ``store_complaints`` works out, in the order its row tuples hold them.
+_FILED_COLUMNS = tuple(name for name in ComplaintCreate.model_fields if name not in ("nature", "industry"))
+_STORED_COLUMNS = (
+    *_FILED_COLUMNS,
+    "nature",
+    "nature_confidence",
+    "industry",
+    "industry_confidence",
+    "tracking_code",
+    "import_key",
+    "channel",
+    "created_at",
+    "updated_at",
+    "status",
+    "accept_deadline",
+    "merchant_id",
+    "nature_corrected",
+    "industry_corrected",
+    "attachments",
+    "association_id",
+)
 
 
 def correct_classification(

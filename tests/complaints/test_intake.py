@@ -13,11 +13,15 @@ from sqlalchemy.orm import Session
 from complaints.classification import ComplaintClassifier
 from complaints.intake import (
     TRACKING_ALPHABET,
+    Filing,
+    analyse_texts,
     classify_complaint,
     correct_classification,
     create_complaint,
     learn_corrections,
     normalize_tracking_code,
+    store_complaints,
+    words_of,
 )
 from complaints.schemas import ComplaintCreate
 from core.models import Complaint, Merchant
@@ -227,3 +231,47 @@ def test_a_new_classifier_learns_the_stored_corrections(
     assert fresh.classify(text).industry.label != "tourism"
     assert learn_corrections(session, fresh) == 3
     assert fresh.classify(text).industry.label == "tourism"
+
+
+def test_a_bulk_filing_stores_what_one_by_one_filing_stores(
+    session: Session, classifier: ComplaintClassifier
+) -> None:
+    """``store_complaints`` writes rows straight to the driver: every column read back (dates, amount,
+    JSON, booleans, labels, deadline, merchant, routing) and the first event match the ORM path's."""
+    make_association(session, "chaoshi", industries=["supermarket"])
+    merchant = Merchant(name="道里区某超市", industry="supermarket")
+    session.add(merchant)
+    session.flush()
+    filed = dt.datetime(2026, 3, 1, 15, 30, 5, 250000)
+    data = [
+        ComplaintCreate(
+            text="超市猪肉价格一天涨了三成，明显哄抬", merchant_name="道里区某超市", amount=Decimal("88.50")
+        ),
+        ComplaintCreate(
+            text="买到的口罩是假货，商家拒绝退款", nature="假冒伪劣", district="南岗区", title="假口罩"
+        ),
+    ]
+    one_by_one = [
+        create_complaint(
+            session, item, channel="import", actor="importer", created_at=filed, classifier=classifier
+        )
+        for item in data
+    ]
+    session.flush()
+    analyses = analyse_texts([words_of(item) for item in data], classifier)
+    filings = [Filing(item.model_dump(), filed, f"key-{n}") for n, item in enumerate(data)]
+    stored = store_complaints(session, filings, analyses, channel="import", actor="importer")
+    session.commit()
+    session.expire_all()
+    ignored = {"id", "tracking_code", "import_key"}
+    columns = [c.key for c in Complaint.__table__.columns if c.key not in ignored]
+    for orm_row, bulk_row in zip(one_by_one, stored, strict=True):
+        expected, actual = session.get(Complaint, orm_row.id), session.get(Complaint, bulk_row.id)
+        assert expected is not None and actual is not None
+        assert {c: getattr(actual, c) for c in columns} == {c: getattr(expected, c) for c in columns}
+        assert actual.tracking_code == bulk_row.tracking_code and actual.import_key is not None
+        event_fields = ("at", "actor", "action", "from_status", "to_status", "note")
+        assert [tuple(getattr(e, f) for f in event_fields) for e in actual.events] == [
+            tuple(getattr(e, f) for f in event_fields) for e in expected.events
+        ]
+    assert stored[0].amount == Decimal("88.50") and stored[0].association_id is not None
