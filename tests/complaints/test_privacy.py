@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complaints.privacy import luhn_ok, mask_contact, mask_name, mask_personal_data
+from complaints.privacy import (
+    luhn_ok,
+    mask_contact,
+    mask_name,
+    mask_personal_data,
+    normalize_for_matching,
+)
 
 
 @pytest.mark.parametrize(
@@ -196,3 +204,23 @@ def test_luhn() -> None:
 )
 def test_a_contact_is_masked_whatever_it_holds(contact: str, secret: str) -> None:
     assert secret not in mask_contact(contact)
+
+
+def test_every_look_alike_character_is_read_as_ascii() -> None:
+    """Texts of common characters skip the look-alike table: none of its characters may be among them."""
+    checked = 0
+    for code_point in range(0x80, 0x20000):
+        character = chr(code_point)
+        form = str(digit) if (digit := unicodedata.decimal(character, None)) is not None else None
+        if form is None and code_point not in (0x3000, 0x00A0):
+            nfkc = unicodedata.normalize("NFKC", character)
+            if (
+                nfkc == character
+                or not nfkc
+                or not all(c.isascii() and (c.isalnum() or c in "@.+-_") for c in nfkc)
+            ):
+                continue
+            form = nfkc
+        assert normalize_for_matching(f"价格{character}元") == f"价格{form or ' '}元", hex(code_point)
+        checked += 1
+    assert checked > 1500
