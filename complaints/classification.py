@@ -23,6 +23,7 @@ import jieba
 import numpy as np
 import yaml
 from scipy import sparse
+from scipy.special import logsumexp
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
@@ -205,17 +206,37 @@ def _counts(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sp
     return sparse.csr_matrix((np.ones(len(rows)), (rows, columns)), shape=shape)
 
 
+_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: 2**64 / golden ratio, odd
+
+
+def _buckets(keys: np.ndarray, bits: int) -> np.ndarray:
+    """Each key's bucket among ``2**bits``, from all of its bits (a key's low bits hold only its last
+    character)."""
+    return (keys * _HASH_MULTIPLIER) >> np.uint64(64 - bits)
+
+
 @dataclass(frozen=True)
 class _Vocabulary:
-    """A model's columns: the words and character n-gram keys seen in its training examples."""
+    """A model's columns: the words and character n-gram keys seen in its training examples.
+
+    ``character_buckets`` marks the hash buckets of the known keys: a batch's keys are looked up only
+    when their bucket is marked (a binary search over unsorted keys costs 100 ns each; nearly all of a
+    batch's n-grams are unknown to the model, and a bucket tells so in a few).
+    """
 
     words: dict[str, int]
     character_keys: np.ndarray  # sorted
+    character_buckets: np.ndarray  # bool, 2**bucket_bits of them
+    bucket_bits: int
 
     @classmethod
     def of(cls, batch: EncodedBatch) -> _Vocabulary:
         words = sorted(set(batch.words))
-        return cls({word: column for column, word in enumerate(words)}, np.unique(batch.character_keys))
+        keys = np.unique(batch.character_keys)
+        bits = min(max(16, len(keys).bit_length() + 4), 26)  # about 1/16 of the buckets marked
+        buckets = np.zeros(1 << bits, dtype=bool)
+        buckets[_buckets(keys, bits)] = True
+        return cls({word: column for column, word in enumerate(words)}, keys, buckets, bits)
 
     def word_counts(self, batch: EncodedBatch) -> sparse.csr_matrix:
         columns = np.fromiter(map(self.words.get, batch.words, repeat(-1)), np.int64, len(batch.words))
@@ -223,11 +244,13 @@ class _Vocabulary:
         return _counts(batch.word_rows[known], columns[known], (batch.size, len(self.words)))
 
     def character_counts(self, batch: EncodedBatch) -> sparse.csr_matrix:
-        keys, size = batch.character_keys, len(self.character_keys)
+        size = len(self.character_keys)
+        maybe = self.character_buckets[_buckets(batch.character_keys, self.bucket_bits)]
+        keys, rows = batch.character_keys[maybe], batch.character_rows[maybe]
         columns = np.searchsorted(self.character_keys, keys)
         known = columns < size
         known[known] = self.character_keys[columns[known]] == keys[known]
-        return _counts(batch.character_rows[known], columns[known], (batch.size, size))
+        return _counts(rows[known], columns[known], (batch.size, size))
 
 
 class LinearTextModel:
@@ -343,26 +366,47 @@ class _FittedModel:
         return cls(vocabulary, weight, svm_words, svm_characters, nb_words, svm, naive_bayes, classes)
 
     def probabilities(self, batch: EncodedBatch) -> tuple[np.ndarray, np.ndarray]:
-        """Class probabilities (columns in ``classes`` order) and whether anything in each was known."""
+        """Class probabilities (columns in ``classes`` order) and whether anything in each was known.
+
+        The fitted models' own arithmetic on the batch's matrices: their ``transform``,
+        ``decision_function`` and ``predict_proba`` validate their input on every call, which cost more
+        than the products themselves on an import's batches.
+        """
         word_counts = self.vocabulary.word_counts(batch)
         character_counts = self.vocabulary.character_counts(batch)
         known = (word_counts.getnnz(axis=1) > 0) | (character_counts.getnnz(axis=1) > 0)
         if self.svm is None or self.naive_bayes is None:
             return np.ones((batch.size, 1)), known
-        margins = self.svm.decision_function(
-            sparse.hstack(
-                [
-                    self.svm_words.transform(word_counts),
-                    self.character_weight * self.svm_characters.transform(character_counts),
-                ]
-            ).tocsr()
-        )
-        if margins.ndim == 1:  # two classes: one margin, for the second
-            margins = np.column_stack([-margins, margins])
+        features = sparse.hstack(
+            [
+                _tf_idf(self.svm_words, word_counts),
+                self.character_weight * _tf_idf(self.svm_characters, character_counts),
+            ]
+        ).tocsr()
+        margins = features @ self.svm.coef_.T + self.svm.intercept_
+        if margins.shape[1] == 1:  # two classes: one margin, for the second
+            margins = np.column_stack([-margins[:, 0], margins[:, 0]])
         svm_probabilities = np.exp(margins - margins.max(axis=1, keepdims=True))
         svm_probabilities /= svm_probabilities.sum(axis=1, keepdims=True)
-        nb_probabilities = self.naive_bayes.predict_proba(self.nb_words.transform(word_counts))
+        likelihoods = _tf_idf(self.nb_words, word_counts) @ self.naive_bayes.feature_log_prob_.T
+        if len(self.classes) == 1:
+            likelihoods += self.naive_bayes.class_log_prior_
+        nb_probabilities = np.exp(likelihoods - logsumexp(likelihoods, axis=1, keepdims=True))
         return (svm_probabilities + nb_probabilities) / 2, known
+
+
+def _tf_idf(transformer: TfidfTransformer, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """``transformer.transform(counts)``: TF (log-scaled when sublinear) times IDF, rows of unit length."""
+    matrix = sparse.csr_matrix(counts, dtype=np.float64, copy=True)
+    if transformer.sublinear_tf:
+        np.log(matrix.data, matrix.data)
+        matrix.data += 1.0
+    matrix.data *= transformer.idf_[matrix.indices]
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=matrix.data**2, minlength=matrix.shape[0]))
+    norms[norms == 0.0] = 1.0
+    matrix.data /= norms[rows]
+    return matrix
 
 
 class Classification(NamedTuple):

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from scipy import sparse
 
-from complaints.classification import INDUSTRIES, NATURES, ComplaintClassifier, LinearTextModel, features_of
+from complaints.classification import (
+    INDUSTRIES,
+    NATURES,
+    ComplaintClassifier,
+    EncodedBatch,
+    LinearTextModel,
+    features_of,
+)
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +93,55 @@ def test_industry_codes_and_names() -> None:
     assert INDUSTRIES.normalize("pharmacy") == "pharmacy"
     assert INDUSTRIES.normalize("药品零售") == "pharmacy"
     assert INDUSTRIES.fallback in INDUSTRIES.codes
+
+
+@pytest.mark.parametrize("labels", [("价格", "质量"), NATURES.codes], ids=["two-classes", "all-natures"])
+def test_batch_probabilities_are_the_fitted_models_own(labels: tuple[str, ...]) -> None:
+    """Predictions do the models' arithmetic on the batch matrices (skipping scikit-learn's per-call
+    input checks) and the vocabulary lookup skips keys by hash bucket: the same probabilities as the
+    fitted TF-IDF, SVM and Naive Bayes objects give, for known, unknown and partly known texts."""
+    examples = {
+        "价格": ["猪肉价格上涨哄抬物价", "口罩一天涨价三倍", "明码标价却多收钱"],
+        "质量": ["买的牛奶变质发臭", "手机用了两天就坏", "鞋子开胶质量太差"],
+        "假冒伪劣": ["卖假酒冒充茅台", "假冒名牌化妆品"],
+        "虚假宣传": ["广告说包治百病", "宣传的赠品没有给"],
+    }
+    model = LinearTextModel(labels)
+    for label in labels:
+        for text in examples.get(label, [f"{label}相关的投诉内容"]):
+            model.learn(features_of(text), label)
+    documents = [
+        features_of(text)
+        for text in ("超市猪肉涨价", "牛奶变质了还在卖", "完全无关的句子 xyz", "假酒", "价格质量都有问题", "")
+    ]
+    fitted = model._model()
+    batch = EncodedBatch.of(documents)
+    probabilities, known = fitted.probabilities(batch)
+
+    keys = batch.character_keys
+    columns = np.searchsorted(fitted.vocabulary.character_keys, keys).clip(
+        0, len(fitted.vocabulary.character_keys) - 1
+    )
+    hit = fitted.vocabulary.character_keys[columns] == keys
+    characters = sparse.csr_matrix(
+        (np.ones(hit.sum()), (batch.character_rows[hit], columns[hit])),
+        shape=(batch.size, len(fitted.vocabulary.character_keys)),
+    )
+    words = fitted.vocabulary.word_counts(batch)
+    assert fitted.svm is not None and fitted.naive_bayes is not None
+    margins = fitted.svm.decision_function(
+        sparse.hstack(
+            [
+                fitted.svm_words.transform(words),
+                fitted.character_weight * fitted.svm_characters.transform(characters),
+            ]
+        ).tocsr()
+    )
+    if margins.ndim == 1:
+        margins = np.column_stack([-margins, margins])
+    svm = np.exp(margins - margins.max(axis=1, keepdims=True))
+    svm /= svm.sum(axis=1, keepdims=True)
+    expected = (svm + fitted.naive_bayes.predict_proba(fitted.nb_words.transform(words))) / 2
+    np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-12)
+    assert known.tolist() == [words[row].nnz + characters[row].nnz > 0 for row in range(batch.size)]
+    assert known[0] and not known[-1]
