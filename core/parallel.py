@@ -7,6 +7,7 @@ in flight, so memory stays bounded however long the input stream is.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -49,9 +50,14 @@ def parallel_chunks(
     if not parallel or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         yield lambda chunks: map(function, chunks)
         return
+    # What is loaded by now (modules, jieba's dictionary, a fitted classifier) outlives the block: frozen,
+    # the garbage collector of this process and of the workers leaves it alone (a full collection walked
+    # its quarter of a million objects again and again, and a worker walking them copies their pages).
+    gc.freeze()
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
         yield lambda chunks: _in_order(pool, function, chunks, workers)
     finally:
         pool.terminate()
         pool.join()
+        gc.unfreeze()
