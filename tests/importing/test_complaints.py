@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -66,3 +68,31 @@ def test_same_text_on_another_day_is_another_complaint(session: Session) -> None
     rows = '{"text": "超市鸡蛋标价与结算价不一致，多收钱。", "created_at": "2026-03-01"}\n'
     rows += '{"text": "超市鸡蛋标价与结算价不一致，多收钱。", "created_at": "2026-03-02"}\n'
     assert _import(session, rows).imported == 2
+
+
+def test_import_keys_stay_those_of_earlier_releases(session: Session) -> None:
+    """A key is the SHA-256 of the validated row's canonical JSON (sorted keys, text as is) with its
+    time: rows imported by an earlier release are recognised, whatever columns the file left out."""
+    content = (
+        '{"text": "超市鸡蛋标价8元结账收12元", "amount": "12.5", "区县": "南岗区", '
+        '"created_at": "2026-03-01 08:00"}\n'
+    )
+    import_complaints(session, read_rows(io.BytesIO(content.encode()), Path("c.jsonl")))
+    stored = session.scalars(select(Complaint)).one()
+    expected = {
+        "title": None,
+        "text": "超市鸡蛋标价8元结账收12元",
+        "demands": None,
+        "merchant_name": None,
+        "merchant_credit_code": None,
+        "product_category": None,
+        "district": "南岗区",
+        "amount": "12.5",
+        "nature": None,
+        "industry": None,
+        "consumer_name": None,
+        "contact": None,
+        "created_at": "2026-03-01T00:00:00",
+    }
+    canonical = json.dumps(expected, ensure_ascii=False, sort_keys=True)
+    assert stored.import_key == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
