@@ -123,7 +123,9 @@ def analyse_texts(batch: Sequence[ComplaintWords], classifier: ComplaintClassifi
     masked = [_masked_words(words) for words in batch]
     part_terms = [[tokenizer.terms(part) if part else [] for part in words] for words in masked]
     features = [
-        text_features([t for terms in parts for t in terms], "\n".join(p for p in words if p), parts[0])
+        text_features(
+            [t for terms in parts for t in terms], "\n".join(p for p in words if p), parts[0], words[0]
+        )
         for words, parts in zip(masked, part_terms, strict=True)
     ]
     classifications = classifier.classify_features(features)
