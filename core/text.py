@@ -75,6 +75,13 @@ INVISIBLE_CLASS = _class(INVISIBLE_RANGES)
 WHITESPACE_CLASS = _class(WHITESPACE_RANGES)
 # A JSON Schema pattern for text that ``str.strip`` does not empty.
 NOT_BLANK_PATTERN = _class(WHITESPACE_RANGES, negated=True)
+
+
+def stripped_length_pattern(minimum: int) -> str:
+    """A JSON Schema pattern for text at least ``minimum`` (≥ 2) characters long once stripped."""
+    return f"{NOT_BLANK_PATTERN}[\\s\\S]{{{minimum - 2},}}{NOT_BLANK_PATTERN}"
+
+
 # A JSON Schema pattern (searched, not anchored): blank, or at least one visible character.
 OPTIONAL_TEXT_PATTERN = f"^{WHITESPACE_CLASS}*$|{VISIBLE_CLASS}"
 _VISIBLE = re.compile(VISIBLE_CLASS)

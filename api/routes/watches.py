@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from alerts.watches import SEARCH_FILTERS, owning_association
 from api.timestamps import UtcDateTime
 from core import audit
 from core.models import Category, Merchant, Product, User, Watch
-from core.text import NOT_BLANK_PATTERN
+from core.text import NOT_BLANK_PATTERN, WHITESPACE_CLASS, stripped_length_pattern
 from web.deps import ROW_ID_MAX, Caller, RowId, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/watches", tags=["watches"])
@@ -32,7 +33,29 @@ router = APIRouter(prefix="/watches", tags=["watches"])
 Channel = Literal["inbox", "webhook", "email", "im"]
 Kind = Literal["search", "merchant", "product", "category"]
 Item = Literal["complaints", "alerts"]
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Not "@" and not whitespace (as str.strip reads it), spelled for the schema's pattern and this check alike.
+_ADDRESS_PART = f"[^@{WHITESPACE_CLASS[1:-1]}]+"
+EMAIL_PATTERN = f"^{WHITESPACE_CLASS}*{_ADDRESS_PART}@{_ADDRESS_PART}\\.{_ADDRESS_PART}{WHITESPACE_CLASS}*$"
+_EMAIL = re.compile(EMAIL_PATTERN)
+# What a saved search's filters hold: list filters of non-empty strings, amounts as non-negative numbers.
+FILTERS_SCHEMA: JsonDict = {
+    "propertyNames": {"enum": list(SEARCH_FILTERS)},
+    "properties": {
+        name: {"type": "number", "minimum": 0}
+        if name.startswith("amount_")
+        else {"type": "array", "items": {"type": "string", "minLength": 1}}
+        for name in SEARCH_FILTERS
+    },
+}
+
+
+def _channel_needs(channel: str, field: str, present: JsonDict) -> JsonDict:
+    return {
+        "if": {"required": ["channels"], "properties": {"channels": {"contains": {"const": channel}}}},
+        "then": {"required": [field], "properties": {field: present}},
+    }
+
+
 _TARGET = {
     "merchant": ("merchant_id", Merchant),
     "product": ("product_id", Product),
@@ -46,22 +69,30 @@ class WatchCreate(BaseModel):
     model_config = ConfigDict(
         str_strip_whitespace=True,
         json_schema_extra={
-            "if": {"properties": {"kind": {"const": "search"}}},
-            "then": {
-                "anyOf": [
-                    {"required": ["query"], "properties": {"query": {"pattern": NOT_BLANK_PATTERN}}},
-                    {"required": ["filters"], "properties": {"filters": {"minProperties": 1}}},
-                ]
-            },
+            "allOf": [
+                {
+                    "if": {"properties": {"kind": {"const": "search"}}},
+                    "then": {
+                        "anyOf": [
+                            {"required": ["query"], "properties": {"query": {"pattern": NOT_BLANK_PATTERN}}},
+                            {"required": ["filters"], "properties": {"filters": {"minProperties": 1}}},
+                        ]
+                    },
+                },
+                _channel_needs("webhook", "webhook_url", {"type": "string"}),
+                _channel_needs("email", "email", {"type": "string"}),
+                _channel_needs("im", "apprise_urls", {"minItems": 1}),
+            ]
         },
     )
 
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, json_schema_extra={"pattern": NOT_BLANK_PATTERN})
     kind: Kind
     query: str = Field(default="", max_length=500, description="检索词（kind=search）")
     filters: dict[str, Any] = Field(
         default_factory=dict,
         description="检索筛选：nature industry district merchant status（可加 not_）amount_min amount_max",
+        json_schema_extra=FILTERS_SCHEMA,
     )
     merchant_id: int | None = Field(default=None, ge=1, le=ROW_ID_MAX)
     product_id: int | None = Field(default=None, ge=1, le=ROW_ID_MAX)
@@ -70,9 +101,13 @@ class WatchCreate(BaseModel):
     channels: list[Channel] = Field(default=["inbox"])
     webhook_url: str | None = Field(default=None, max_length=500)
     webhook_secret: str | None = Field(
-        default=None, min_length=16, max_length=120, description="留空则自动生成"
+        default=None,
+        min_length=16,
+        max_length=120,
+        description="留空则自动生成",
+        json_schema_extra={"pattern": stripped_length_pattern(16)},
     )
-    email: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=200, json_schema_extra={"pattern": EMAIL_PATTERN})
     apprise_urls: list[str] = Field(default_factory=list, max_length=10)
     quiet_hours: str | None = Field(default=None, description="免打扰时段（北京时间），例如 22:00-07:00")
 
@@ -84,7 +119,7 @@ class WatchCreate(BaseModel):
             raise ValueError(f"不支持的筛选条件：{', '.join(unknown)}")
         for key, value in filters.items():
             if key.startswith("amount_"):
-                if not isinstance(value, int | float) or value < 0:
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                     raise ValueError(f"{key} 应为非负数")
             elif not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise ValueError(f"{key} 应为字符串列表")
@@ -129,6 +164,9 @@ class WatchCreate(BaseModel):
             raise ValueError("保存检索时需要检索词或筛选条件")
         if self.kind in _TARGET and getattr(self, _TARGET[self.kind][0]) is None:
             raise ValueError(f"关注{self.kind}时必须填写 {_TARGET[self.kind][0]}")
+        for kind, (field, _) in _TARGET.items():
+            if kind != self.kind:
+                setattr(self, field, None)  # a watch follows one thing: the target of its own kind
         if self.kind == "search" and self.items != ["complaints"]:
             self.items = ["complaints"]  # a saved search finds complaints
         if "webhook" in self.channels and not self.webhook_url:

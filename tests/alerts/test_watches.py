@@ -241,6 +241,15 @@ def test_watch_input_is_checked_and_watches_are_private(
         },
     )
     assert made.status_code == 201 and len(made.json()["webhook_secret"]) > 20
+    # A saved search follows no merchant: an id of one that does not exist was a 500 (foreign key).
+    search_with_ids = client.post(
+        "/api/watches",
+        headers=mine,
+        json={"name": "x", "kind": "search", "query": "鸡蛋", "merchant_id": 999, "category_id": 999},
+    )
+    assert search_with_ids.status_code == 201, search_with_ids.text
+    assert (search_with_ids.json()["merchant_id"], search_with_ids.json()["category_id"]) == (None, None)
+    client.delete(f"/api/watches/{search_with_ids.json()['id']}", headers=mine)
     watch_id = made.json()["id"]
     assert client.get("/api/watches", headers=mine).json()["count"] == 1
     assert "webhook_secret" not in client.get(f"/api/watches/{watch_id}", headers=mine).json()

@@ -40,6 +40,33 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("WatchCreate", "/api/watches", {"name": "口罩", "kind": "search", "query": " \u3000"}),
     ("WatchCreate", "/api/watches", {"name": "口罩", "kind": "search", "query": "口罩"}),
     ("WatchCreate", "/api/watches", {"name": "口罩", "kind": "search", "filters": {"nature": ["价格"]}}),
+    ("WatchCreate", "/api/watches", {"name": "口罩", "kind": "search", "filters": {"nature": [""]}}),
+    ("WatchCreate", "/api/watches", {"name": "口罩", "kind": "search", "filters": {"amount_min": True}}),
+    ("WatchCreate", "/api/watches", {"name": "口罩", "kind": "search", "filters": {"amount_min": 5}}),
+    ("WatchCreate", "/api/watches", {"name": "口罩", "kind": "search", "filters": {"colour": ["红"]}}),
+    ("WatchCreate", "/api/watches", {"name": " ", "kind": "search", "query": "口罩"}),
+    (
+        "WatchCreate",
+        "/api/watches",
+        {"name": "口罩", "kind": "search", "query": "口罩", "channels": ["email"]},
+    ),
+    ("WatchCreate", "/api/watches", {"name": "口罩", "kind": "search", "query": "口罩", "channels": ["im"]}),
+    (
+        "WatchCreate",
+        "/api/watches",
+        {"name": "口罩", "kind": "search", "query": "口罩", "channels": ["email"], "email": " a@b.cn\u3000"},
+    ),
+    ("WatchCreate", "/api/watches", {"name": "口罩", "kind": "search", "query": "口罩", "email": "a@b"}),
+    (
+        "WatchCreate",
+        "/api/watches",
+        {"name": "口罩", "kind": "search", "query": "口罩", "webhook_secret": " " * 15 + "x"},
+    ),
+    (
+        "WatchCreate",
+        "/api/watches",
+        {"name": "口罩", "kind": "search", "query": "口罩", "webhook_secret": "x" * 16},
+    ),
 ]
 
 
