@@ -9,13 +9,20 @@ webhook URL (in responses and in the audit log). Targets inside the platform's n
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,19 +30,20 @@ from alerts.channels import im
 from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
 from alerts.delivery import send_test_message
 from alerts.subscriptions import parse_quiet_hours
+from api.schemas.delivery import CHANNEL_ADDRESSES, EMAIL, EMAIL_PATTERN
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES
 from core import audit
 from core.config import Settings
 from core.display_names import display_name
 from core.models import Association, Category, Product, Subscription, utcnow
+from core.text import NOT_BLANK_PATTERN, stripped_length_pattern
 from web.deps import Caller, RowId, RowIdFilter, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 
 Channel = Literal["inbox", "webhook", "email", "im"]
 Severity = Literal["low", "medium", "high", "critical"]
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 AUDITED_FIELDS = (
     "name",
     "industries",
@@ -53,9 +61,11 @@ AUDITED_FIELDS = (
 
 
 class SubscriptionBase(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
+    model_config = ConfigDict(
+        str_strip_whitespace=True, json_schema_extra={"allOf": list[JsonValue](CHANNEL_ADDRESSES)}
+    )
 
-    name: str = Field(min_length=1, max_length=80)
+    name: str = Field(min_length=1, max_length=80, json_schema_extra={"pattern": NOT_BLANK_PATTERN})
     industries: list[str] = Field(
         default_factory=list, max_length=50, description="行业代码或名称，空表示本协会全部行业"
     )
@@ -65,7 +75,7 @@ class SubscriptionBase(BaseModel):
     min_severity: Severity = "low"
     channels: list[Channel] = Field(default=["inbox"])
     webhook_url: str | None = Field(default=None, max_length=500)
-    email: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=200, json_schema_extra={"pattern": EMAIL_PATTERN})
     apprise_urls: list[str] = Field(
         default_factory=list, max_length=10, description="dingtalk:// wecombot:// feishu:// …"
     )
@@ -102,7 +112,7 @@ class SubscriptionBase(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value.strip()):
+        if value is not None and not EMAIL.match(value):
             raise ValueError("邮箱地址格式不正确")
         return value.strip() if value else None
 
@@ -138,7 +148,11 @@ class SubscriptionBase(BaseModel):
 class SubscriptionCreate(SubscriptionBase):
     association_id: int | None = Field(default=None, description="消协工作人员必填；行业协会默认本协会")
     webhook_secret: str | None = Field(
-        default=None, min_length=16, max_length=120, description="留空则自动生成"
+        default=None,
+        min_length=16,
+        max_length=120,
+        description="留空则自动生成",
+        json_schema_extra={"pattern": stripped_length_pattern(16)},
     )
 
 

@@ -7,7 +7,6 @@ association's staff only ever receive what they may see. The webhook secret is s
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
@@ -22,10 +21,11 @@ from alerts.channels import im
 from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
 from alerts.subscriptions import parse_quiet_hours
 from alerts.watches import SEARCH_FILTERS, owning_association
+from api.schemas.delivery import CHANNEL_ADDRESSES, EMAIL, EMAIL_PATTERN
 from api.timestamps import UtcDateTime
 from core import audit
 from core.models import Category, Merchant, Product, User, Watch
-from core.text import NOT_BLANK_PATTERN, WHITESPACE_CLASS, stripped_length_pattern
+from core.text import NOT_BLANK_PATTERN, stripped_length_pattern
 from web.deps import ROW_ID_MAX, Caller, RowId, SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/watches", tags=["watches"])
@@ -33,10 +33,6 @@ router = APIRouter(prefix="/watches", tags=["watches"])
 Channel = Literal["inbox", "webhook", "email", "im"]
 Kind = Literal["search", "merchant", "product", "category"]
 Item = Literal["complaints", "alerts"]
-# Not "@" and not whitespace (as str.strip reads it), spelled for the schema's pattern and this check alike.
-_ADDRESS_PART = f"[^@{WHITESPACE_CLASS[1:-1]}]+"
-EMAIL_PATTERN = f"^{WHITESPACE_CLASS}*{_ADDRESS_PART}@{_ADDRESS_PART}\\.{_ADDRESS_PART}{WHITESPACE_CLASS}*$"
-_EMAIL = re.compile(EMAIL_PATTERN)
 # What a saved search's filters hold: list filters of non-empty strings, amounts as non-negative numbers.
 FILTERS_SCHEMA: JsonDict = {
     "propertyNames": {"enum": list(SEARCH_FILTERS)},
@@ -47,14 +43,6 @@ FILTERS_SCHEMA: JsonDict = {
         for name in SEARCH_FILTERS
     },
 }
-
-
-def _channel_needs(channel: str, field: str, present: JsonDict) -> JsonDict:
-    return {
-        "if": {"required": ["channels"], "properties": {"channels": {"contains": {"const": channel}}}},
-        "then": {"required": [field], "properties": {field: present}},
-    }
-
 
 _TARGET = {
     "merchant": ("merchant_id", Merchant),
@@ -79,9 +67,7 @@ class WatchCreate(BaseModel):
                         ]
                     },
                 },
-                _channel_needs("webhook", "webhook_url", {"type": "string"}),
-                _channel_needs("email", "email", {"type": "string"}),
-                _channel_needs("im", "apprise_urls", {"minItems": 1}),
+                *CHANNEL_ADDRESSES,
             ]
         },
     )
@@ -138,7 +124,7 @@ class WatchCreate(BaseModel):
     @field_validator("email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
+        if value is not None and not EMAIL.match(value):
             raise ValueError("邮箱地址格式不正确")
         return value or None
 

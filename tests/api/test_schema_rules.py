@@ -17,6 +17,7 @@ from tests.utils.auth import login_headers, make_association, make_user
 
 PASSWORD = "correct horse battery"
 USER = {"username": "clerk", "password": PASSWORD}
+SUBSCRIPTION = {"name": "价格预警", "association_id": 1}
 # (schema name, request path, body); "{complaint}" is a newly filed complaint's id.
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("UserCreate", "/api/users", {**USER, "role": "association_staff"}),
@@ -67,6 +68,16 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "/api/watches",
         {"name": "口罩", "kind": "search", "query": "口罩", "webhook_secret": "x" * 16},
     ),
+    ("SubscriptionCreate", "/api/subscriptions", {**SUBSCRIPTION, "name": "\u3000"}),
+    ("SubscriptionCreate", "/api/subscriptions", {**SUBSCRIPTION, "channels": ["email"]}),
+    (
+        "SubscriptionCreate",
+        "/api/subscriptions",
+        {**SUBSCRIPTION, "channels": ["email"], "email": " a@b.cn "},
+    ),
+    ("SubscriptionCreate", "/api/subscriptions", {**SUBSCRIPTION, "email": "a b@c.cn"}),
+    ("SubscriptionCreate", "/api/subscriptions", {**SUBSCRIPTION, "channels": ["webhook"]}),
+    ("SubscriptionCreate", "/api/subscriptions", {**SUBSCRIPTION, "webhook_secret": "x" * 15 + " "}),
 ]
 
 
