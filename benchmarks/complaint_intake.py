@@ -14,17 +14,27 @@ complaint is its content and time, so each is a new complaint and does all the w
 
 Goal (issue 15): intake / jieba >= 0.8 on both backends. The machine may be shared: the load average
 before each run is printed, jieba is timed before and after each import, and CPU seconds per 1,000
-complaints (this process, its workers and the search server) are printed next to jieba's, which a busy
-machine does not distort.
+complaints (this process, its workers and the search server) are printed next to jieba's. A busy
+machine distorts those too (a third more CPU seconds for the same work at load 8, jieba's as much as
+the import's), so compare the two within a run, and compare runs by that quotient.
 
-Measured 2026-12-02, 54,000 complaints: on a quiet machine (load 1.1) FTS5 ratio 0.72 (jieba 4,967 and
-4,131 texts/s, import+index 3,262/s; 0.56 CPU-s per 1k against jieba's 0.20, so CPU-bound on both cores:
-2 × 0.20 / 0.56 ≈ 0.71); under load 8-10 from other work 0.43-0.65. osmem-server ratio 0.27,
-1.11 CPU-s per 1k of which the server's own indexing is ~0.5 (about twice jieba per document,
-measured from /proc), so on two cores that also run the server 0.8 is out of reach there whatever the
-import does. Before this session's changes: 0.28 and 0.12.
+Measured 2026-12-02 (afternoon session), 54,000 complaints, on a machine shared with other CPU-heavy
+work (load average 2.5-7.8 on 2 cores: the wall-clock ratios, 0.47-0.60 for FTS5, once 1.65 when
+jieba's own timing fell in a busy moment, say more about the load than about the import). FTS5:
+0.40-0.57 CPU-s per 1k against jieba's 0.19-0.27 in the same run, 2.1x jieba on average over five
+runs (1.85-2.33), where the code before this session's changes took 2.3-2.7x (0.46-0.57 against
+0.18-0.25, three runs, two of them back to back with the new code at the same load); CPU-bound on two
+cores, that gives 2 / 2.1 ≈ 0.95 at best on a quiet machine, and the morning's quiet measurement
+(load 1.1) got 0.72 out of 2 / 2.8 ≈ 0.71. osmem-server: 0.94-1.17 CPU-s per 1k, ratio 0.23-0.33;
+the server's own indexing is ~0.6 CPU-s per 1k (bulk requests alone, measured from /proc), three
+times jieba, and refresh_interval -1, a _source without the terms, index_options freqs or
+5,000-document bulk requests did not lower it: with the server on the same two cores, 0.8 is out of
+reach there whatever the import does. Earlier in the day: 0.28 and 0.12, then 0.72 and 0.27.
 
-    .venv/bin/python benchmarks/complaint_intake.py [--complaints 60000] [--workers N] [--skip-osmem]
+    .venv/bin/python benchmarks/complaint_intake.py [--complaints 54000] [--rounds N] [--workers N]
+        [--skip-osmem]
+
+(the figures above: ``--rounds 2``, and ``--skip-osmem`` for the runs back to back with the old code.)
 """
 
 from __future__ import annotations
