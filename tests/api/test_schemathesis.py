@@ -51,25 +51,22 @@ def _basket_and_category(case: schemathesis.Case, _caller: str) -> bool:
     return query.get("basket") is not None and query.get("category") is not None
 
 
-def _dates(case: schemathesis.Case, first: str, last: str) -> tuple[dt.date | None, dt.date | None]:
-    query = case.query or {}
+def _date(case: schemathesis.Case, name: str) -> dt.date | None:
+    value = (case.query or {}).get(name)
     try:
-        return tuple(  # type: ignore[return-value]
-            dt.date.fromisoformat(query[name]) if isinstance(query.get(name), str) else None
-            for name in (first, last)
-        )
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
-        return None, None
+        return None
 
 
 def _since_after_until(case: schemathesis.Case, _caller: str) -> bool:
-    since, until = _dates(case, "since", "until")
+    since, until = _date(case, "since"), _date(case, "until")
     return since is not None and until is not None and since > until
 
 
 def _outside_a_price_window(case: schemathesis.Case, _caller: str) -> bool:
     """from after to, or more than MAX_WINDOW_DAYS from ``from`` to ``to`` (else to today: no prices)."""
-    start, end = _dates(case, "from", "to")
+    start, end = _date(case, "from"), _date(case, "to")
     if start is None:
         return False
     end = end or max(dt.date.today(), start)
