@@ -18,7 +18,13 @@ complaints (this process, its workers and the search server) are printed next to
 machine distorts those too (a third more CPU seconds for the same work at load 8, jieba's as much as
 the import's), so compare the two within a run, and compare runs by that quotient.
 
-Measured 2026-12-02 (afternoon session), 54,000 complaints, on a machine shared with other CPU-heavy
+Measured 2026-12-02 11:53 on a quiet machine (load 1.8-2.1 from the benchmark itself), 54,000
+complaints, ``--rounds 2``: SQLite FTS5 ratio 0.86 and 0.89 (jieba 5,267-6,175 texts/s, import+index
+4,923 and 5,066 complaints/s; 0.37-0.38 CPU-s per 1k against jieba's 0.16-0.18); osmem-server 0.37 and
+0.32 (2,059 and 1,663 complaints/s; 0.79-0.99 CPU-s per 1k with the server's). Every run: 54,000
+stored, ``reindex --check`` clean, a re-run adds 0.
+
+Earlier the same day, 54,000 complaints, on a machine shared with other CPU-heavy
 work (load average 2.5-7.8 on 2 cores: the wall-clock ratios, 0.47-0.60 for FTS5, once 1.65 when
 jieba's own timing fell in a busy moment, say more about the load than about the import). FTS5:
 0.40-0.57 CPU-s per 1k against jieba's 0.19-0.27 in the same run, 2.1x jieba on average over five
