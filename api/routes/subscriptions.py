@@ -29,8 +29,12 @@ from sqlalchemy.orm import Session
 from alerts.channels import im
 from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
 from alerts.delivery import send_test_message
-from alerts.subscriptions import parse_quiet_hours
-from api.schemas.delivery import CHANNEL_ADDRESSES, EMAIL, EMAIL_PATTERN
+from api.schemas.delivery import (
+    CHANNEL_ADDRESSES,
+    EMAIL_PATTERN,
+    DeliveryAddressChecks,
+    require_channel_addresses,
+)
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES
 from core import audit
@@ -60,7 +64,7 @@ AUDITED_FIELDS = (
 )
 
 
-class SubscriptionBase(BaseModel):
+class SubscriptionBase(DeliveryAddressChecks):
     model_config = ConfigDict(
         str_strip_whitespace=True, json_schema_extra={"allOf": list[JsonValue](CHANNEL_ADDRESSES)}
     )
@@ -99,47 +103,9 @@ class SubscriptionBase(BaseModel):
     def _unique(cls, values: list[Any]) -> list[Any]:
         return list(dict.fromkeys(value.strip() if isinstance(value, str) else value for value in values))
 
-    @field_validator("webhook_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("Webhook 地址必须是 http(s):// 开头的完整地址")
-        return value.strip()
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is not None and not EMAIL.match(value):
-            raise ValueError("邮箱地址格式不正确")
-        return value.strip() if value else None
-
-    @field_validator("apprise_urls")
-    @classmethod
-    def _apprise(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not im.is_supported(value):
-                raise ValueError(f"不支持的即时通讯机器人地址：{im.redact(value)}")
-        return list(dict.fromkeys(values))
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet_hours(cls, value: str | None) -> str | None:
-        if value:
-            parse_quiet_hours(value)
-            return value.strip()
-        return None
-
     @model_validator(mode="after")
     def _channels_have_addresses(self) -> Self:
-        if "webhook" in self.channels and not self.webhook_url:
-            raise ValueError("选择 Webhook 渠道时必须填写 webhook_url")
-        if "email" in self.channels and not self.email:
-            raise ValueError("选择邮件渠道时必须填写 email")
-        if "im" in self.channels and not self.apprise_urls:
-            raise ValueError("选择即时通讯渠道时必须填写 apprise_urls")
+        require_channel_addresses(self.channels, self.webhook_url, self.email, self.apprise_urls)
         if "inbox" not in self.channels:
             self.channels = ["inbox", *self.channels]
         return self

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from typing import Any, Literal, Self
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,9 +18,13 @@ from sqlalchemy.orm import Session
 
 from alerts.channels import im
 from alerts.channels.targets import UnsafeTarget, check_apprise_url, check_url
-from alerts.subscriptions import parse_quiet_hours
 from alerts.watches import SEARCH_FILTERS, owning_association
-from api.schemas.delivery import CHANNEL_ADDRESSES, EMAIL, EMAIL_PATTERN
+from api.schemas.delivery import (
+    CHANNEL_ADDRESSES,
+    EMAIL_PATTERN,
+    DeliveryAddressChecks,
+    require_channel_addresses,
+)
 from api.timestamps import UtcDateTime
 from core import audit
 from core.models import Category, Merchant, Product, User, Watch
@@ -51,7 +54,7 @@ _TARGET = {
 }
 
 
-class WatchCreate(BaseModel):
+class WatchCreate(DeliveryAddressChecks):
     """A saved search needs a query or a filter (the schema says so, so clients know before they send)."""
 
     model_config = ConfigDict(
@@ -111,39 +114,6 @@ class WatchCreate(BaseModel):
                 raise ValueError(f"{key} 应为字符串列表")
         return filters
 
-    @field_validator("webhook_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("Webhook 地址必须是 http(s):// 开头的完整地址")
-        return value
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is not None and not EMAIL.match(value):
-            raise ValueError("邮箱地址格式不正确")
-        return value or None
-
-    @field_validator("apprise_urls")
-    @classmethod
-    def _apprise(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not im.is_supported(value):
-                raise ValueError(f"不支持的即时通讯机器人地址：{im.redact(value)}")
-        return list(dict.fromkeys(values))
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet_hours(cls, value: str | None) -> str | None:
-        if value:
-            parse_quiet_hours(value)
-            return value
-        return None
-
     @model_validator(mode="after")
     def _complete(self) -> Self:
         if self.kind == "search" and not (self.query or self.filters):
@@ -155,12 +125,7 @@ class WatchCreate(BaseModel):
                 setattr(self, field, None)  # a watch follows one thing: the target of its own kind
         if self.kind == "search" and self.items != ["complaints"]:
             self.items = ["complaints"]  # a saved search finds complaints
-        if "webhook" in self.channels and not self.webhook_url:
-            raise ValueError("选择 Webhook 渠道时必须填写 webhook_url")
-        if "email" in self.channels and not self.email:
-            raise ValueError("选择邮件渠道时必须填写 email")
-        if "im" in self.channels and not self.apprise_urls:
-            raise ValueError("选择即时通讯渠道时必须填写 apprise_urls")
+        require_channel_addresses(self.channels, self.webhook_url, self.email, self.apprise_urls)
         self.channels = list(dict.fromkeys(self.channels)) or ["inbox"]
         self.items = list(dict.fromkeys(self.items))
         return self

@@ -7,9 +7,14 @@ Written as JSON Schema patterns and ``if``/``then`` clauses the validators below
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from urllib.parse import urlsplit
 
+from pydantic import BaseModel, field_validator
 from pydantic.json_schema import JsonDict
 
+from alerts.channels import im
+from alerts.subscriptions import parse_quiet_hours
 from core.text import WHITESPACE_CLASS
 
 # Not "@" and not whitespace (as str.strip reads it), spelled for the schema's pattern and the check alike.
@@ -31,3 +36,53 @@ CHANNEL_ADDRESSES: list[JsonDict] = [
     channel_needs("email", "email", {"type": "string"}),
     channel_needs("im", "apprise_urls", {"minItems": 1}),
 ]
+
+
+class DeliveryAddressChecks(BaseModel):
+    """The checks of the delivery addresses a subscription or watch body carries (each model declares the
+    fields itself, with ``str_strip_whitespace``, so the values arrive stripped)."""
+
+    @field_validator("webhook_url", check_fields=False)
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("Webhook 地址必须是 http(s):// 开头的完整地址")
+        return value
+
+    @field_validator("email", check_fields=False)
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not EMAIL.match(value):
+            raise ValueError("邮箱地址格式不正确")
+        return value or None
+
+    @field_validator("apprise_urls", check_fields=False)
+    @classmethod
+    def _apprise(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not im.is_supported(value):
+                raise ValueError(f"不支持的即时通讯机器人地址：{im.redact(value)}")
+        return list(dict.fromkeys(values))
+
+    @field_validator("quiet_hours", check_fields=False)
+    @classmethod
+    def _quiet_hours(cls, value: str | None) -> str | None:
+        if value:
+            parse_quiet_hours(value)
+            return value
+        return None
+
+
+def require_channel_addresses(
+    channels: Sequence[str], webhook_url: str | None, email: str | None, apprise_urls: Sequence[str]
+) -> None:
+    """Each chosen channel has its address (what ``CHANNEL_ADDRESSES`` tells clients)."""
+    if "webhook" in channels and not webhook_url:
+        raise ValueError("选择 Webhook 渠道时必须填写 webhook_url")
+    if "email" in channels and not email:
+        raise ValueError("选择邮件渠道时必须填写 email")
+    if "im" in channels and not apprise_urls:
+        raise ValueError("选择即时通讯渠道时必须填写 apprise_urls")
