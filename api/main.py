@@ -9,7 +9,6 @@ from typing import Any
 
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI
-from sqlalchemy import Engine
 
 from api import docs
 from api.errors import ERROR_RESPONSES, install_error_handlers
@@ -40,7 +39,7 @@ from core.config import Settings, get_settings
 from core.db import get_engine, prepare_database, session_factory
 from core.tokenizer import get_tokenizer
 from dashboards import pages
-from search.masking import remask_stale_index
+from search.masking import remask_at_start
 from web.static import CachedStaticFiles
 
 log = logging.getLogger(__name__)
@@ -67,20 +66,6 @@ def api_router() -> APIRouter:
     router.include_router(watches.router)
     router.include_router(merchants.router)
     return router
-
-
-def remask_index(settings: Settings, engine: Engine) -> None:
-    """Before the first request: index documents written under older masking rules are re-masked (a
-    search backend that cannot answer now is logged; the next start tries again)."""
-    try:
-        remasked = remask_stale_index(settings, engine)
-    except Exception:
-        log.exception("search index not re-masked; run `fairmarket reindex --check --repair`")
-        return
-    if remasked is not None:
-        log.info(
-            "search index re-masked to masking version %s: %s documents", remasked.current, remasked.changed
-        )
 
 
 def warm_up(app: FastAPI) -> None:
@@ -131,7 +116,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if migrate:
             prepare_database(engine)
-            await to_thread.run_sync(remask_index, settings, engine)
+            await to_thread.run_sync(remask_at_start, settings, engine)
             await to_thread.run_sync(warm_up, app)
         yield
 

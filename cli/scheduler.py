@@ -25,18 +25,13 @@ def scheduler(
     from core.db import get_engine, prepare_database
     from jobs.leader import leader_lock_for
     from jobs.scheduler import SchedulerService
-    from search.masking import remask_stale_index
+    from search.masking import remask_at_start
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     engine = get_engine(settings.resolved_database_url)
     prepare_database(engine)
-    try:
-        remask_stale_index(settings, engine)
-    except Exception:
-        logging.getLogger(__name__).exception(
-            "search index not re-masked; run `fairmarket reindex --check --repair`"
-        )
+    remask_at_start(settings, engine)
     try:
         service = SchedulerService(settings, engine, leader_lock_for(engine), run_now=run_now)
     except ValueError as exc:

@@ -11,6 +11,7 @@ Search waits for it rather than serving documents whose personal data older rule
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from core.config import Settings
 from core.db import advisory_xact_lock, session_factory, sqlite_file_lock
 from core.models import SearchIndexMasking
 from search.service import check_consistency, get_search_backend, repair
+
+log = logging.getLogger(__name__)
 
 # Any constant works; it only has to be the same in every process of one deployment.
 REMASK_LOCK_ID = 0x6661_6972_6D73
@@ -85,3 +88,17 @@ def remask_stale_index(settings: Settings, engine: Engine) -> RemaskOutcome | No
             backend.close()
         record_masking_version(session, name)
         return RemaskOutcome(previous, MASKING_VERSION, len(report.stale), changed)
+
+
+def remask_at_start(settings: Settings, engine: Engine) -> None:
+    """``remask_stale_index`` for a process starting (an API worker, the scheduler): a search backend
+    that cannot answer now is logged, not fatal; the next start tries again."""
+    try:
+        remasked = remask_stale_index(settings, engine)
+    except Exception:
+        log.exception("search index not re-masked; run `fairmarket reindex --check --repair`")
+        return
+    if remasked is not None:
+        log.info(
+            "search index re-masked to masking version %s: %s documents", remasked.current, remasked.changed
+        )
