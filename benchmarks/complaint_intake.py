@@ -59,11 +59,12 @@ from pathlib import Path
 import jieba
 from sqlalchemy import func, select
 
+from complaints.schemas import MIN_VISIBLE_TEXT
 from core.config import Settings
 from core.db import make_engine, session_factory, upgrade_database
 from core.models import Complaint
 from core.parallel import default_workers
-from core.text import visible_count
+from core.text import shows_at_least
 from importing.complaints import import_complaints
 from importing.readers import read_rows
 from search.service import check_consistency, get_search_backend
@@ -76,7 +77,7 @@ def read_texts(count: int) -> list[str]:
         for name in ("neg.txt", "pos.txt")
         for line in folder.joinpath(name).read_text("utf-8").splitlines()
     ]
-    texts = list(dict.fromkeys(line for line in lines if visible_count(line) >= 5))
+    texts = list(dict.fromkeys(line for line in lines if shows_at_least(line, MIN_VISIBLE_TEXT)))
     return [texts[i % len(texts)] for i in range(count)]
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from api.main import create_app
 from api.schemas.complaints import TransitionRequest
 from complaints.schemas import ComplaintCreate
-from core.text import INVISIBLE_RANGES, VISIBLE_CLASS, has_visible_character
+from core.text import INVISIBLE_RANGES, VISIBLE_CLASS, has_visible_character, shows_at_least
 
 SURROGATES = range(0xD800, 0xE000)
 # Letters that render as blank space (Hangul fillers), counted invisible as Unicode's
@@ -102,3 +102,9 @@ def test_transition_note_schema_and_validator_agree(openapi: dict[str, Any], tex
     schema = _property(openapi, "TransitionRequest", "note")
     accepted = _accepts(TransitionRequest, {"to_status": "accepted", "note": text}, "note")
     assert schema.is_valid(text) == accepted, repr(text)
+
+
+@given(text=MIXED, count=st.integers(min_value=1, max_value=8))
+def test_shows_at_least_counts_visible_characters_only(text: str, count: int) -> None:
+    visible = sum(has_visible_character(character) for character in text)
+    assert shows_at_least(text, count) == (visible >= count)
