@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
@@ -24,6 +23,7 @@ from core.models import PriceFollow, Product
 from core.prices import PriceInput, store_observations
 from tests.alerts.receiver import free_port
 from tests.utils.mail import Mailbox, serving
+from tests.utils.waiting import wait_until
 
 PUBLIC_URL = "https://jiage.example.cn"
 ADDRESS = "Reader@Example.cn"
@@ -83,11 +83,8 @@ def _price_day(
 
 
 def _wait_for(box: Mailbox, count: int) -> None:
-    """aiosmtpd hands a message over on its own thread; wait until ``count`` arrived."""
-    deadline = time.monotonic() + 10
-    while len(box.messages) < count:
-        assert time.monotonic() < deadline, f"expected {count} mails, got {len(box.messages)}"
-        time.sleep(0.05)
+    """The scheduler's jobs send on their own thread; wait until ``count`` mails arrived."""
+    wait_until(lambda: len(box.messages) >= count, f"{count} mails", timeout=10)
 
 
 def _body(message: EmailMessage) -> str:
