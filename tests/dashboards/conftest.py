@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from api.main import create_app
 from cli.demo import DEMO_ACCOUNTS, analyse_demo, create_demo_accounts
@@ -23,6 +23,9 @@ from core.models import CrawlRun, JobRun
 from sample_city.seeding import load_sample_city
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Assertions wait as long as actions do (the context's default below): on two cores shared with the rest of
+# the suite, a save that takes a live request and a redraw can pass Playwright's 5 s default.
+expect.set_options(timeout=10_000)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
