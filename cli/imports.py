@@ -120,7 +120,7 @@ def complaints(
     """Import complaints: classified, routed, stored and searchable; re-running adds nothing twice."""
     from core.config import get_settings
     from core.parallel import default_workers
-    from importing.complaints import FIELDS, import_complaints
+    from importing.complaints import FIELDS, KNOWN_COLUMNS, import_complaints
     from importing.readers import ImportFileError, ReadOptions, parse_column_mapping
 
     try:
@@ -137,7 +137,7 @@ def complaints(
         file,
         "导入投诉",
         lambda session, rows: import_complaints(session, rows, workers=workers),
-        options=ReadOptions(columns=mapping, encoding=encoding),
+        options=ReadOptions(columns=mapping, known_columns=KNOWN_COLUMNS, encoding=encoding),
     )
 
 

@@ -63,8 +63,8 @@ IMPORT_ACTOR = "bulk-import"
 IMPORT_CHANNEL = "import"
 # Column names accepted for each field (the documented one first).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "text": ("text", "content", "投诉内容"),
-    "title": ("title", "标题"),
+    "text": ("text", "content", "投诉内容", "留言详情"),  # 留言…: government message-board exports
+    "title": ("title", "标题", "留言主题"),
     "merchant_name": ("merchant", "merchant_name", "被投诉商家"),
     "merchant_credit_code": ("merchant_credit_code", "credit_code"),
     "district": ("district", "区县"),
@@ -77,6 +77,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # Every field a file may hold (what ``--column field=header`` may name).
 FIELDS = (*COLUMNS, "amount", "created_at")
+CREATED_AT_COLUMNS = ("created_at", "date", "投诉时间", "留言时间")
+KNOWN_COLUMNS = frozenset(
+    {*(name for names in COLUMNS.values() for name in names), "amount", *CREATED_AT_COLUMNS}
+)
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,7 @@ def pending_complaint(row: Row) -> PendingComplaint:
     if isinstance(amount, dict | list | bool):
         raise FieldError("amount 应为数字 (amount must be a number)")
     values["amount"] = parse_money(amount, "amount") if amount is not None else None
-    created = _first_present(row.data, ("created_at", "date", "投诉时间"))
+    created = _first_present(row.data, CREATED_AT_COLUMNS)
     if isinstance(created, dict | list | bool):
         raise FieldError("created_at 应为日期文本，如 2026-03-01 (created_at must be a date)")
     created_at = (

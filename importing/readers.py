@@ -147,6 +147,30 @@ def _is_header(cells: Sequence[Any], options: ReadOptions, renames: Mapping[str,
     return bool(keys & (names | set(renames)))
 
 
+# The shape of Xinfadi's rows saved without a header line: 20 cells, the publication date 13th.
+_XINFADI_CELLS = 20
+_XINFADI_DATE_CELL = 12
+_DATE_START = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+
+
+def _require_a_known_column(header: Sequence[Any], keys: Sequence[str], options: ReadOptions) -> None:
+    """A header that names none of the known columns is no header: every row would be refused for
+    missing fields, so the file is refused once, saying what to do (``--column``, ``--source xinfadi``)."""
+    if not options.known_columns:
+        return
+    named = (*options.known_columns, *(options.headerless or ()), *(options.columns or {}))
+    known = {_normalise_key(name) for name in named}
+    if known & set(keys):
+        return
+    cells = [str(cell).strip() for cell in header if _filled(cell)]
+    shown = "，".join(cells[:6]) + ("……" if len(cells) > 6 else "")
+    if len(header) == _XINFADI_CELLS and _DATE_START.match(str(header[_XINFADI_DATE_CELL] or "")):
+        hint = "这是新发地无表头导出的格式：请加 --source xinfadi (looks like a headerless Xinfadi export)"
+    else:
+        hint = "请给文件加表头，或用 --column 字段=表头 指明列名 (add a header or map columns with --column)"
+    raise ImportFileError(f"第一行没有可识别的列名（{shown}）：{hint}")
+
+
 def _tabular_rows(
     lines: Iterator[tuple[int, Sequence[Any] | BadRow]], options: ReadOptions
 ) -> Iterator[Row | BadRow]:
@@ -160,6 +184,7 @@ def _tabular_rows(
         raise ImportFileError("文件为空或缺少表头 (empty file or no header row)")
     if _is_header(header, options, renames):
         keys = _keys(header, renames)
+        _require_a_known_column(header, keys, options)
     else:
         keys = [_normalise_key(name) for name in options.headerless or ()]
         lines = itertools.chain([first], lines)

@@ -119,6 +119,24 @@ def test_excel_export_with_mapped_headers(search_env: str, runner: CliRunner, tm
     assert _found(runner, "驾校")
 
 
+def test_a_message_board_export_imports_as_it_is(search_env: str, runner: CliRunner, tmp_path: Path) -> None:
+    """留言主题, 留言时间, 留言详情 (the TipDM export's headers) are known columns: no --column needed."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.worksheets[0]
+    sheet.append(["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "一级分类"])
+    sheet.append(
+        [24, "A00074011", "驾校乱收费", "2020/1/6 12:09:38", "驾校报名后又要求另交考试费八百元。", "教育文体"]
+    )
+    path = tmp_path / "附件2.xlsx"
+    workbook.save(path)
+
+    result = runner.invoke(app, ["import", "complaints", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "read 1 / imported 1 / skipped 0 / rejected 0" in result.output
+    assert _found(runner, "驾校") == ["驾校报名后又要求另交考试费八百元。"]
+
+
 def test_a_malformed_column_option_is_refused(cli_env: str, runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("text\n超市鸡蛋标价每斤5元，结账按每斤8元收费。\n", encoding="utf-8")

@@ -42,6 +42,34 @@ def test_import_a_headerless_xinfadi_dump(cli_env: str, runner: CliRunner, tmp_p
     assert "read 3 / imported 2 / skipped 1 / rejected 0" in result.output
 
 
+def test_a_headerless_xinfadi_dump_without_its_source_is_refused_with_the_fix(
+    cli_env: str, runner: CliRunner, tmp_path: Path
+) -> None:
+    """Read with its first row as a header, every row would be refused for a missing date: the file is
+    refused once instead, naming the option that reads it, and nothing is stored."""
+    path = tmp_path / "新发地菜价.csv"
+    path.write_text(XINFADI_DUMP, encoding="utf-8")
+    refused = runner.invoke(app, ["import", "prices", str(path)])
+    assert refused.exit_code == 1, refused.output
+    assert "第一行没有可识别的列名" in refused.output and "--source xinfadi" in refused.output
+    read = runner.invoke(app, ["import", "prices", "--source", "xinfadi", str(path)])
+    assert "read 3 / imported 2 / skipped 1 / rejected 0" in read.output, "the refusal stored nothing"
+
+
+def test_a_header_of_unknown_columns_is_refused_with_the_fix(
+    cli_env: str, runner: CliRunner, tmp_path: Path
+) -> None:
+    path = tmp_path / "sales.csv"
+    path.write_text("销售日期,单品名称,售价\n2023-06-30,大白菜,2.4\n", encoding="utf-8")
+    refused = runner.invoke(app, ["import", "prices", str(path)])
+    assert refused.exit_code == 1, refused.output
+    assert "销售日期" in refused.output and "--column" in refused.output
+    messages = tmp_path / "messages.csv"
+    messages.write_text("编号,内容描述\n1,超市鸡蛋标价每斤5元结账收8元\n", encoding="utf-8")
+    refused = runner.invoke(app, ["import", "complaints", str(messages)])
+    assert refused.exit_code == 1 and "--column" in refused.output, refused.output
+
+
 def test_import_with_column_mappings(cli_env: str, runner: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "sales.csv"
     path.write_text("销售日期,单品名称,售价,单位\n2023-06-30,大白菜,2.4,元/千克\n", encoding="utf-8")
