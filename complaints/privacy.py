@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+
+from core.text import character_class
 
 # The most frequent Chinese surnames (compound ones first so that 欧阳 wins over 欧).
 COMPOUND_SURNAMES = (
@@ -157,22 +158,10 @@ def _ascii_forms() -> dict[int, str]:
     return table
 
 
-def _character_class(code_points: Iterable[int], *, negated: bool = False) -> re.Pattern[str]:
-    """A class of ranges (a list of 1,800 literals is scanned slowly)."""
-    ranges: list[list[int]] = []
-    for code_point in sorted(code_points):
-        if ranges and code_point == ranges[-1][1] + 1:
-            ranges[-1][1] = code_point
-        else:
-            ranges.append([code_point, code_point])
-    body = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
-    return re.compile(f"[{'^' if negated else ''}{body}]")
-
-
 @functools.cache
 def _look_alike() -> re.Pattern[str]:
     """Any character of the table."""
-    return _character_class(_ascii_forms())
+    return re.compile(character_class(_ascii_forms()))
 
 
 # The blocks nearly every complaint is written in alone: ASCII and Latin-1, punctuation, CJK symbols,
@@ -186,7 +175,7 @@ def _possibly_look_alike() -> re.Pattern[str]:
     searched several times faster than the table's hundreds, so most texts skip that search."""
     table = _ascii_forms()
     plain = (code for first, last in _COMMON_BLOCKS for code in range(first, last + 1) if code not in table)
-    return _character_class(plain, negated=True)
+    return re.compile(character_class(plain, negated=True))
 
 
 def normalize_for_matching(text: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterable
 
 # C0 controls except tab, newline and carriage return, and DEL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -64,11 +65,23 @@ def _spelled(code_point: int) -> str:
     return f"\\u{code_point:04X}" if code_point <= 0xFFFF else chr(code_point)
 
 
-def _class(ranges: tuple[tuple[int, int], ...], *, negated: bool = False) -> str:
+def _class(ranges: Iterable[tuple[int, int]], *, negated: bool = False) -> str:
     spans = "".join(
         _spelled(low) if low == high else f"{_spelled(low)}-{_spelled(high)}" for low, high in ranges
     )
     return f"[{'^' if negated else ''}{spans}]"
+
+
+def character_class(code_points: Iterable[int], *, negated: bool = False) -> str:
+    """A regex class of the code points as ranges of neighbours (a class listing hundreds of single
+    characters is scanned slowly)."""
+    ranges: list[tuple[int, int]] = []
+    for code_point in sorted(set(code_points)):
+        if ranges and code_point == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], code_point)
+        else:
+            ranges.append((code_point, code_point))
+    return _class(ranges, negated=negated)
 
 
 VISIBLE_CLASS = _class(INVISIBLE_RANGES, negated=True)

@@ -7,6 +7,7 @@ code point and over generated mixtures of visible, invisible, whitespace and con
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -19,7 +20,13 @@ from pydantic import BaseModel, ValidationError
 from api.main import create_app
 from api.schemas.complaints import TransitionRequest
 from complaints.schemas import ComplaintCreate
-from core.text import INVISIBLE_RANGES, VISIBLE_CLASS, has_visible_character, shows_at_least
+from core.text import (
+    INVISIBLE_RANGES,
+    VISIBLE_CLASS,
+    character_class,
+    has_visible_character,
+    shows_at_least,
+)
 
 SURROGATES = range(0xD800, 0xE000)
 # Letters that render as blank space (Hangul fillers), counted invisible as Unicode's
@@ -108,3 +115,19 @@ def test_transition_note_schema_and_validator_agree(openapi: dict[str, Any], tex
 def test_shows_at_least_counts_visible_characters_only(text: str, count: int) -> None:
     visible = sum(has_visible_character(character) for character in text)
     assert shows_at_least(text, count) == (visible >= count)
+
+
+@settings(max_examples=200)
+@given(
+    chosen=st.sets(st.integers(0, 0x2FFFF).filter(lambda c: not 0xD800 <= c <= 0xDFFF), max_size=40),
+    probe=st.integers(0, 0x2FFFF).filter(lambda c: not 0xD800 <= c <= 0xDFFF),
+)
+def test_a_character_class_holds_exactly_its_code_points(chosen: set[int], probe: int) -> None:
+    """Also the characters a class treats specially (``]``, ``-``, ``^``, ``\\``) and astral ones."""
+    special = {ord(c) for c in "]-^\\["} | {0x1F600, 0x1F601, 0x1F603}
+    points = chosen | special
+    inside, outside = re.compile(character_class(points)), re.compile(character_class(points, negated=True))
+    for code_point in (*points, probe):
+        member = code_point in points
+        assert bool(inside.fullmatch(chr(code_point))) == member
+        assert bool(outside.fullmatch(chr(code_point))) != member
