@@ -266,8 +266,7 @@ def find_index_subject(
     if basket is not None and category is not None:
         raise _invalid("basket（价格篮子）与 category（商品类别）只能指定其一")
     if category is None:
-        basket = basket if basket is not None else default_basket(baskets)
-        chosen = baskets.get(basket)
+        chosen = baskets.get(basket) if basket is not None else None  # the route resolved the default
         if chosen is None:
             raise _not_found(f"未知的价格篮子：{basket}")
         goods = session.execute(
@@ -325,7 +324,7 @@ async def price_index(
     by_basket = category is None
     guard = (partial(baskets_stamp, settings), baskets_stamp(settings)) if by_basket else None
     baskets = read_baskets(settings) if by_basket else {}
-    if by_basket and basket is None and baskets:
+    if by_basket and basket is None:
         basket = default_basket(baskets)
 
     def compute(session: Session) -> PriceIndexPublic:

@@ -242,6 +242,16 @@ def test_broken_deployment_basket_file_is_503(
     assert "配置有误" in response.json()["error"]["message"]
 
 
+def test_a_basket_file_without_baskets_leaves_category_indices(
+    client: TestClient, goods: dict[str, Product], settings: Settings
+) -> None:
+    (settings.data_dir / "basket.yaml").write_text("baskets: []\n", encoding="utf-8")
+    standard = client.get("/api/prices/index")
+    assert standard.status_code == 404
+    assert "未配置价格篮子" in standard.json()["error"]["message"]
+    assert client.get("/api/prices/index", params={"category": "vegetables"}).status_code == 200
+
+
 INDEX_BAD_REQUESTS: list[tuple[dict[str, object], int, str]] = [
     ({"basket": "livelihood", "category": "vegetables"}, 422, "其一"),
     ({"basket": "luxury"}, 404, "未知的价格篮子"),
