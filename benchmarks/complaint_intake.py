@@ -22,7 +22,9 @@ Measured 2026-12-02 11:53 on a quiet machine (load 1.8-2.1 from the benchmark it
 complaints, ``--rounds 2``: SQLite FTS5 ratio 0.86 and 0.89 (jieba 5,267-6,175 texts/s, import+index
 4,923 and 5,066 complaints/s; 0.37-0.38 CPU-s per 1k against jieba's 0.16-0.18); osmem-server 0.37 and
 0.32 (2,059 and 1,663 complaints/s; 0.79-0.99 CPU-s per 1k with the server's). Every run: 54,000
-stored, ``reindex --check`` clean, a re-run adds 0.
+stored, ``reindex --check`` clean, a re-run adds 0. Again at 14:54 (load 2.5-2.7, one round): FTS5 0.88
+(4,525 complaints/s against jieba's 4,951-5,313 texts/s; 0.41 CPU-s per 1k against 0.20), osmem-server
+0.36 (1,797/s; 0.91 CPU-s per 1k).
 
 Earlier the same day, 54,000 complaints, on a machine shared with other CPU-heavy
 work (load average 2.5-7.8 on 2 cores: the wall-clock ratios, 0.47-0.60 for FTS5, once 1.65 when
