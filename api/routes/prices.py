@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from analysis.aggregates import Frequency, price_aggregates
 from analysis.baskets import Basket
 from api.public_reads import PublicReadsDep
-from api.routes.products import ProductPublic, product_public
+from api.schemas.products import ProductPublic, product_public
 from core.models import Category, Merchant, Product
 from core.price_reads import latest_price_date, read_daily_prices, read_observations
 from jobs.index_series import DEFAULT_METHOD, IndexSpec, Method, published_index
