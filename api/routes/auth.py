@@ -6,19 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
 from sqlalchemy import select
 
+from api.schemas.auth import Token
 from core.models import User
 from core.security import create_access_token, verify_password
 from web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-class Token(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
 
 
 @router.post("/token", response_model=Token)
