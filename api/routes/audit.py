@@ -6,35 +6,16 @@ There is deliberately no route that changes or deletes an entry.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
-from api.timestamps import UtcDateTime
+from api.schemas.audit import AuditEntriesPublic, AuditEntryPublic
 from core.models import AuditLog
 from web.deps import ConsumerStaffDep, SessionDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-
-
-class AuditEntryPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    at: UtcDateTime
-    actor: str
-    action: str
-    entity: str
-    entity_id: str | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
-class AuditEntriesPublic(BaseModel):
-    data: list[AuditEntryPublic]
-    count: int
 
 
 @router.get("", response_model=AuditEntriesPublic)
