@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 
-from api.timestamps import UtcDateTime
+from api.schemas.crawls import CrawlRunPublic, CrawlRunsPublic
 from core.models import CrawlRun
 from web.deps import SessionDep, StaffDep
 
 router = APIRouter(prefix="/crawls", tags=["crawls"])
 
 CrawlStatus = Literal["running", "ok", "degraded", "failed"]
-
-
-class CrawlRunPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    spider: str
-    source: str | None
-    started_at: UtcDateTime
-    finished_at: UtcDateTime | None
-    status: str
-    pages: int
-    items_stored: int
-    items_quarantined: int
-    items_unmapped: int
-    items_duplicate: int
-    errors: int
-    error_samples: list[Any]
-    duration_seconds: float | None
-
-
-class CrawlRunsPublic(BaseModel):
-    data: list[CrawlRunPublic]
-    count: int
 
 
 @router.get("", response_model=CrawlRunsPublic)
