@@ -2,43 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict
 
+from api.schemas.jobs import JobPublic, JobRunPublic, JobsPublic
 from jobs.leader import leader_active
 from jobs.runs import recent_runs
 from jobs.scheduler import JOB_NAMES, ScheduleError, read_next_run_times, timetable
 from web.deps import SessionDep, SettingsDep, StaffDep
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-
-
-class JobRunPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    started_at: dt.datetime
-    finished_at: dt.datetime | None
-    status: str
-    error: str | None
-    details: dict[str, Any]
-
-
-class JobPublic(BaseModel):
-    name: str
-    enabled: bool
-    schedule: str | None
-    next_run_at: dt.datetime | None
-    recent_runs: list[JobRunPublic]
-
-
-class JobsPublic(BaseModel):
-    scheduler_active: bool
-    data: list[JobPublic]
-    count: int
 
 
 @router.get("", response_model=JobsPublic)
