@@ -6,10 +6,10 @@ from typing import Annotated
 import anyio
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.schemas.health import HealthPublic
 from core.config import Settings
 from web.deps import SettingsDep
 
@@ -18,13 +18,6 @@ router = APIRouter(tags=["health"])
 PROBE_INTERVAL_SECONDS = 1.0
 HEALTH_PATH = "/api/health"
 VERSION = "0.1.0"
-
-
-class HealthPublic(BaseModel):
-    status: str
-    database: str
-    search_backend: str
-    version: str
 
 
 class DatabaseProbe:
