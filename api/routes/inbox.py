@@ -6,48 +6,19 @@ other channels (webhook, e-mail, IM), so staff can see whether their systems got
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from alerts import messages
 from alerts.channels import error_shown
-from api.timestamps import UtcDateTime
+from api.schemas.inbox import ChannelState, InboxItem, InboxPublic
 from core.models import Delivery, utcnow
 from web.deps import Caller, RowId, RowIdFilter, SessionDep, StaffDep
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
-
-
-class ChannelState(BaseModel):
-    channel: str
-    status: str
-    attempts: int
-    sent_at: UtcDateTime | None
-    last_error: str | None
-
-
-class InboxItem(BaseModel):
-    id: int
-    kind: Literal["alert", "complaint"]
-    association_id: int
-    alert_id: int | None
-    complaint_id: int | None
-    subject: str
-    body: str
-    payload: dict[str, Any]
-    created_at: UtcDateTime
-    read_at: UtcDateTime | None
-    channels: list[ChannelState]
-
-
-class InboxPublic(BaseModel):
-    data: list[InboxItem]
-    count: int
-    unread: int
 
 
 def _owner_filter(caller: Caller, association_id: int | None) -> ColumnElement[bool]:
