@@ -11,9 +11,15 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from api.schemas.merchants import (
+    ConfirmedAlert,
+    CountPublic,
+    MerchantRecordPublic,
+    MerchantsPublic,
+    MerchantSummary,
+)
 from complaints.classification import NATURES
 from complaints.merchant_record import MIN_CASES_FOR_RATE, merchant_record
 from core.clock import china_day_start, china_today
@@ -22,59 +28,6 @@ from core.models import Alert, Complaint, Merchant
 from web.deps import RowId, SessionDep
 
 router = APIRouter(prefix="/merchants", tags=["merchants"])
-
-
-class MerchantSummary(BaseModel):
-    id: int
-    name: str
-    industry: str | None
-    industry_name: str
-    district: str | None
-    complaints: int
-
-
-class MerchantsPublic(BaseModel):
-    data: list[MerchantSummary]
-    count: int
-
-
-class CountPublic(BaseModel):
-    label: str
-    count: int
-
-
-class ConfirmedAlert(BaseModel):
-    id: int
-    title: str
-    product: str | None
-    start_date: dt.date
-    end_date: dt.date
-    severity_name: str
-
-
-class MerchantRecordPublic(BaseModel):
-    id: int
-    name: str
-    industry: str | None
-    industry_name: str
-    district: str | None
-    kind_name: str
-    since: dt.date
-    complaints: int
-    accepted: int
-    mediated: int
-    resolved: int
-    ended_without_agreement: int
-    response_rate: float | None
-    resolution_rate: float | None
-    min_cases_for_rate: int
-    by_nature: list[CountPublic]
-    by_month: list[CountPublic]
-    industry_merchants: int
-    industry_median_complaints: float | None
-    industry_median_response_rate: float | None
-    industry_median_resolution_rate: float | None
-    confirmed_alerts: list[ConfirmedAlert]
 
 
 def _since(months: int) -> tuple[dt.date, dt.datetime]:
