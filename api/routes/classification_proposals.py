@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from api.routes.complaints import ClassifierDep, complaint_for, update_search_index
+from api.schemas.classification_proposals import ProposalDecision, ProposalPublic, ProposalsPublic
 from api.schemas.complaints import ClassificationCorrection
-from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES, NATURES
 from complaints.reclassification import ProposalDecided, decide_proposal, propose_classification
 from complaints.service import CLASSIFICATION_FIELDS
@@ -25,30 +24,6 @@ from web.deps import ConsumerStaffDep, RowId, SessionDep, StaffDep
 router = APIRouter(prefix="/complaints", tags=["classification proposals"])
 
 ProposalStatus = Literal["pending", "accepted", "refused"]
-
-
-class ProposalPublic(BaseModel):
-    id: int
-    complaint_id: int
-    association_id: int | None
-    proposed_by: str
-    proposed_at: UtcDateTime
-    nature: str | None
-    industry: str | None
-    note: str | None
-    status: str
-    decided_by: str | None
-    decided_at: UtcDateTime | None
-    decision_note: str | None
-
-
-class ProposalsPublic(BaseModel):
-    data: list[ProposalPublic]
-    count: int
-
-
-class ProposalDecision(BaseModel):
-    note: str | None = Field(default=None, max_length=500)
 
 
 def _public(proposal: ClassificationProposal) -> ProposalPublic:
