@@ -9,15 +9,12 @@ programs post ``List-Unsubscribe=One-Click`` there, which is accepted and ignore
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.price_follows import (
-    DEFAULT_THRESHOLD_PERCENT,
     FollowEnded,
     InvalidToken,
     confirm,
@@ -26,58 +23,17 @@ from alerts.price_follows import (
     unsubscribe,
 )
 from api.routes.prices import find_product
+from api.schemas.price_follows import PriceFollowCreate, PriceFollowPublic, PriceFollowRequested
 from core.config import Settings
 from core.models import PriceFollow
 from web.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/price-follows", tags=["price follows"])
 
-# An ASCII address with a dotted domain (what SMTP without SMTPUTF8 delivers; no header can be smuggled
-# in). In the schema, so generated clients know it too.
-EMAIL_PATTERN = r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
-PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-REQUESTED_MESSAGE = (
-    "请查收确认邮件：点击邮件里的链接确认后才会开始提醒（如未收到，请检查垃圾邮件或稍后重试）。"
-)
 
 Token = Annotated[
     str, Query(min_length=3, max_length=120, pattern=r"^[0-9A-Za-z._-]+$", description="邮件链接中的令牌")
 ]
-
-
-class PriceFollowCreate(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-
-    email: str = Field(max_length=254, pattern=EMAIL_PATTERN, description="接收提醒的邮箱")
-    product: str = Field(min_length=1, max_length=100, description="商品代码、中文名或编号")
-    region: str = Field(
-        default="",
-        max_length=60,
-        pattern=PRINTABLE_PATTERN,
-        description="地区（城市或区县，按价格数据）；留空为全部地区",
-    )
-    price_type: Literal["retail", "wholesale"] = "retail"
-    threshold_percent: float = Field(
-        default=DEFAULT_THRESHOLD_PERCENT, ge=1, le=100, description="中位价变动超过该百分比时提醒"
-    )
-
-
-class PriceFollowRequested(BaseModel):
-    status: Literal["pending_confirmation"] = "pending_confirmation"
-    message: str = REQUESTED_MESSAGE
-
-
-class PriceFollowPublic(BaseModel):
-    """A follow as its own link shows it: never the address."""
-
-    status: Literal["pending", "confirmed", "unsubscribed"]
-    product_code: str
-    product_name: str
-    region: str
-    price_type: str
-    threshold_percent: float
-    baseline_median: float | None = Field(description="上次提醒（或确认时）的中位价，元/标准单位")
-    baseline_date: dt.date | None
 
 
 def _public(follow: PriceFollow) -> PriceFollowPublic:
