@@ -6,9 +6,16 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
-from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from api.schemas.provisional_goods import (
+    GoodRef,
+    MergePublic,
+    MergeRequest,
+    ProvisionalGoodPublic,
+    ProvisionalGoodsPublic,
+    SuggestionPublic,
+)
 from core.models import Product
 from core.provisional import (
     PROVISIONAL,
@@ -24,46 +31,6 @@ from web.deps import ConsumerStaffDep, SessionDep
 router = APIRouter(prefix="/provisional-goods", tags=["catalogue"])
 
 CodePath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[^\x00-\x1f\x7f/]+$")]
-
-
-class GoodRef(BaseModel):
-    code: str
-    name: str
-
-
-class SuggestionPublic(GoodRef):
-    reason: str
-    score: float
-
-
-class ProvisionalGoodPublic(BaseModel):
-    code: str
-    name: str
-    category: str
-    standard_unit: str
-    observations: int
-    first_day: dt.date | None
-    last_day: dt.date | None
-    aliases: list[str]
-    suggestions: list[SuggestionPublic]
-
-
-class ProvisionalGoodsPublic(BaseModel):
-    data: list[ProvisionalGoodPublic]
-    count: int
-
-
-class MergeRequest(BaseModel):
-    into: str = Field(..., min_length=1, max_length=60, description="code, name or id of the catalogued good")
-
-
-class MergePublic(BaseModel):
-    provisional: GoodRef
-    product: GoodRef
-    observations: int
-    days: list[dt.date]
-    aliases: list[str]
-    undone: bool
 
 
 def _public(item: ProvisionalGood) -> ProvisionalGoodPublic:
