@@ -14,7 +14,6 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import ColumnElement, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
@@ -22,8 +21,16 @@ from alerts.channels import error_shown
 from alerts.evidence_pack import export_evidence_pack
 from alerts.lifecycle import STATUS_NAMES, AlertStateError, act_on_alert
 from alerts.subscriptions import SEVERITIES
-from api.timestamps import UtcDateTime
-from core.display_names import display_name
+from api.schemas.alerts import (
+    AlertActionPublic,
+    AlertDismissal,
+    AlertPublic,
+    AlertsPublic,
+    AlertStaff,
+    AlertStep,
+    DeliveriesPublic,
+    DeliveryPublic,
+)
 from core.models import Alert, Delivery, utcnow
 from web.deps import OPTIONAL_LOGIN, Caller, CallerDep, RowId, RowIdFilter, SessionDep, SettingsDep, StaffDep
 
@@ -58,78 +65,6 @@ def public_evidence(evidence: dict[str, Any] | None, *, confirmed: bool) -> dict
     if isinstance(series, dict) and "market_median" in series:
         shown["series"] = {key: series[key] for key in MARKET_SERIES_KEYS if key in series}
     return shown
-
-
-class AlertPublic(BaseModel):
-    id: int
-    rule_id: str
-    kind: str
-    severity: str
-    status: str
-    status_name: str
-    product_id: int | None
-    product: str | None
-    merchant: str | None
-    region: str
-    industry: str | None
-    start_date: dt.date
-    end_date: dt.date
-    updated_at: UtcDateTime
-    evidence: dict[str, Any]
-
-
-class AlertsPublic(BaseModel):
-    data: list[AlertPublic]
-    count: int
-
-
-class AlertActionPublic(BaseModel):
-    at: UtcDateTime
-    actor: str
-    association_id: int | None
-    action: str
-    note: str | None
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def action_name(self) -> str:
-        return display_name("alert_action", self.action)
-
-
-class AlertStaff(AlertPublic):
-    merchant_id: int | None
-    created_at: UtcDateTime
-    status_by: str | None
-    status_at: UtcDateTime | None
-    dismiss_reason: str | None
-    actions: list[AlertActionPublic]
-
-
-class AlertStep(BaseModel):
-    note: str | None = Field(default=None, max_length=2000)
-
-
-class AlertDismissal(BaseModel):
-    reason: str = Field(min_length=2, max_length=2000, description="驳回理由")
-
-
-class DeliveryPublic(BaseModel):
-    id: int
-    association_id: int
-    subscription_id: int | None
-    channel: str
-    status: str
-    attempts: int
-    next_attempt_at: UtcDateTime
-    last_error: str | None
-    created_at: UtcDateTime
-    sent_at: UtcDateTime | None
-    read_at: UtcDateTime | None
-
-
-class DeliveriesPublic(BaseModel):
-    data: list[DeliveryPublic]
-    count: int
 
 
 def public_alerts() -> ColumnElement[bool]:
