@@ -9,14 +9,21 @@ from typing import Literal
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from analysis.aggregates import Frequency, price_aggregates
 from analysis.baskets import Basket
 from api.public_reads import PublicReadsDep
-from api.schemas.products import ProductPublic, product_public
+from api.schemas.prices import (
+    IndexPoint,
+    MerchantRef,
+    PriceIndexPublic,
+    PricePoint,
+    PriceSeriesPublic,
+    PriceType,
+)
+from api.schemas.products import product_public
 from core.models import Category, Merchant, Product
 from core.price_reads import latest_price_date, read_daily_prices, read_observations
 from jobs.index_series import DEFAULT_METHOD, IndexSpec, Method, published_index
@@ -25,7 +32,6 @@ from web.deps import SettingsDep
 
 router = APIRouter(prefix="/prices", tags=["prices"])
 
-PriceType = Literal["retail", "wholesale"]
 #: Longest window one request may ask for, so a chart never scans the whole table.
 MAX_WINDOW_DAYS = 3 * 366
 SERIES_DEFAULT_DAYS = 90
@@ -34,62 +40,6 @@ INDEX_DEFAULT_DAYS = 365
 MAX_ID_DIGITS = 9
 #: Text parameters: no control characters (PostgreSQL refuses NUL), a sane length.
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-
-
-class MerchantRef(BaseModel):
-    id: int
-    name: str
-
-
-class PricePoint(BaseModel):
-    period: dt.date
-    low: float
-    avg: float
-    high: float
-    median: float
-    count: int
-
-
-class PriceSeriesPublic(BaseModel):
-    product: ProductPublic
-    region: str | None
-    merchant: MerchantRef | None
-    price_type: PriceType
-    frequency: Frequency
-    start: dt.date
-    end: dt.date
-    data: list[PricePoint]
-    count: int
-
-
-class IndexPoint(BaseModel):
-    date: dt.date
-    index: float | None
-    matched: int = Field(
-        description="items priced that day and on another day of its window (goods for a chained basket)"
-    )
-    priced: int = Field(description="items priced that day")
-    provisional: bool = Field(description="still open to revision by late prices (within the splice window)")
-
-
-class PriceIndexPublic(BaseModel):
-    kind: Literal["basket", "category"]
-    code: str
-    name: str
-    city: str | None
-    price_type: PriceType
-    method: Method = Field(description="geks_jevons (default) or chained_jevons")
-    window: int | None = Field(description="rolling GEKS window in days (None: chained)")
-    splice: str | None = Field(description="how each window is spliced onto the published series")
-    base_period: dt.date | None = Field(
-        description="the day the series equals 100; the same for every window"
-    )
-    base_date: dt.date | None = Field(description="same as base_period (kept for older clients)")
-    provisional_from: dt.date | None = Field(description="days from here on may still be revised")
-    start: dt.date
-    end: dt.date
-    data: list[IndexPoint]
-    count: int
 
 
 def _not_found(message: str) -> HTTPException:
