@@ -7,7 +7,6 @@ text. Any ``q`` is a valid search: it is tokenized, never parsed as query syntax
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
@@ -20,12 +19,19 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, WithJsonSchema
+from pydantic import Field, WithJsonSchema
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api.timestamps import IsoDate, UtcDateTime
+from api.schemas.complaint_search import (
+    ComplaintSearchPublic,
+    FacetValuePublic,
+    HighlightPublic,
+    HistogramBucketPublic,
+    SearchHitPublic,
+)
+from api.timestamps import IsoDate
 from complaints.workflow import STATUS_NAMES
 from core import audit
 from core.clock import china_day_end, china_day_start
@@ -123,56 +129,6 @@ async def search_answers(request: Request) -> SearchAnswers:
 
 
 SearchAnswersDep = Annotated[SearchAnswers, Depends(search_answers)]
-
-
-class HighlightPublic(BaseModel):
-    field: str = Field(description="title 或 text；start/end 是该字段原文中的字符位置")
-    start: int
-    end: int
-
-
-class SearchHitPublic(BaseModel):
-    id: int
-    tracking_code: str
-    title: str | None
-    text: str
-    highlights: list[HighlightPublic]
-    nature: str | None
-    industry: str | None
-    district: str | None
-    merchant: str | None
-    status: str
-    status_name: str
-    created_at: UtcDateTime
-    amount: Decimal | None
-    score: float | None
-
-
-class FacetValuePublic(BaseModel):
-    value: str
-    count: int
-
-
-class HistogramBucketPublic(BaseModel):
-    start: dt.date
-    count: int
-
-
-class ComplaintSearchPublic(BaseModel):
-    total: int
-    total_relation: Literal["eq", "gte"] = Field(
-        default="eq", description='"gte": more than 10,000 match and total is a lower bound'
-    )
-    sampled_newest: int | None = Field(
-        default=None,
-        description="set when relevance order and facets counted only this many newest matches "
-        "(other filters apply within them)",
-    )
-    hits: list[SearchHitPublic]
-    facets: dict[str, list[FacetValuePublic]]
-    histogram: list[HistogramBucketPublic]
-    next_cursor: str | None
-    personal_data_masked: bool
 
 
 ValuesParam = Annotated[list[str] | None, Query()]
