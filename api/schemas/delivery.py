@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, field_validator
@@ -16,6 +17,8 @@ from pydantic.json_schema import JsonDict
 from alerts.channels import im
 from alerts.subscriptions import parse_quiet_hours
 from core.text import WHITESPACE_CLASS
+
+Channel = Literal["inbox", "webhook", "email", "im"]
 
 # Not "@" and not whitespace (as str.strip reads it), spelled for the schema's pattern and the check alike.
 _ADDRESS_PART = f"[^@{WHITESPACE_CLASS[1:-1]}]+"

@@ -11,7 +11,7 @@ from alerts.price_follows import DEFAULT_THRESHOLD_PERCENT
 
 # An ASCII address with a dotted domain (what SMTP without SMTPUTF8 delivers; no header can be smuggled
 # in). In the schema, so generated clients know it too.
-EMAIL_PATTERN = r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
+ASCII_EMAIL_PATTERN = r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$"
 PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 REQUESTED_MESSAGE = (
     "请查收确认邮件：点击邮件里的链接确认后才会开始提醒（如未收到，请检查垃圾邮件或稍后重试）。"
@@ -21,7 +21,7 @@ REQUESTED_MESSAGE = (
 class PriceFollowCreate(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    email: str = Field(max_length=254, pattern=EMAIL_PATTERN, description="接收提醒的邮箱")
+    email: str = Field(max_length=254, pattern=ASCII_EMAIL_PATTERN, description="接收提醒的邮箱")
     product: str = Field(min_length=1, max_length=100, description="商品代码、中文名或编号")
     region: str = Field(
         default="",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, m
 from api.schemas.delivery import (
     CHANNEL_ADDRESSES,
     EMAIL_PATTERN,
+    Channel,
     DeliveryAddressChecks,
     require_channel_addresses,
 )
@@ -16,7 +17,6 @@ from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES
 from core.text import NOT_BLANK_PATTERN, stripped_length_pattern
 
-Channel = Literal["inbox", "webhook", "email", "im"]
 Severity = Literal["low", "medium", "high", "critical"]
 
 

@@ -11,6 +11,7 @@ from alerts.watches import SEARCH_FILTERS
 from api.schemas.delivery import (
     CHANNEL_ADDRESSES,
     EMAIL_PATTERN,
+    Channel,
     DeliveryAddressChecks,
     require_channel_addresses,
 )
@@ -19,7 +20,6 @@ from core.models import Category, Merchant, Product
 from core.text import NOT_BLANK_PATTERN, stripped_length_pattern
 from web.deps import ROW_ID_MAX
 
-Channel = Literal["inbox", "webhook", "email", "im"]
 Kind = Literal["search", "merchant", "product", "category"]
 Item = Literal["complaints", "alerts"]
 # What a saved search's filters hold: list filters of non-empty strings, amounts as non-negative numbers.
