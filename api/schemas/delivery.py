@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic.json_schema import JsonDict
 
 from alerts.channels import im
 from alerts.subscriptions import parse_quiet_hours
-from core.text import WHITESPACE_CLASS
+from core.text import WHITESPACE_CLASS, stripped_length_pattern
 
 Channel = Literal["inbox", "webhook", "email", "im"]
+# A webhook's signing secret as a body may give it: 16 characters besides surrounding spaces, or none.
+WebhookSecret = Annotated[
+    str | None,
+    Field(
+        min_length=16,
+        max_length=120,
+        description="留空则自动生成",
+        json_schema_extra={"pattern": stripped_length_pattern(16)},
+    ),
+]
 
 # Not "@" and not whitespace (as str.strip reads it), spelled for the schema's pattern and the check alike.
 _ADDRESS_PART = f"[^@{WHITESPACE_CLASS[1:-1]}]+"

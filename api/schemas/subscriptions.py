@@ -11,11 +11,12 @@ from api.schemas.delivery import (
     EMAIL_PATTERN,
     Channel,
     DeliveryAddressChecks,
+    WebhookSecret,
     require_channel_addresses,
 )
 from api.timestamps import UtcDateTime
 from complaints.classification import INDUSTRIES
-from core.text import NOT_BLANK_PATTERN, stripped_length_pattern
+from core.text import NOT_BLANK_PATTERN
 
 Severity = Literal["low", "medium", "high", "critical"]
 
@@ -69,13 +70,7 @@ class SubscriptionBase(DeliveryAddressChecks):
 
 class SubscriptionCreate(SubscriptionBase):
     association_id: int | None = Field(default=None, description="消协工作人员必填；行业协会默认本协会")
-    webhook_secret: str | None = Field(
-        default=None,
-        min_length=16,
-        max_length=120,
-        description="留空则自动生成",
-        json_schema_extra={"pattern": stripped_length_pattern(16)},
-    )
+    webhook_secret: WebhookSecret = None
 
 
 class SubscriptionUpdate(BaseModel):

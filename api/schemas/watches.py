@@ -13,11 +13,12 @@ from api.schemas.delivery import (
     EMAIL_PATTERN,
     Channel,
     DeliveryAddressChecks,
+    WebhookSecret,
     require_channel_addresses,
 )
 from api.timestamps import UtcDateTime
 from core.models import Category, Merchant, Product
-from core.text import NOT_BLANK_PATTERN, stripped_length_pattern
+from core.text import NOT_BLANK_PATTERN
 from web.deps import ROW_ID_MAX
 
 Kind = Literal["search", "merchant", "product", "category"]
@@ -75,13 +76,7 @@ class WatchCreate(DeliveryAddressChecks):
     items: list[Item] = Field(default=["complaints", "alerts"], min_length=1)
     channels: list[Channel] = Field(default=["inbox"])
     webhook_url: str | None = Field(default=None, max_length=500)
-    webhook_secret: str | None = Field(
-        default=None,
-        min_length=16,
-        max_length=120,
-        description="留空则自动生成",
-        json_schema_extra={"pattern": stripped_length_pattern(16)},
-    )
+    webhook_secret: WebhookSecret = None
     email: str | None = Field(default=None, max_length=200, json_schema_extra={"pattern": EMAIL_PATTERN})
     apprise_urls: list[str] = Field(default_factory=list, max_length=10)
     quiet_hours: str | None = Field(default=None, description="免打扰时段（北京时间），例如 22:00-07:00")
