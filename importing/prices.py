@@ -79,7 +79,12 @@ HEADERLESS_FIELDS: dict[str, tuple[str, ...]] = {"xinfadi": XINFADI_FIELDS}
 
 def read_options(source: str, columns: dict[str, str] | None = None) -> ReadOptions:
     """How to read a price file of ``source``: ``--column`` mappings, its header-less field order."""
-    return ReadOptions(columns=columns, headerless=HEADERLESS_FIELDS.get(source), known_columns=KNOWN_COLUMNS)
+    return ReadOptions(
+        columns=columns,
+        headerless=HEADERLESS_FIELDS.get(source),
+        known_columns=KNOWN_COLUMNS,
+        headerless_sources=HEADERLESS_FIELDS,
+    )
 
 
 # Each accepted column name → (field, rank among the field's names); a row is read by its own columns

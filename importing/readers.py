@@ -61,13 +61,15 @@ class ReadOptions:
 
     ``columns`` maps our field name to the file's header (``{"date": "销售日期"}``). ``headerless``
     lists the fields of a source's rows in order; a first line that names none of ``known_columns``
-    (nor a mapped header) is then data, not a header. ``encoding`` overrides detection (in UTF-8 mode,
-    rows with invalid bytes are rejected one by one).
+    (nor a mapped header) is then data, not a header. Without ``headerless``, such a line refuses the
+    file, naming the source of ``headerless_sources`` whose field count it has. ``encoding`` overrides
+    detection (in UTF-8 mode, rows with invalid bytes are rejected one by one).
     """
 
     columns: Mapping[str, str] | None = None
     headerless: Sequence[str] | None = None
     known_columns: Collection[str] = ()
+    headerless_sources: Mapping[str, Sequence[str]] | None = None
     encoding: str | None = None  # of a text file; None: detected
 
 
@@ -138,37 +140,29 @@ def _keys(header: Sequence[Any], renames: Mapping[str, str]) -> list[str]:
     return [renames.get(key, key) for key in keys]
 
 
-def _is_header(cells: Sequence[Any], options: ReadOptions, renames: Mapping[str, str]) -> bool:
-    """Without ``headerless`` fields every first line is a header; with them, only one naming a column."""
-    if options.headerless is None:
-        return True
-    names = {_normalise_key(str(name)) for name in (*options.known_columns, *options.headerless)}
+def _names_a_column(cells: Sequence[Any], options: ReadOptions, renames: Mapping[str, str]) -> bool:
+    """Whether a first line names a known column, a source's field or a ``--column`` header."""
+    names = {_normalise_key(str(name)) for name in (*options.known_columns, *(options.headerless or ()))}
     keys = {_normalise_key(None if cell is None else str(cell)) for cell in cells}
     return bool(keys & (names | set(renames)))
 
 
-# The shape of Xinfadi's rows saved without a header line: 20 cells, the publication date 13th.
-_XINFADI_CELLS = 20
-_XINFADI_DATE_CELL = 12
-_DATE_START = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
-
-
-def _require_a_known_column(header: Sequence[Any], keys: Sequence[str], options: ReadOptions) -> None:
-    """A header that names none of the known columns is no header: every row would be refused for
-    missing fields, so the file is refused once, saying what to do (``--column``, ``--source xinfadi``)."""
-    if not options.known_columns:
-        return
-    named = (*options.known_columns, *(options.headerless or ()), *(options.columns or {}))
-    known = {_normalise_key(name) for name in named}
-    if known & set(keys):
-        return
-    cells = [str(cell).strip() for cell in header if _filled(cell)]
-    shown = "，".join(cells[:6]) + ("……" if len(cells) > 6 else "")
-    if len(header) == _XINFADI_CELLS and _DATE_START.match(str(header[_XINFADI_DATE_CELL] or "")):
-        hint = "这是新发地无表头导出的格式：请加 --source xinfadi (looks like a headerless Xinfadi export)"
+def _no_header(cells: Sequence[Any], options: ReadOptions) -> ImportFileError:
+    """Every row under such a first line would be refused for missing fields: the file is refused once,
+    saying what reads it (``--source`` of a header-less export with as many fields, or ``--column``)."""
+    filled = [str(cell).strip() for cell in cells if _filled(cell)]
+    shown = "，".join(filled[:6]) + ("……" if len(filled) > 6 else "")
+    source = next(
+        (name for name, fields in (options.headerless_sources or {}).items() if len(fields) == len(cells)),
+        None,
+    )
+    if source:
+        hint = (
+            f"这像是 {source} 的无表头导出：请加 --source {source} (looks like a headerless {source} export)"
+        )
     else:
         hint = "请给文件加表头，或用 --column 字段=表头 指明列名 (add a header or map columns with --column)"
-    raise ImportFileError(f"第一行没有可识别的列名（{shown}）：{hint}")
+    return ImportFileError(f"第一行没有可识别的列名（{shown}）：{hint}")
 
 
 def _tabular_rows(
@@ -182,12 +176,15 @@ def _tabular_rows(
         raise ImportFileError(f"表头无法读取：{header.reason} (unreadable header)")
     if first is None or header is None or not any(_filled(cell) for cell in header):
         raise ImportFileError("文件为空或缺少表头 (empty file or no header row)")
-    if _is_header(header, options, renames):
+    if _names_a_column(header, options, renames):
         keys = _keys(header, renames)
-        _require_a_known_column(header, keys, options)
-    else:
-        keys = [_normalise_key(name) for name in options.headerless or ()]
+    elif options.headerless is not None:
+        keys = [_normalise_key(name) for name in options.headerless]
         lines = itertools.chain([first], lines)
+    elif options.known_columns:
+        raise _no_header(header, options)
+    else:
+        keys = _keys(header, renames)
     for number, cells in lines:
         if isinstance(cells, BadRow):
             yield cells
